@@ -1,0 +1,160 @@
+/**
+ * Schemas of the user's input files. The schema is the type: every other
+ * module imports the `z.infer` types from here and trusts them.
+ * YAML keys are snake_case, as social scientists write them by hand.
+ */
+import { z } from "zod";
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "expected letters, digits, _ . - (starting with a letter or _)");
+
+export const AnswerOption = z.strictObject({
+  code: z.number(),
+  label: z.string().min(1),
+});
+export type AnswerOption = z.infer<typeof AnswerOption>;
+
+const itemBase = {
+  id: identifier,
+  /** Question text; may use wave context, e.g. `{{president}}`. */
+  text: z.string().min(1),
+  /** Frame column holding the real answer (defaults to the item id). */
+  column: z.string().min(1).optional(),
+};
+
+export const BinaryItem = z.strictObject({
+  ...itemBase,
+  type: z.literal("binary"),
+  /** The option coded 1 is the "yes" the proportion counts. */
+  options: z
+    .tuple([AnswerOption, AnswerOption])
+    .default([
+      { code: 1, label: "Yes" },
+      { code: 0, label: "No" },
+    ])
+    .refine((o) => o.some((x) => x.code === 1) && o.some((x) => x.code === 0), "binary options must be coded 1 and 0"),
+});
+
+export const SingleChoiceItem = z.strictObject({
+  ...itemBase,
+  type: z.literal("single_choice"),
+  ordered: z.boolean().default(false),
+  options: z.array(AnswerOption).min(2),
+});
+
+export const LikertItem = z.strictObject({
+  ...itemBase,
+  type: z.literal("likert"),
+  options: z.array(AnswerOption).min(3),
+});
+
+export const ThermometerItem = z.strictObject({
+  ...itemBase,
+  type: z.literal("thermometer"),
+  min: z.literal(0).default(0),
+  max: z.literal(100).default(100),
+});
+
+export const NumericItem = z
+  .strictObject({
+    ...itemBase,
+    type: z.literal("numeric"),
+    min: z.number(),
+    max: z.number(),
+    integer: z.boolean().default(false),
+    unit: z.string().optional(),
+  })
+  .refine((item) => item.min < item.max, { message: "min must be below max", path: ["max"] });
+
+export const SurveyItem = z.discriminatedUnion("type", [
+  BinaryItem,
+  SingleChoiceItem,
+  LikertItem,
+  ThermometerItem,
+  NumericItem,
+]);
+export type SurveyItem = z.infer<typeof SurveyItem>;
+export type ItemType = SurveyItem["type"];
+
+export const Survey = z.strictObject({
+  id: identifier,
+  title: z.string().optional(),
+  /** Shown before every item, e.g. "Answer as yourself; there are no right answers." */
+  instructions: z.string().optional(),
+  items: z.array(SurveyItem).min(1),
+});
+export type Survey = z.infer<typeof Survey>;
+
+/** `vendor:model`, e.g. `openai:gpt-4o-mini`, `anthropic:claude-sonnet-4-5`, `simulated:biased`. */
+export const ModelId = z
+  .string()
+  .regex(/^(anthropic|openai|simulated):\S+$/, "expected vendor:model with vendor anthropic, openai or simulated");
+
+export const Wave = z.strictObject({
+  id: identifier,
+  /** Respondent frame: CSV, Parquet or SPSS .sav, relative to the study file. */
+  frame: z.string().min(1),
+  /** `historical` waves hold real answers; the `target` wave is forecast. */
+  role: z.enum(["historical", "target"]),
+  /** Values templates may use, e.g. `president: Joe Biden`. */
+  context: z.record(z.string(), z.unknown()).default({}),
+  /** Field date (ISO); orders waves for the chronological protocol. */
+  date: z.string().optional(),
+});
+export type Wave = z.infer<typeof Wave>;
+
+export const Price = z.strictObject({
+  /** USD per million input tokens. */
+  input: z.number().nonnegative(),
+  /** USD per million output tokens. */
+  output: z.number().nonnegative(),
+  /** USD per million cached input tokens (defaults to the vendor's usual discount). */
+  cached_input: z.number().nonnegative().optional(),
+  /** USD per million tokens written to the cache (Anthropic). */
+  cache_write: z.number().nonnegative().optional(),
+  /** Fraction of the price charged for batch requests (vendors charge 0.5). */
+  batch_factor: z.number().positive().max(1).optional(),
+});
+export type Price = z.infer<typeof Price>;
+
+export const RateLimits = z.strictObject({
+  requests_per_minute: z.number().positive().optional(),
+  tokens_per_minute: z.number().positive().optional(),
+});
+
+export const Study = z.strictObject({
+  /** Names the results folder, results/<name>/. */
+  name: identifier,
+  description: z.string().optional(),
+  /** Survey definition, relative to the study file. */
+  survey: z.string().min(1),
+  /** Persona template (.hbs), relative to the study file. */
+  persona: z.string().min(1),
+  respondent: z
+    .strictObject({
+      id: z.string().min(1).default("id"),
+      weight: z.string().min(1).default("weight"),
+    })
+    .default({ id: "id", weight: "weight" }),
+  waves: z.array(Wave).min(1),
+  models: z.array(ModelId).min(1),
+  /** Answers per respondent and item (k); they cluster by respondent. */
+  generations: z.number().int().positive().default(1),
+  temperature: z.number().min(0).max(2).default(1),
+  max_tokens: z.number().int().positive().default(200),
+  seed: z.number().int().default(0),
+  /** How answers are asked for: constrained JSON, free text, first-token log-probabilities, or all items in one conversation. */
+  elicitation: z.enum(["structured", "free_text", "logprobs", "questionnaire"]).default("structured"),
+  /** Invalid answers are re-asked up to this many attempts in all, then recorded as nonresponse. */
+  max_attempts: z.number().int().positive().default(3),
+  concurrency: z.number().int().positive().default(8),
+  rate_limits: RateLimits.default({}),
+  budget: z.strictObject({ max_cost_usd: z.number().positive().optional() }).default({}),
+  /** Per-model price overrides, keyed by `vendor:model`. */
+  prices: z.record(z.string(), Price).default({}),
+  /** Estimands and calibration settings (see src/estimands and src/inference). */
+  estimands: z.unknown().optional(),
+  calibration: z.unknown().optional(),
+});
+export type Study = z.infer<typeof Study>;

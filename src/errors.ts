@@ -1,0 +1,115 @@
+/**
+ * Every error silicon raises on purpose. The CLI's single top-level handler
+ * (src/cli/main.ts) turns them into one line on stderr and an exit status:
+ * bad input -> 2, everything else we anticipated -> 1, anything unexpected ->
+ * an "internal error" line (the stack only with --debug).
+ */
+
+export class SiliconError extends Error {
+  /** Process exit status the CLI uses for this error. */
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where in an input a problem sits. Every field is optional but `file`. */
+export interface InputLocation {
+  /** Path of the offending file, as the user gave it. */
+  file: string;
+  /** 1-based data row (the header is not a row). */
+  row?: number;
+  /** 1-based physical line in a text file, when it differs from the row. */
+  line?: number;
+  /** Column name (tables) or dotted path (YAML, e.g. `items[2].type`). */
+  field?: string;
+}
+
+/** Formats a location as `file: row 5 (line 6), column "x"`. */
+export function formatLocation(loc: InputLocation): string {
+  const parts: string[] = [];
+  if (loc.row !== undefined) {
+    parts.push(loc.line !== undefined && loc.line !== loc.row ? `row ${loc.row} (line ${loc.line})` : `row ${loc.row}`);
+  }
+  if (loc.field !== undefined) {
+    parts.push(loc.row !== undefined ? `column "${loc.field}"` : `field "${loc.field}"`);
+  }
+  return parts.length > 0 ? `${loc.file}: ${parts.join(", ")}` : loc.file;
+}
+
+/**
+ * Bad user input: a file, row or field that is not what silicon expects.
+ * The message is one line naming the location and what was expected.
+ */
+export class InputError extends SiliconError {
+  override readonly exitCode: number = 2;
+  readonly location: InputLocation;
+  readonly problem: string;
+  constructor(location: InputLocation, problem: string, options?: { cause?: unknown }) {
+    super(`${formatLocation(location)}: ${problem}`, options);
+    this.location = location;
+    this.problem = problem;
+  }
+}
+
+/** A bad command-line argument or option (not tied to a file). */
+export class UsageError extends SiliconError {
+  override readonly exitCode: number = 2;
+}
+
+/**
+ * A statistically impossible request, e.g. too few historical tasks for the
+ * requested α. Bad input, so exit 2, with the message saying what would work.
+ */
+export class InfeasibleError extends SiliconError {
+  override readonly exitCode: number = 2;
+}
+
+/** The on-disk store is unusable: locked by another process, corrupt, too new. */
+export class StoreError extends SiliconError {}
+
+/** A spending cap would be exceeded. */
+export class BudgetError extends SiliconError {}
+
+/**
+ * A failed call to an LLM vendor. `retryable` and `retryAfterMs` decide what
+ * the generation engine does next; providers never retry on their own.
+ */
+export class ProviderError extends SiliconError {
+  readonly provider: string;
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    provider: string,
+    message: string,
+    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(`${provider}: ${message}`, { cause: opts.cause });
+    this.provider = provider;
+    this.status = opts.status;
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+/** 429: slow down, honour `retryAfterMs` when the vendor sent one. */
+export class RateLimitError extends ProviderError {}
+/** 529 / `overloaded_error`: the vendor is busy; back off. */
+export class OverloadedError extends ProviderError {}
+/** 5xx other than overload. */
+export class ServerError extends ProviderError {}
+/** The request exceeded its deadline. */
+export class TimeoutError extends ProviderError {}
+/** Connection reset, refused, DNS failure. */
+export class ConnectionError extends ProviderError {}
+/** 401/403, or no key at all: never retried. */
+export class AuthError extends ProviderError {}
+/** 400/404/422: the request itself is wrong; never retried. */
+export class BadRequestError extends ProviderError {}
+/** A 2xx whose body is not what the wire format promises (malformed, truncated). */
+export class MalformedResponseError extends ProviderError {}
+
+/** A bug in silicon, not in the user's input. */
+export class InternalError extends SiliconError {}

@@ -1,0 +1,38 @@
+import { existsSync } from "node:fs";
+import { extname } from "node:path";
+import { InputError } from "../errors.ts";
+import { readCsv } from "./csv.ts";
+import type { DataTable, TableFormat } from "./types.ts";
+
+const FORMAT_BY_EXTENSION: Record<string, TableFormat> = {
+  ".csv": "csv",
+  ".parquet": "parquet",
+  ".pq": "parquet",
+  ".sav": "sav",
+};
+
+export function tableFormatOf(path: string): TableFormat {
+  const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
+  if (format === undefined) {
+    throw new InputError({ file: path }, "unknown table format: expected a .csv, .parquet or .sav file");
+  }
+  return format;
+}
+
+/** Reads a CSV, Parquet or SPSS .sav file by its extension. */
+export async function readTable(path: string): Promise<DataTable> {
+  const format = tableFormatOf(path);
+  if (!existsSync(path)) throw new InputError({ file: path }, "file not found");
+  switch (format) {
+    case "csv":
+      return readCsv(path);
+    case "parquet": {
+      const { readParquet } = await import("./parquet.ts");
+      return readParquet(path);
+    }
+    case "sav": {
+      const { readSav } = await import("./sav.ts");
+      return readSav(path);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** A cell as read from a file: CSV gives strings, Parquet and SPSS typed values; null is missing. */
+export type Cell = string | number | boolean | null;
+
+export type TableFormat = "csv" | "parquet" | "sav";
+
+/**
+ * A rectangular table read from a file, column-major. It remembers where it
+ * came from so that every later error can name the file, row and line.
+ */
+export interface DataTable {
+  /** Path as the user gave it; used in messages. */
+  source: string;
+  format: TableFormat;
+  columnNames: string[];
+  numRows: number;
+  columns: Record<string, Cell[]>;
+  /** Physical 1-based line of each data row (CSV only; quoted newlines make it differ from row + 1). */
+  lines?: Int32Array;
+  /** SPSS value labels by column: code -> label. Empty for CSV and Parquet. */
+  valueLabels: Record<string, Map<number, string>>;
+}

@@ -1,0 +1,30 @@
+/**
+ * API keys must never reach a file or a log. Every line silicon prints or
+ * stores that could carry text from a vendor or an SDK passes through
+ * `redactSecrets`, which replaces the value of any secret-looking environment
+ * variable with a placeholder.
+ */
+
+const SECRET_NAME = /(API_KEY|_TOKEN|_SECRET|PASSWORD)$/i;
+/** Shorter values are too likely to occur by chance in ordinary text. */
+const MIN_SECRET_LENGTH = 8;
+
+export const REDACTED = "[redacted]";
+
+/** Values of environment variables whose names look secret, longest first. */
+export function secretValues(env: NodeJS.ProcessEnv = process.env): string[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.length >= MIN_SECRET_LENGTH && SECRET_NAME.test(name)) values.add(value);
+  }
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every secret value (see `secretValues`) in `text`. */
+export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  let out = text;
+  for (const value of secretValues(env)) {
+    if (out.includes(value)) out = out.split(value).join(REDACTED);
+  }
+  return out;
+}
