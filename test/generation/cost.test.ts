@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { Budget, costOf, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "../../src/generation/cost.ts";
+
+describe("costOf", () => {
+  it("prices plain, cached and cache-write input and output per million tokens", () => {
+    const price = { input: 3, output: 15, cached_input: 0.3, cache_write: 3.75 };
+    // 1000 input of which 600 cached and 200 written: 200 plain.
+    const usage = { inputTokens: 1000, outputTokens: 100, cachedInputTokens: 600, cacheWriteTokens: 200 };
+    expect(costOf(usage, price)).toBeCloseTo((200 * 3 + 600 * 0.3 + 200 * 3.75 + 100 * 15) / 1e6, 15);
+  });
+
+  it("charges cached tokens the full input price when no discount is known", () => {
+    const usage = { inputTokens: 1000, outputTokens: 0, cachedInputTokens: 1000, cacheWriteTokens: 0 };
+    expect(costOf(usage, { input: 2, output: 8 })).toBeCloseTo(0.002, 15);
+  });
+});
+
+describe("token estimates", () => {
+  it("estimates four characters per token plus framing", () => {
+    expect(estimateInputTokens("a".repeat(400), [{ role: "user", content: "b".repeat(200) }])).toBe(150 + 8);
+  });
+
+  it("bounds input tokens by UTF-8 bytes plus framing, above the estimate", () => {
+    const system = "Ünïcödé persona ".repeat(20);
+    const messages = [{ role: "user" as const, content: "Question?" }];
+    const bound = worstCaseInputTokens(system, messages);
+    expect(bound).toBe(Buffer.byteLength(system) + 9 + 600 + 16);
+    expect(bound).toBeGreaterThan(estimateInputTokens(system, messages));
+  });
+
+  it("prices the worst case at the dearest input rate", () => {
+    expect(worstCaseCost(1_000_000, 1_000_000, { input: 3, output: 15, cache_write: 3.75 })).toBeCloseTo(18.75, 12);
+  });
+});
+
+describe("Budget", () => {
+  it("reserves only what fits under the cap and settles to the actual cost", () => {
+    const budget = new Budget(1);
+    const a = budget.reserve(0.6)!;
+    expect(budget.reserve(0.5)).toBeUndefined(); // 0.6 + 0.5 > 1
+    const b = budget.reserve(0.4)!;
+    expect(budget.reservedUsd).toBeCloseTo(1, 12);
+    budget.settle(a, 0.1);
+    expect(budget.spentUsd).toBeCloseTo(0.1, 12);
+    expect(budget.reserve(0.5)).toBeDefined(); // 0.1 + 0.4 + 0.5 = 1
+    budget.settle(b, 0.4);
+    expect(budget.spentUsd).toBeCloseTo(0.5, 12);
+  });
+
+  it("has no cap by default", () => {
+    expect(new Budget().reserve(1e9)).toBeDefined();
+  });
+});
