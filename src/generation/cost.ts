@@ -69,12 +69,19 @@ export interface Reservation {
   readonly amountUsd: number;
 }
 
-/** The spending cap: reserve before sending, settle after. */
+/**
+ * The spending cap: reserve before sending, settle after. A reservation that
+ * does not fit waits while others are in flight (their settling usually frees
+ * most of what they reserved); only when nothing is in flight and it still
+ * does not fit is the cap reached.
+ */
 export class Budget {
   /** Infinity when there is no cap. */
   readonly limitUsd: number;
   private spent = 0;
   private reserved = 0;
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
 
   constructor(limitUsd: number = Infinity) {
     this.limitUsd = Math.max(0, limitUsd);
@@ -88,16 +95,45 @@ export class Budget {
     return this.reserved;
   }
 
-  /** Reserves `amountUsd`, or returns undefined if that could cross the cap. */
-  reserve(amountUsd: number): Reservation | undefined {
+  /** Reserves `amountUsd` now, or returns undefined if that could cross the cap. */
+  tryReserve(amountUsd: number): Reservation | undefined {
     if (this.spent + this.reserved + amountUsd > this.limitUsd) return undefined;
     this.reserved += amountUsd;
+    this.inFlight += 1;
     return { amountUsd };
+  }
+
+  /**
+   * Reserves `amountUsd`, waiting for reservations in flight to settle if it
+   * does not fit yet; undefined once it cannot fit (the cap is reached).
+   */
+  async reserve(amountUsd: number, signal?: AbortSignal): Promise<Reservation | undefined> {
+    for (;;) {
+      const reservation = this.tryReserve(amountUsd);
+      if (reservation !== undefined || this.inFlight === 0) return reservation;
+      await new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason as Error);
+        const wake = () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          this.waiters = this.waiters.filter((w) => w !== wake);
+          reject(signal!.reason as Error);
+        };
+        this.waiters.push(wake);
+        signal?.addEventListener("abort", onAbort, { once: true });
+      });
+    }
   }
 
   /** Replaces a reservation by what the call actually cost. */
   settle(reservation: Reservation, actualUsd: number): void {
     this.reserved = Math.max(0, this.reserved - reservation.amountUsd);
+    this.inFlight -= 1;
     this.spent += actualUsd;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }

@@ -36,18 +36,31 @@ describe("token estimates", () => {
 describe("Budget", () => {
   it("reserves only what fits under the cap and settles to the actual cost", () => {
     const budget = new Budget(1);
-    const a = budget.reserve(0.6)!;
-    expect(budget.reserve(0.5)).toBeUndefined(); // 0.6 + 0.5 > 1
-    const b = budget.reserve(0.4)!;
+    const a = budget.tryReserve(0.6)!;
+    expect(budget.tryReserve(0.5)).toBeUndefined(); // 0.6 + 0.5 > 1
+    const b = budget.tryReserve(0.4)!;
     expect(budget.reservedUsd).toBeCloseTo(1, 12);
     budget.settle(a, 0.1);
     expect(budget.spentUsd).toBeCloseTo(0.1, 12);
-    expect(budget.reserve(0.5)).toBeDefined(); // 0.1 + 0.4 + 0.5 = 1
+    expect(budget.tryReserve(0.5)).toBeDefined(); // 0.1 + 0.4 + 0.5 = 1
     budget.settle(b, 0.4);
     expect(budget.spentUsd).toBeCloseTo(0.5, 12);
   });
 
+  it("waits for reservations in flight before declaring the cap reached", async () => {
+    const budget = new Budget(1);
+    const a = budget.tryReserve(0.7)!;
+    const waiting = budget.reserve(0.5);
+    budget.settle(a, 0.2); // frees 0.5 of the 0.7
+    const b = await waiting;
+    expect(b).toEqual({ amountUsd: 0.5 });
+    budget.settle(b!, 0.5);
+    // 0.7 spent, nothing in flight: 0.4 can never fit.
+    expect(await budget.reserve(0.4)).toBeUndefined();
+    expect(await budget.reserve(0.3)).toEqual({ amountUsd: 0.3 });
+  });
+
   it("has no cap by default", () => {
-    expect(new Budget().reserve(1e9)).toBeDefined();
+    expect(new Budget().tryReserve(1e9)).toBeDefined();
   });
 });
