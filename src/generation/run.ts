@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Price } from "../config/schema.ts";
-import { InputError, SiliconError, UsageError } from "../errors.ts";
+import { InputError, SiliconError, UsageError, type InputLocation } from "../errors.ts";
 import type { Provider } from "../providers/types.ts";
 import type { StoredCellState } from "../store/answers.ts";
 import { exportResponses, type ExportResult } from "../store/export.ts";
@@ -23,17 +23,25 @@ import { silentProgress, formatUsd, type ProgressReporter } from "./progress.ts"
 import type { PromptMode } from "./prompt.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
-import { systemClock, type Clock, type RenderQuestion, type StudyLike } from "./types.ts";
+import { locateField, systemClock, type Clock, type RenderQuestion, type StudyLike } from "./types.ts";
 
 export interface ProviderFactoryOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Where the model id is written in the study; located errors name it. */
+  location?: InputLocation;
+}
+
+/** A price with every rate filled in, and where it came from. */
+export interface ResolvedPriceLike extends Price {
+  source?: string;
+  note?: string;
 }
 
 /** The pieces from other stages the engine uses; injectable for tests and embedding. */
 export interface GenerateDeps {
   createProvider(id: string, options: ProviderFactoryOptions): Provider;
-  priceFor(id: string, overrides: Record<string, Price>): Price;
+  priceFor(id: string, overrides: Record<string, Price>, options: { env?: NodeJS.ProcessEnv; location?: InputLocation }): ResolvedPriceLike;
   renderQuestion: RenderQuestion;
 }
 
@@ -144,9 +152,18 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const providers = new Map<string, Provider>();
   const prices = new Map<string, Price>();
   for (const model of models) {
-    const field = `models[${study.study.models.indexOf(model)}]`;
-    providers.set(model, atField(study, field, () => options.deps.createProvider(model, providerOptions(env, options.timeoutMs))));
-    prices.set(model, atField(study, "prices", () => options.deps.priceFor(model, study.study.prices)));
+    const location = locateField(study, ["models", study.study.models.indexOf(model)]);
+    const provider = atLocation(location, () => options.deps.createProvider(model, { ...providerOptions(env, options.timeoutMs), location }));
+    if ((provider.capabilities as { temperature?: boolean }).temperature === false && study.study.temperature !== 1) {
+      throw new InputError(
+        locateField(study, ["temperature"]),
+        `${model} samples at temperature 1 only; set temperature: 1 in the study, or leave this model out (--model)`,
+      );
+    }
+    providers.set(model, provider);
+    const price = atLocation(location, () => options.deps.priceFor(model, study.study.prices, { env, location }));
+    if (price.note !== undefined && price.source !== "table") log(`note: ${price.note}`);
+    prices.set(model, price);
   }
   const prepared = preparePrompts(study, mode, options.deps.renderQuestion);
   const modelPlans = models.map((id) => ({ id, multipleChoices: providers.get(id)!.capabilities.multipleChoices }));
@@ -255,7 +272,7 @@ function checkMode(study: StudyLike): PromptMode {
   const mode = study.study.elicitation;
   if (!SUPPORTED_MODES.includes(mode)) {
     throw new InputError(
-      { file: study.file, field: "elicitation" },
+      locateField(study, ["elicitation"]),
       `"${mode}" elicitation is not available in silicon generate yet; use "structured" or "free_text"`,
     );
   }
@@ -266,7 +283,7 @@ function selectModels(study: StudyLike, model: string | undefined): string[] {
   if (model === undefined) return [...study.study.models];
   if (!study.study.models.includes(model)) {
     throw new InputError(
-      { file: study.file, field: "models" },
+      locateField(study, ["models"]),
       `--model ${model} is not one of the study's models (${study.study.models.join(", ")})`,
     );
   }
@@ -277,14 +294,15 @@ function providerOptions(env: NodeJS.ProcessEnv, timeoutMs: number | undefined):
   return timeoutMs === undefined ? { env } : { env, timeoutMs };
 }
 
-/** Runs `fn`; a bad-input error it throws is re-located at the study file's `field`. */
-function atField<T>(study: StudyLike, field: string, fn: () => T): T {
+/** Runs `fn`; an error it throws that is not already located is located at `location` (bad input, exit 2). */
+function atLocation<T>(location: InputLocation, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
+    if (error instanceof InputError && error.location.file === location.file) throw error;
     if (error instanceof SiliconError) {
       const problem = error instanceof InputError ? error.problem : error.message;
-      throw new InputError({ file: study.file, field }, problem, { cause: error });
+      throw new InputError(location, problem, { cause: error });
     }
     throw error;
   }

@@ -3,6 +3,7 @@
  * satisfies this structurally; the engine asks for no more than it uses.
  */
 import type { Study, Survey, SurveyItem, Wave } from "../config/schema.ts";
+import type { InputLocation } from "../errors.ts";
 import type { Cell } from "../tables/types.ts";
 
 export interface PersonaLike {
@@ -26,6 +27,15 @@ export interface StudyLike {
   surveyFile: string;
   persona: PersonaLike;
   waves: { wave: Wave; frame: FrameLike }[];
+  /** Where a field of the study file sits (line and field), e.g. `locate(["models", 1])`. */
+  locate?(path: readonly (string | number)[]): InputLocation;
+}
+
+/** Where a field of the study file is, with its line when the loader knows it. */
+export function locateField(study: StudyLike, path: readonly (string | number)[]): InputLocation {
+  if (study.locate !== undefined) return study.locate(path);
+  const field = path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`)).join("");
+  return { file: study.file, field };
 }
 
 export type RenderQuestion = (item: SurveyItem, context: Record<string, unknown>, file: string) => string;
