@@ -20,7 +20,7 @@ export async function runEstimateFromFiles(flags: EstimateFlags): Promise<void> 
 
   const say = (line: string) => process.stderr.write(`silicon: ${line}\n`);
   if (result.unmatched.entries > 0) {
-    say(`skipped ${result.unmatched.entries} synthetic entries (${result.unmatched.distinct} ids) that match no respondent of ${options.real}: ${result.unmatched.examples.join(", ")}${result.unmatched.distinct > result.unmatched.examples.length ? ", …" : ""}`);
+    say(`skipped ${result.unmatched.entries} synthetic answers of ${result.unmatched.distinct} ids that match no respondent of ${options.real}: ${result.unmatched.examples.join(", ")}${result.unmatched.distinct > result.unmatched.examples.length ? ", …" : ""}`);
   }
   for (const warning of result.warnings) say(`warning: ${warning}`);
   const targets = result.tasks.filter((t) => t.role === "target").length;

@@ -36,7 +36,7 @@ export interface SyntheticAnswers {
 export type AnswerField = "id" | "item" | "value" | "model" | "wave" | "generation" | "option";
 
 export interface UnmatchedIds {
-  /** Entries skipped because their id is not a respondent of the design. */
+  /** Entries (answers) skipped because their id is not a respondent of the design. */
   entries: number;
   /** Distinct ids skipped. */
   distinct: number;
@@ -130,7 +130,7 @@ export function resolveAnswers(design: SurveyDesign, answers: SyntheticAnswers, 
     const more = unmatchedIds.size > EXAMPLES ? ", …" : "";
     throw new InputError(
       locate(firstUnmatched, "id"),
-      `${unmatchedEntries} ${plural(unmatchedEntries, "entry", "entries")} (${unmatchedIds.size} ${plural(unmatchedIds.size, "id", "ids")}) match no respondent of ${design.source}: ${examples.join(", ")}${more}; check the id column, or pass --allow-unmatched to skip them`,
+      `${unmatchedIds.size} ${plural(unmatchedIds.size, "id matches", "ids match")} no respondent of ${design.source} (${unmatchedEntries} ${plural(unmatchedEntries, "answer", "answers")}): ${examples.join(", ")}${more}; check the id column, or pass --allow-unmatched to skip them`,
     );
   }
 
