@@ -180,15 +180,16 @@ function compareKeys(a: readonly number[], b: readonly number[]): number {
 
 function droppedWarnings(dropped: { noSynthetic: string[]; noReal: string[] }): string[] {
   const warnings: string[] = [];
+  const rows = (n: number) => `${n} task ${n === 1 ? "row" : "rows"}`;
   const examples = (tasks: string[]) => {
     const unique = [...new Set(tasks)];
     return `${unique.slice(0, 3).join(", ")}${unique.length > 3 ? ", …" : ""}`;
   };
   if (dropped.noSynthetic.length > 0) {
-    warnings.push(`left out ${dropped.noSynthetic.length} task rows with no synthetic answer in the subgroup (${examples(dropped.noSynthetic)})`);
+    warnings.push(`left out ${rows(dropped.noSynthetic.length)} with no synthetic answer in the subgroup (${examples(dropped.noSynthetic)})`);
   }
   if (dropped.noReal.length > 0) {
-    warnings.push(`left out ${dropped.noReal.length} history task rows with no real answer in the subgroup (${examples(dropped.noReal)})`);
+    warnings.push(`left out ${rows(dropped.noReal.length)} of history tasks with no real answer in the subgroup (${examples(dropped.noReal)})`);
   }
   return warnings;
 }

@@ -40,7 +40,7 @@ export function numericAnswer(table: DataTable, row: number, column: string, ite
   const cell = table.columns[column]![row];
   const value = numberIn(cell);
   if (value === undefined) {
-    throw new InputError(cellLocation(table, row, column), `expected a number (an answer to item ${JSON.stringify(item)}), got ${JSON.stringify(cell)}`);
+    throw new InputError(cellLocation(table, row, column), `expected a number (an answer to item ${JSON.stringify(item)}), got ${JSON.stringify(cell)}; if it is a choice item with text answers, pass --per-option ${item}`);
   }
   return value;
 }

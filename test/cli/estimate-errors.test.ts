@@ -97,12 +97,12 @@ describe("malformed input", () => {
 
   it("a non-numeric answer in a numeric item (SYN)", async () => {
     const paths = files(undefined, (syn) => setField(syn, 8, 2, "warm"));
-    await expectInputError(paths, `${paths.syn}: row 7 (line 8), column "therm": expected a number (an answer to item "therm"), got "warm"`);
+    await expectInputError(paths, `${paths.syn}: row 7 (line 8), column "therm": expected a number (an answer to item "therm"), got "warm"; if it is a choice item with text answers, pass --per-option therm`);
   });
 
   it("a non-numeric answer in a numeric item (REAL)", async () => {
     const paths = files((real) => setField(real, 41, 5, "yes"));
-    await expectInputError(paths, `${paths.real}: row 40 (line 41), column "approve": expected a number (an answer to item "approve"), got "yes"`);
+    await expectInputError(paths, `${paths.real}: row 40 (line 41), column "approve": expected a number (an answer to item "approve"), got "yes"; if it is a choice item with text answers, pass --per-option approve`);
   });
 
   it("a negative weight", async () => {

@@ -62,8 +62,8 @@ describe("estimateTasks", () => {
     const noReal = estimateTasks(design, { ...answers, item: Array(10).fill("other") as string[] }, {});
     expect(noReal.tasks).toEqual([]);
     expect(noReal.warnings).toEqual([
-      "left out 1 task rows with no synthetic answer in the subgroup (other|all@w2)",
-      "left out 3 history task rows with no real answer in the subgroup (other|all@w1, other|all@w2)",
+      "left out 1 task row with no synthetic answer in the subgroup (other|all@w2)",
+      "left out 3 task rows of history tasks with no real answer in the subgroup (other|all@w1, other|all@w2)",
     ]);
   });
 
