@@ -11,7 +11,7 @@
  * generation, model) with an option form one answer.
  */
 import { InputError, type InputLocation } from "../errors.ts";
-import type { SurveyDesign } from "./design.ts";
+import type { RowLookup, SurveyDesign } from "./design.ts";
 
 export interface SyntheticAnswers {
   /** Where the answers came from, for messages (a file path). */
@@ -97,18 +97,26 @@ export function resolveAnswers(design: SurveyDesign, answers: SyntheticAnswers, 
   const item = new Int32Array(count);
   const models: string[] = answers.model === undefined ? [""] : [];
   const items: string[] = [];
-  const modelCode = new Map<string, number>();
-  const itemCode = new Map<string, number>();
   const unmatchedIds = new Set<string>();
   let unmatchedEntries = 0;
   let firstUnmatched = -1;
 
+  // Answers come grouped (a respondent's generations, an item's rows), so the
+  // previous entry's lookups are usually this one's: a cheap cache before the maps.
+  let lastId: string | undefined;
+  let lastWave: string | null | undefined;
+  let lastFound: RowLookup = "missing";
+  const modelOf = codes(models, () => "model");
+  const itemOf = codes(items, () => "item");
   for (let e = 0; e < count; e++) {
     const id = answers.id[e];
     if (id === null || id === undefined || id === "") throw new InputError(locate(e, "id"), "missing respondent id");
     const wave = answers.wave?.[e];
     if (answers.wave !== undefined && (wave === null || wave === undefined)) throw new InputError(locate(e, "wave"), "missing wave");
-    const found = design.rowOf(id, wave ?? undefined);
+    const found: RowLookup = id === lastId && wave === lastWave ? lastFound : design.rowOf(id, wave ?? undefined);
+    lastId = id;
+    lastWave = wave;
+    lastFound = found;
     if (found === "ambiguous") {
       throw new InputError(locate(e, "id"), `respondent ${JSON.stringify(id)} is in several waves of ${design.source}; the synthetic answers need a wave column to tell which`);
     }
@@ -121,8 +129,8 @@ export function resolveAnswers(design: SurveyDesign, answers: SyntheticAnswers, 
     }
     row[e] = found;
     // Without a model column every entry is one unnamed model ("" in the tasks table).
-    model[e] = answers.model === undefined ? 0 : codeOf(answers.model[e], modelCode, models, () => locate(e, "model"), "model");
-    item[e] = codeOf(answers.item[e], itemCode, items, () => locate(e, "item"), "item");
+    model[e] = answers.model === undefined ? 0 : modelOf(answers.model[e], () => locate(e, "model"));
+    item[e] = itemOf(answers.item[e], () => locate(e, "item"));
   }
 
   const examples = [...unmatchedIds].slice(0, EXAMPLES);
@@ -175,20 +183,23 @@ export function partitionOf(resolved: ResolvedAnswers, model: number, item: numb
   return resolved.partitionEntries.subarray(resolved.partitionStart[p]!, resolved.partitionStart[p + 1]!);
 }
 
-function codeOf(
-  value: string | null | undefined,
-  codes: Map<string, number>,
-  names: string[],
-  where: () => InputLocation,
-  what: string,
-): number {
-  if (value === null || value === undefined || value === "") throw new InputError(where(), `missing ${what}`);
-  let code = codes.get(value);
-  if (code === undefined) {
-    code = names.push(value) - 1;
-    codes.set(value, code);
-  }
-  return code;
+/** Dictionary coding of a text column into `names`, remembering the last value looked up. */
+function codes(names: string[], what: () => string): (value: string | null | undefined, where: () => InputLocation) => number {
+  const code = new Map(names.map((name, k) => [name, k]));
+  let last: string | undefined;
+  let lastCode = -1;
+  return (value, where) => {
+    if (value === last) return lastCode;
+    if (value === null || value === undefined || value === "") throw new InputError(where(), `missing ${what()}`);
+    let k = code.get(value);
+    if (k === undefined) {
+      k = names.push(value) - 1;
+      code.set(value, k);
+    }
+    last = value;
+    lastCode = k;
+    return k;
+  };
 }
 
 function plural(n: number, one: string, many: string): string {

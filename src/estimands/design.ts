@@ -102,20 +102,26 @@ export function surveyDesign(frame: RespondentFrame): SurveyDesign {
     waveSizes[k]! += 1;
   }
 
-  // Two indexes: by (wave, id), and by id alone for answers that carry no wave.
-  const byKey = new Map<string, number>();
+  // By id; with waves also by (wave, id), an id alone being ambiguous when a panel reuses it.
   const byId = new Map<string, number | "ambiguous">();
+  const byKey = hasWaves ? new Map<string, number>() : undefined;
   for (let i = 0; i < size; i++) {
     const id = frame.id[i];
     if (id === null || id === undefined || id === "") throw new InputError(locate(i, "id"), "missing respondent id");
-    const key = hasWaves ? `${waveNames[waveIndex[i]!]}\u0000${id}` : id;
-    const earlier = byKey.get(key);
+    const earlierId = byId.get(id);
+    let earlier: number | undefined;
+    if (byKey !== undefined) {
+      const key = `${waveNames[waveIndex[i]!]}\u0000${id}`;
+      earlier = byKey.get(key);
+      byKey.set(key, i);
+    } else if (typeof earlierId === "number") {
+      earlier = earlierId;
+    }
     if (earlier !== undefined) {
       const where = hasWaves ? ` in wave ${waveNames[waveIndex[i]!]}` : "";
       throw new InputError(locate(i, "id"), `duplicate respondent id ${JSON.stringify(id)}${where} (first on row ${earlier + 1}); ids must be unique`);
     }
-    byKey.set(key, i);
-    byId.set(id, byId.has(id) ? "ambiguous" : i);
+    byId.set(id, earlierId === undefined ? i : "ambiguous");
   }
 
   const answers: Record<string, Float64Array> = {};
@@ -143,7 +149,7 @@ export function surveyDesign(frame: RespondentFrame): SurveyDesign {
     levels: { ...frame.levels },
     optionLabels: { ...frame.optionLabels },
     rowOf(id: string, wave?: string): RowLookup {
-      if (hasWaves && wave !== undefined) return byKey.get(`${wave}\u0000${id}`) ?? "missing";
+      if (byKey !== undefined && wave !== undefined) return byKey.get(`${wave}\u0000${id}`) ?? "missing";
       return byId.get(id) ?? "missing";
     },
     locate,

@@ -43,8 +43,9 @@ export function partitionAnswers(resolved: ResolvedAnswers, entries: Int32Array)
   const option = answers.option;
   const generation = answers.generation;
   const hasDistributions = option !== undefined && entries.some((e) => !Number.isNaN(option[e]!));
-  if (!hasDistributions && generation === undefined) {
+  if (!hasDistributions) {
     // The common case: every entry is one plain answer.
+    if (generation !== undefined) checkOneAnswerPerGeneration(resolved, entries);
     const cluster = new Int32Array(entries.length);
     const value = new Float64Array(entries.length);
     for (let a = 0; a < entries.length; a++) {
@@ -103,6 +104,48 @@ export function partitionAnswers(resolved: ResolvedAnswers, entries: Int32Array)
     }
   }
   return { cluster: Int32Array.from(cluster), value: Float64Array.from(value), distributions };
+}
+
+/**
+ * Fails on a second plain answer of one respondent in one generation (often a
+ * join gone wrong). Linear: entries sorted by respondent (counting sort), then
+ * each generation code remembers the last respondent that used it.
+ */
+function checkOneAnswerPerGeneration(resolved: ResolvedAnswers, entries: Int32Array): void {
+  const generation = resolved.answers.generation!;
+  const codes = new Map<string | number, number>();
+  const gen = new Int32Array(entries.length);
+  let last: string | number | null | undefined;
+  let lastCode = -1;
+  for (let a = 0; a < entries.length; a++) {
+    const label = generation[entries[a]!];
+    if (label !== last) {
+      if (label === null || label === undefined || label === "") throw new InputError(resolved.locate(entries[a]!, "generation"), "missing generation");
+      let code = codes.get(label);
+      if (code === undefined) codes.set(label, (code = codes.size));
+      last = label;
+      lastCode = code;
+    }
+    gen[a] = lastCode;
+  }
+  const size = resolved.designSize;
+  const start = new Int32Array(size + 1);
+  for (let a = 0; a < entries.length; a++) start[resolved.row[entries[a]!]! + 1]! += 1;
+  for (let r = 0; r < size; r++) start[r + 1]! += start[r]!;
+  const fill = start.slice(0, size);
+  const order = new Int32Array(entries.length);
+  for (let a = 0; a < entries.length; a++) order[fill[resolved.row[entries[a]!]!]!++] = a;
+  const lastRespondent = new Int32Array(codes.size).fill(-1);
+  const lastAnswer = new Int32Array(codes.size);
+  for (let r = 0; r < size; r++) {
+    for (let k = start[r]!; k < start[r + 1]!; k++) {
+      const a = order[k]!;
+      const g = gen[a]!;
+      if (lastRespondent[g] === r) throw duplicate(resolved, entries[a]!, entries[lastAnswer[g]!]!);
+      lastRespondent[g] = r;
+      lastAnswer[g] = a;
+    }
+  }
 }
 
 function duplicate(resolved: ResolvedAnswers, e: number, first: number): InputError {
