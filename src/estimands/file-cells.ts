@@ -26,69 +26,100 @@ export function labelOrder(table: DataTable, column: string): string[] | undefin
   return [...labels.entries()].sort((a, b) => a[0] - b[0]).map(([, label]) => label);
 }
 
-/** The number in a cell (booleans count 1/0), NaN when missing, undefined when it is not a number. */
+/** Texts R, pandas and others write for a missing number. */
+const MISSING_NUMBER = new Set(["NA", "NaN", "N/A"]);
+
+/** The number in a cell (booleans count 1/0), NaN when missing (also NA, NaN, N/A), undefined when it is not a number. */
 export function numberIn(cell: Cell | undefined): number | undefined {
   if (isMissing(cell)) return NaN;
   if (typeof cell === "number") return Number.isFinite(cell) ? cell : undefined;
   if (typeof cell === "boolean") return cell ? 1 : 0;
-  const value = Number(cell.trim());
+  const text = cell.trim();
+  if (MISSING_NUMBER.has(text)) return NaN;
+  const value = Number(text);
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** A numeric answer, NaN when missing; anything else is an error naming file, row and column. */
-export function numericAnswer(table: DataTable, row: number, column: string, item: string): number {
+/**
+ * A numeric answer, NaN when missing. A text answer that is a value label of
+ * the item (e.g. "Strongly agree" where SPSS codes it 5) counts as its code;
+ * anything else is an error naming file, row and column.
+ */
+export function numericAnswer(table: DataTable, row: number, column: string, item: string, book?: Codebook): number {
   const cell = table.columns[column]![row];
-  const value = numberIn(cell);
+  const value = numberIn(cell) ?? (typeof cell === "string" ? book?.codeOfLabel(cell.trim()) : undefined);
   if (value === undefined) {
-    throw new InputError(cellLocation(table, row, column), `expected a number (an answer to item ${JSON.stringify(item)}), got ${JSON.stringify(cell)}; if it is a choice item with text answers, pass --per-option ${item}`);
+    throw new InputError(
+      cellLocation(table, row, column),
+      `expected a number (an answer to item ${JSON.stringify(item)}), got ${JSON.stringify(cell)}; if it is a choice item with text answers, pass --per-option ${item}`,
+    );
   }
   return value;
 }
 
 /**
- * Codes of a choice item's answers across files. Where every answer is a
- * number the numbers are the codes (labelled from SPSS when possible); where
- * any answer is text, every answer is a category named by its text, coded in
- * natural order.
+ * Codes of an item's answers across files. Value labels (SPSS) map text
+ * answers to their codes, so a text answer "Biden" meets the code 2 labelled
+ * "Biden". For a choice item (`see` every answer first): where every answer is
+ * a number or a label, the codes are the numbers; where any answer is other
+ * text, every answer is a category named by its text (a labelled code by its
+ * label), coded in natural order.
  */
 export class Codebook {
   private readonly texts = new Set<string>();
+  private readonly labelCodes = new Map<string, number>();
   private numeric = true;
-  private codes: Map<string, number> | undefined;
+  private categories: Map<string, number> | undefined;
   readonly labels = new Map<number, string>();
 
-  /** Notes a cell seen in the first pass. */
-  see(cell: Cell | undefined): void {
-    if (isMissing(cell)) return;
-    const text = typeof cell === "string" ? cell.trim() : String(cell);
-    this.texts.add(text);
-    if (typeof cell !== "number" && !(typeof cell === "string" && Number.isFinite(Number(text)))) this.numeric = false;
-  }
-
-  /** Adds SPSS labels for numeric codes. */
+  /** Adds value labels (first come, first kept); call before `see`. */
   label(valueLabels: ReadonlyMap<number, string> | undefined): void {
-    for (const [code, label] of valueLabels ?? []) if (!this.labels.has(code)) this.labels.set(code, label);
+    for (const [code, label] of valueLabels ?? []) {
+      if (!this.labels.has(code)) this.labels.set(code, label);
+      if (!this.labelCodes.has(label)) this.labelCodes.set(label, code);
+    }
   }
 
-  /** The code of a cell (NaN when missing), after every cell has been seen. */
+  codeOfLabel(text: string): number | undefined {
+    return this.labelCodes.get(text);
+  }
+
+  /** Notes an answer of a choice item, before any `code`. */
+  see(cell: Cell | undefined): void {
+    const value = numberIn(cell);
+    if (value !== undefined && Number.isNaN(value)) return;
+    if (value === undefined && !this.labelCodes.has(String(cell).trim())) this.numeric = false;
+    this.texts.add(this.displayText(cell));
+  }
+
+  /** The code of an answer (NaN when missing), once every answer has been seen. */
   code(cell: Cell | undefined): number {
-    if (isMissing(cell)) return NaN;
-    const text = typeof cell === "string" ? cell.trim() : String(cell);
-    if (this.numeric) return Number(text);
-    if (this.codes === undefined) {
-      const sorted = [...this.texts].sort(naturalOrder);
-      this.codes = new Map(sorted.map((t, k) => [t, k]));
-      this.labels.clear();
-      sorted.forEach((t, k) => this.labels.set(k, t));
-    }
-    const code = this.codes.get(text);
-    if (code === undefined) throw new RangeError(`Codebook: ${text} was not seen`);
+    const value = numberIn(cell);
+    if (value !== undefined && Number.isNaN(value)) return NaN;
+    if (this.numeric) return value ?? this.labelCodes.get(String(cell).trim())!;
+    const code = this.settle().get(this.displayText(cell));
+    if (code === undefined) throw new RangeError(`Codebook: ${String(cell)} was not seen`);
     return code;
   }
 
-  /** Labels for coordinates, once coding is settled. */
+  /** Labels of the codes, for coordinates. */
   finalLabels(): ReadonlyMap<number, string> {
-    if (!this.numeric && this.codes === undefined) this.code([...this.texts][0] ?? null);
+    if (!this.numeric) this.settle();
     return this.labels;
+  }
+
+  private displayText(cell: Cell | undefined): string {
+    const value = numberIn(cell);
+    return value === undefined ? String(cell).trim() : (this.labels.get(value) ?? String(value));
+  }
+
+  private settle(): Map<string, number> {
+    if (this.categories === undefined) {
+      const sorted = [...this.texts].sort(naturalOrder);
+      this.categories = new Map(sorted.map((text, k) => [text, k]));
+      this.labels.clear();
+      sorted.forEach((text, k) => this.labels.set(k, text));
+    }
+    return this.categories;
   }
 }

@@ -97,7 +97,7 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
   for (const item of perOption) {
     if (!items.includes(item)) throw new UsageError(`--per-option names ${JSON.stringify(item)}, which is not among the items (${items.join(", ")})`);
   }
-  const codebooks = buildCodebooks(real, syn, options, layout, perOption);
+  const codebooks = buildCodebooks(real, syn, options, layout, items, perOption);
 
   const respondents = respondentRows(real, options, layout);
   let design = surveyDesign({
@@ -110,7 +110,7 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
     attributes: realAttributes(real, options, respondents),
     levels: levelsOf(real, [...(options.group === undefined ? [] : [options.group]), ...subgroupColumns(options)], options.group),
     answers: realAnswers(real, options, layout, items, codebooks, respondents),
-    optionLabels: Object.fromEntries([...codebooks].map(([item, book]) => [item, book.finalLabels()])),
+    optionLabels: Object.fromEntries([...codebooks].filter(([item]) => perOption.has(item)).map(([item, book]) => [item, book.finalLabels()])),
     locate: (row, field) => cellLocation(real, respondents.rows[row]!, frameColumn(field, options, layout)),
   });
   design = withSyntheticAttributes(design, real, syn, options);
@@ -185,35 +185,39 @@ function distinctTexts(table: DataTable, column: string): string[] {
   return [...seen];
 }
 
-/** First pass over the answers of per-option items: are they codes or text? */
+/**
+ * A codebook per item: value labels from both files (the real one first),
+ * then, for per-option items, a first pass over every answer to learn whether
+ * they are codes or text.
+ */
 function buildCodebooks(
   real: DataTable,
   syn: DataTable,
   o: ResponseFilesOptions,
   layout: Layout,
+  items: readonly string[],
   perOption: ReadonlySet<string>,
 ): Map<string, Codebook> {
-  const books = new Map([...perOption].map((item) => [item, new Codebook()]));
+  const books = new Map(items.map((item) => [item, new Codebook()]));
+  const labelColumns = (table: DataTable, long: boolean, item: string) =>
+    long ? [o.long!.value, ...(table === syn && o.distribution !== undefined ? [o.distribution] : [])] : [item];
+  for (const [item, book] of books) {
+    for (const column of labelColumns(real, layout.realLong, item)) book.label(real.valueLabels[column]);
+    for (const column of labelColumns(syn, o.long !== undefined, item)) book.label(syn.valueLabels[column]);
+  }
   const scan = (table: DataTable, long: boolean) => {
     if (!long) {
-      for (const [item, book] of books) {
-        table.columns[item]!.forEach((cell) => book.see(cell));
-        book.label(table.valueLabels[item]);
-      }
+      for (const item of perOption) table.columns[item]!.forEach((cell) => books.get(item)!.see(cell));
       return;
     }
     const itemCells = table.columns[o.long!.item]!;
     const valueCells = table.columns[o.long!.value]!;
     const optionCells = table === syn && o.distribution !== undefined ? table.columns[o.distribution]! : undefined;
     for (let r = 0; r < table.numRows; r++) {
-      const book = books.get(labelOf(table, o.long!.item, itemCells[r]) ?? "");
-      if (book === undefined) continue;
+      const item = labelOf(table, o.long!.item, itemCells[r]) ?? "";
+      if (!perOption.has(item)) continue;
       const option = optionCells?.[r];
-      book.see(isMissing(option) ? valueCells[r] : option);
-    }
-    for (const book of books.values()) {
-      book.label(table.valueLabels[o.long!.value]);
-      if (optionCells !== undefined) book.label(table.valueLabels[o.distribution!]);
+      books.get(item)!.see(isMissing(option) ? valueCells[r] : option);
     }
   };
   scan(real, layout.realLong);
@@ -296,12 +300,13 @@ function realAnswers(
   codebooks: ReadonlyMap<string, Codebook>,
   respondents: Respondents,
 ): Record<string, Float64Array> {
+  const perOption = new Set(o.perOption ?? []);
   const answers: Record<string, Float64Array> = {};
   if (!layout.realLong) {
     for (const item of items) {
-      const book = codebooks.get(item);
+      const book = codebooks.get(item)!;
       const cells = real.columns[item]!;
-      answers[item] = Float64Array.from(respondents.rows, (r) => (book ? book.code(cells[r]) : numericAnswer(real, r, item, item)));
+      answers[item] = Float64Array.from(respondents.rows, (r) => (perOption.has(item) ? book.code(cells[r]) : numericAnswer(real, r, item, item, book)));
     }
     return answers;
   }
@@ -322,8 +327,8 @@ function realAnswers(
       throw new InputError(cellLocation(real, r, itemColumn), `a second answer to item ${JSON.stringify(item)} for the same respondent (first on row ${seen[k]! + 1})`);
     }
     seen[k] = r;
-    const book = codebooks.get(item);
-    values[k] = book ? book.code(real.columns[valueColumn]![r]) : numericAnswer(real, r, valueColumn, item);
+    const book = codebooks.get(item)!;
+    values[k] = perOption.has(item) ? book.code(real.columns[valueColumn]![r]) : numericAnswer(real, r, valueColumn, item, book);
   }
   return answers;
 }
@@ -375,6 +380,7 @@ function syntheticAnswers(
   items: readonly string[],
   codebooks: ReadonlyMap<string, Codebook>,
 ): SyntheticAnswers {
+  const perOption = new Set(o.perOption ?? []);
   const fileRow: number[] = [];
   const entryItem: string[] = [];
   const value: number[] = [];
@@ -383,10 +389,10 @@ function syntheticAnswers(
   if (o.long === undefined) {
     for (let r = 0; r < syn.numRows; r++) {
       for (const item of items) {
-        const book = codebooks.get(item);
+        const book = codebooks.get(item)!;
         fileRow.push(r);
         entryItem.push(item);
-        value.push(book ? book.code(syn.columns[item]![r]) : numericAnswer(syn, r, item, item));
+        value.push(perOption.has(item) ? book.code(syn.columns[item]![r]) : numericAnswer(syn, r, item, item, book));
       }
     }
   } else {
@@ -398,16 +404,16 @@ function syntheticAnswers(
       const item = labelOf(syn, o.long.item, itemCells[r]);
       if (item === null) throw new InputError(cellLocation(syn, r, o.long.item), "missing item");
       if (!wanted.has(item)) continue;
-      const book = codebooks.get(item);
+      const book = codebooks.get(item)!;
       const optionCell = optionCells?.[r];
       fileRow.push(r);
       entryItem.push(item);
       if (optionCells !== undefined && !isMissing(optionCell)) {
-        option.push(book ? book.code(optionCell) : optionCode(syn, r, o.distribution!, optionCell, item));
+        option.push(perOption.has(item) ? book.code(optionCell) : optionCode(syn, r, o.distribution!, optionCell, item, book));
         value.push(probability(syn, r, o.long.value, valueCells[r]));
       } else {
         if (hasOption) option.push(NaN);
-        value.push(book ? book.code(valueCells[r]) : numericAnswer(syn, r, o.long.value, item));
+        value.push(perOption.has(item) ? book.code(valueCells[r]) : numericAnswer(syn, r, o.long.value, item, book));
       }
     }
   }
@@ -443,8 +449,8 @@ function cellText(cell: Cell | undefined): string | null {
   return isMissing(cell) ? null : typeof cell === "string" ? cell.trim() : String(cell);
 }
 
-function optionCode(table: DataTable, row: number, column: string, cell: Cell | undefined, item: string): number {
-  const code = numberIn(cell);
+function optionCode(table: DataTable, row: number, column: string, cell: Cell | undefined, item: string, book: Codebook): number {
+  const code = numberIn(cell) ?? (typeof cell === "string" ? book.codeOfLabel(cell.trim()) : undefined);
   if (code === undefined || Number.isNaN(code)) {
     throw new InputError(cellLocation(table, row, column), `expected an answer code of item ${JSON.stringify(item)}, got ${JSON.stringify(cell)}; text options need --per-option ${item}`);
   }

@@ -97,3 +97,25 @@ describe("silicon estimate --help", () => {
     }
   });
 });
+
+describe("text answers against SPSS value labels", () => {
+  const estimateDir = new URL("../fixtures/estimate/", import.meta.url).pathname;
+  const lines = readFileSync(join(estimateDir, "synthetic.csv"), "utf8").trimEnd().split("\n");
+  const label: Record<string, string> = { "1": "Trump", "2": "Biden", "3": "Other" };
+  const common = ["--real", join(estimateDir, "real.sav"), "--id", "id", "--weight", "weight", "--group", "wave", "--model", "model",
+    "--generation", "generation", "--by", "party", "--out", "-"];
+
+  it("codes labelled text answers like their codes, and reads NA as missing", async () => {
+    const text = write("syn-text.csv", lines.map((line, k) => {
+      if (k === 0) return line;
+      const f = line.split(",");
+      return [...f.slice(0, 4), f[4] === "" ? "NA" : f[4], label[f[5]!]].join(",");
+    }));
+    for (const items of [["--items", "therm,vote", "--per-option", "vote"], ["--items", "vote"]]) {
+      const coded = await runCli(["estimate", "--synthetic", join(estimateDir, "synthetic.csv"), ...common, ...items]);
+      const labelled = await runCli(["estimate", "--synthetic", text, ...common, ...items]);
+      expect(labelled.code, labelled.stderr).toBe(0);
+      expect(labelled.stdout).toBe(coded.stdout);
+    }
+  });
+});
