@@ -13,7 +13,9 @@ import type { EstimateFlags } from "./commands/estimate.ts";
 export async function runEstimateFromFiles(flags: EstimateFlags): Promise<void> {
   const options = toOptions(flags);
   const out = flags.out!;
-  const result = await estimateFromFiles(options);
+  // Progress only where someone watches; scripts and logs get the summary alone.
+  const progress = process.stderr.isTTY ? (message: string) => process.stderr.write(`silicon: ${message}…\n`) : undefined;
+  const result = await estimateFromFiles(options, progress);
   const csv = formatTasksCsv(result.tasks);
   if (out === "-") process.stdout.write(csv);
   else await OutputSet.write((set) => set.stage(out, csv));

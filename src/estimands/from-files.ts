@@ -69,11 +69,16 @@ export interface EstimateFromFilesResult extends EstimateResult {
 }
 
 /** Reads the two files and estimates the tasks table (what `silicon estimate --real --synthetic` writes). */
-export async function estimateFromFiles(options: EstimateFromFilesOptions): Promise<EstimateFromFilesResult> {
+export async function estimateFromFiles(
+  options: EstimateFromFilesOptions,
+  progress: (message: string) => void = () => {},
+): Promise<EstimateFromFilesResult> {
   if (options.targetWave !== undefined && options.group === undefined) {
     throw new UsageError("--role-of-target needs --group, the wave column");
   }
+  progress(`reading ${options.real} and ${options.synthetic}`);
   const files = await readResponseFiles(options);
+  progress(`estimating ${files.items.length} ${files.items.length === 1 ? "item" : "items"} from ${files.realRows} real and ${files.syntheticRows} synthetic rows`);
   const result = estimateTasks(files.design, files.answers, {
     items: files.items,
     ...(options.by === undefined ? {} : { by: options.by }),
