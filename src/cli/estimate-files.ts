@@ -29,7 +29,7 @@ export async function runEstimateFromFiles(flags: EstimateFlags): Promise<void> 
   const models = result.models.filter((m) => m !== "");
   const where = out === "-" ? "standard output" : out;
   say(
-    `wrote ${result.tasks.length} task rows (${result.tasks.length - targets} history, ${targets} target)` +
+    `wrote ${result.tasks.length} task ${result.tasks.length === 1 ? "row" : "rows"} (${result.tasks.length - targets} history, ${targets} target)` +
       (models.length > 0 ? ` for ${models.length} ${models.length === 1 ? "model" : "models"}` : "") +
       (result.waves.length > 0 ? ` in ${result.waves.length} ${result.waves.length === 1 ? "wave" : "waves"}` : "") +
       ` to ${where}`,
