@@ -8,8 +8,14 @@ import { cellLocation } from "../tables/columns.ts";
 import type { Cell, DataTable } from "../tables/types.ts";
 import { naturalOrder } from "./design.ts";
 
-export function isMissing(cell: Cell | undefined): cell is null | undefined {
+/** Empty, blank or absent. */
+export function isMissing(cell: Cell | undefined): boolean {
   return cell === null || cell === undefined || (typeof cell === "string" && cell.trim() === "");
+}
+
+/** A cell as trimmed text, null when missing (ids, models, generation labels). */
+export function cellText(cell: Cell | undefined): string | null {
+  return isMissing(cell) ? null : typeof cell === "string" ? cell.trim() : String(cell);
 }
 
 /** A subgroup, wave or id cell as text: the SPSS label of a labelled code, else the value; null when missing. */
@@ -31,7 +37,7 @@ const MISSING_NUMBER = new Set(["NA", "NaN", "N/A"]);
 
 /** The number in a cell (booleans count 1/0), NaN when missing (also NA, NaN, N/A), undefined when it is not a number. */
 export function numberIn(cell: Cell | undefined): number | undefined {
-  if (isMissing(cell)) return NaN;
+  if (cell === null || cell === undefined || isMissing(cell)) return NaN;
   if (typeof cell === "number") return Number.isFinite(cell) ? cell : undefined;
   if (typeof cell === "boolean") return cell ? 1 : 0;
   const text = cell.trim();
