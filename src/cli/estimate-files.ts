@@ -59,7 +59,7 @@ function toOptions(flags: EstimateFlags): EstimateFromFilesOptions {
     ...(flags.items === undefined ? {} : { items: list(flags.items, "--items") }),
     ...(long === undefined ? {} : { long }),
     ...(flags.distribution === undefined ? {} : { distribution: flags.distribution }),
-    ...(flags.by.length === 0 ? {} : { by: parseSubgroupSpecs(flags.by) }),
+    ...(flags.by === undefined ? {} : { by: parseSubgroupSpecs(flags.by) }),
     ...(flags.generation === undefined ? {} : { generation: flags.generation }),
     ...(flags.model === undefined ? {} : { model: flags.model }),
     ...(flags.group === undefined ? {} : { group: flags.group }),

@@ -8,7 +8,7 @@ interface EstimateFlags {
   weight?: string;
   items?: string;
   long?: string;
-  by: string[];
+  by?: string[];
   generation?: string;
   model?: string;
   group?: string;
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .command("estimate")
     .summary("write the tasks table (real and synthetic estimates per task)")
     .description(
-      "Write the tasks table: weighted real and synthetic estimates per item, subgroup and wave, with survey-correct\n" +
+      "Write the tasks table: weighted real and synthetic estimates per item, subgroup and wave, with survey-correct " +
         "standard errors. From a study file (after `silicon generate`), or from respondent-level files made elsewhere.",
     )
     .argument("[study]", "study file (study.yaml); or use --real and --synthetic")
@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option("--weight <column>", "weight column of the real file (default: every weight 1)")
     .option("--items <list>", "items, comma-separated: their columns in wide files (with --long: which items to keep)")
     .option("--long <itemcol,valuecol>", "the files are long: an item column and a value column")
-    .option("--by <specs>", "subgroups: party, crossed party+region, several comma-separated, all for everyone (repeatable; default: all)", collect, [])
+    .option("--by <specs>", "subgroups: party, crossed party+region, several comma-separated, all for everyone (repeatable; default: all)", collect)
     .option("--generation <column>", "generation column of the synthetic file")
     .option("--model <column>", "model column of the synthetic file: one calibration per model")
     .option("--group <column>", "wave column (the tasks table's group)")
@@ -79,8 +79,8 @@ export function register(program: Command): void {
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export type { EstimateFlags };
