@@ -39,7 +39,7 @@ export function compileText(source: string, where: InputLocation): CompiledText 
     throw templateError(error, where, "invalid template");
   }
   const fields = new Map<string, boolean>();
-  collect(ast, { level: 0, blockParams: [] }, fields, where);
+  collect(ast, { level: 0, blockParams: [], guarded: new Set() }, fields, where);
   const template = env.compile(ast, { strict: true, noEscape: true, knownHelpers: knownHelpersMap(), knownHelpersOnly: false });
   return {
     fields: [...fields.keys()],
@@ -71,6 +71,8 @@ interface Scope {
   level: number;
   /** Names bound by `as |x|` in enclosing blocks. */
   blockParams: string[];
+  /** Top-level fields known to be present here: inside `{{#if x}}`, or the else of `{{#unless x}}`. */
+  guarded: Set<string>;
 }
 
 /** Records top-level fields; `required` stays true once any use is unguarded. */
@@ -97,12 +99,15 @@ function collect(node: Node, scope: Scope, fields: Map<string, boolean>, where: 
       checkHelper(name, block.path, where);
       visitArguments(name, block.params, block.hash, scope, fields, where);
       const changesContext = name === "each" || name === "with";
+      const tested = name === "if" || name === "unless" ? topLevelNames(block.params, scope) : [];
+      const withTested = (base: Scope): Scope => ({ ...base, guarded: new Set([...base.guarded, ...tested]) });
       const inner: Scope = {
         level: changesContext ? scope.level + 1 : scope.level,
         blockParams: [...scope.blockParams, ...(block.program.blockParams ?? [])],
+        guarded: scope.guarded,
       };
-      collect(block.program, inner, fields, where);
-      if (block.inverse) collect(block.inverse, scope, fields, where);
+      collect(block.program, name === "if" ? withTested(inner) : inner, fields, where);
+      if (block.inverse) collect(block.inverse, name === "unless" ? withTested(scope) : scope, fields, where);
       return;
     }
     case "PartialStatement":
@@ -154,16 +159,22 @@ function checkHelper(name: string, path: hbs.AST.Expression, where: InputLocatio
 }
 
 function use(path: hbs.AST.PathExpression | hbs.AST.Expression, scope: Scope, fields: Map<string, boolean>, required: boolean): void {
-  if (path.type !== "PathExpression") return;
-  const p = path as hbs.AST.PathExpression;
-  let name: string | undefined;
-  if (p.data) {
-    if (p.parts[0] === "root") name = p.parts[1];
-  } else if (p.depth === scope.level && !(p.depth === 0 && scope.blockParams.includes(p.parts[0] ?? ""))) {
-    name = p.parts[0];
-  }
+  const name = topLevelName(path, scope);
   if (name === undefined) return;
-  fields.set(name, (fields.get(name) ?? false) || required);
+  fields.set(name, (fields.get(name) ?? false) || (required && !scope.guarded.has(name)));
+}
+
+/** The top-level field a path reads, if it reads one (not a block param, not inside another context). */
+function topLevelName(path: hbs.AST.Expression, scope: Scope): string | undefined {
+  if (path.type !== "PathExpression") return undefined;
+  const p = path as hbs.AST.PathExpression;
+  if (p.data) return p.parts[0] === "root" ? p.parts[1] : undefined;
+  if (p.depth !== scope.level || (p.depth === 0 && scope.blockParams.includes(p.parts[0] ?? ""))) return undefined;
+  return p.parts[0];
+}
+
+function topLevelNames(params: Expression[], scope: Scope): string[] {
+  return params.map((param) => topLevelName(param, scope)).filter((name): name is string => name !== undefined);
 }
 
 function at(where: InputLocation, node: Node): InputLocation {
