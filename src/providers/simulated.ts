@@ -91,8 +91,8 @@ type JsonSchema = Record<string, unknown>;
 
 /**
  * Fills a JSON schema with the answer. The answer goes into the property
- * named `answer` (or the only, or the first required, property); other
- * required properties get a neutral value of their type.
+ * chosen by answerProperty; other required properties get a neutral value
+ * of their type ("" for text, 0, false, [], {}).
  */
 function fillSchema(schema: JsonSchema, answer: Answer, isAnswer: boolean): unknown {
   const type = schema["type"];
@@ -100,9 +100,7 @@ function fillSchema(schema: JsonSchema, answer: Answer, isAnswer: boolean): unkn
   if ((type === "object" || (type === undefined && properties !== undefined)) && properties !== undefined) {
     const required = (schema["required"] as string[] | undefined) ?? [];
     const names = Object.keys(properties);
-    const answerKey = isAnswer
-      ? (names.find((n) => n === "answer") ?? (names.length === 1 ? names[0] : undefined) ?? required[0] ?? names[0])
-      : undefined;
+    const answerKey = isAnswer ? answerProperty(properties, required) : undefined;
     const out: Record<string, unknown> = {};
     for (const name of names) {
       if (name === answerKey) out[name] = fillSchema(properties[name]!, answer, true);
@@ -126,6 +124,17 @@ function fillSchema(schema: JsonSchema, answer: Answer, isAnswer: boolean): unkn
   if (type === "string") return answer.label ?? String(answer.value);
   if (type === "boolean") return answer.value === 1;
   return answer.value;
+}
+
+/** The property meant for the answer: `answer`, else the first that constrains a value (enum, const, a number), else the only or first required one. */
+function answerProperty(properties: Record<string, JsonSchema>, required: string[]): string | undefined {
+  const names = Object.keys(properties);
+  if (names.includes("answer")) return "answer";
+  const constrained = names.find((name) => {
+    const p = properties[name]!;
+    return ["enum", "const", "anyOf", "oneOf"].some((k) => p[k] !== undefined) || p["type"] === "integer" || p["type"] === "number";
+  });
+  return constrained ?? (names.length === 1 ? names[0] : (required[0] ?? names[0]));
 }
 
 function neutral(type: unknown): unknown {

@@ -49,8 +49,14 @@ export function latentUnit(model: ItemModel): number {
   return model.kind === "scale" ? model.sd : 1;
 }
 
-/** Standard deviation of the per-wave shock (in latent units); the per-wave-and-party shock has half of it. */
-export const WAVE_SHOCK_SD = 0.15;
+/**
+ * Standard deviation of the per-wave shock to an item, in latent units: 0.15 sd
+ * for scales (3.3 points on a thermometer with sd 22), 0.25 logits otherwise
+ * (about 5 points of approval near 50%). The per-wave-and-party shock has half of it.
+ */
+export function waveShockSd(model: ItemModel): number {
+  return model.kind === "scale" ? 0.15 * model.sd : 0.25;
+}
 
 function effects(partial: Partial<Effects> & { base: number }): Effects {
   return { party: {}, copartisan: 0, opposition: 0, education: 0, age: 0, woman: 0, race: {}, region: {}, ...partial };

@@ -23,7 +23,7 @@ import {
   type AnswerDistribution,
 } from "./distribution.ts";
 import { partyOf, profileFeatures, subgroupOf, type Features, type Party } from "./features.ts";
-import { itemModel, latentUnit, WAVE_SHOCK_SD, type Effects, type ItemModel } from "./items.ts";
+import { itemModel, latentUnit, waveShockSd, type Effects, type ItemModel } from "./items.ts";
 import { parseSimulatedModel, SIMULATED_MODELS, type ParsedSimulatedModel, type SiliconSpec } from "./models.ts";
 import { normalFromKey } from "./random.ts";
 
@@ -66,7 +66,7 @@ export function siliconBias(model: string | ParsedSimulatedModel, item: SurveyIt
 /** The wave's shock to `item` (latent units; one per option for unordered choices), for a party or for everyone. */
 export function waveShock(item: SurveyItem, waveId: string, party: Party | undefined): number[] {
   const itemM = itemModel(item);
-  const sd = WAVE_SHOCK_SD * latentUnit(itemM);
+  const sd = waveShockSd(itemM);
   const one = (suffix: string) =>
     sd * normalFromKey(`shock|${item.id}|${waveId}${suffix}`) +
     (party === undefined ? 0 : (sd / 2) * normalFromKey(`shock|${item.id}|${waveId}|${party}${suffix}`));
