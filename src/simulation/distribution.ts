@@ -39,10 +39,11 @@ export function heapedScale(mean: number, sd: number, min: number, max: number, 
   const cdf = (x: number) => (sd > 0 ? Phi((x - mean) / sd) : x >= mean ? 1 : 0);
   const addRounded = (grid: number, share: number) => {
     if (share <= 0) return;
+    let lower = 0; // each boundary's CDF is computed once and shared by the two values it separates
     for (let v = min; v <= max; v += grid) {
-      const lower = v === min ? 0 : cdf(v - grid / 2);
       const upper = v + grid > max ? 1 : cdf(v + grid / 2);
       weights[v - min] = weights[v - min]! + share * Math.max(upper - lower, 0);
+      lower = upper;
     }
   };
   const heaping = step > 1 && (max - min) % step === 0 ? heap : 0;

@@ -133,16 +133,15 @@ export const PRESETS: Record<string, { type: SurveyItem["type"]; options?: numbe
   },
 };
 
-const cache = new Map<string, ItemModel>();
+/** Items are parsed once and passed around by reference: cache by object. */
+const cache = new WeakMap<SurveyItem, ItemModel>();
 
 /** The population model of `item`: its preset when id, type and option count match, else generic. */
 export function itemModel(item: SurveyItem): ItemModel {
-  const key = JSON.stringify(item);
-  let model = cache.get(key);
+  let model = cache.get(item);
   if (model === undefined) {
     model = presetFor(item) ?? genericModel(item);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, model);
+    cache.set(item, model);
   }
   return model;
 }

@@ -79,7 +79,34 @@ export function presidentParty(context: Record<string, unknown>): Party | undefi
   return typeof value === "string" ? partyOf(value) : undefined;
 }
 
+/**
+ * A distribution depends only on (model, item, wave, president's party,
+ * features), and k generations of one respondent ask for the same one k
+ * times: keep recent ones. Items are keyed by object identity.
+ */
+const recent = new WeakMap<SurveyItem, Map<string, AnswerDistribution>>();
+const RECENT_PER_ITEM = 20_000;
+
 function distributionFor(
+  spec: SiliconSpec,
+  model: ParsedSimulatedModel | undefined,
+  item: SurveyItem,
+  features: Features,
+  wave: WaveInfo,
+): AnswerDistribution {
+  let byKey = recent.get(item);
+  if (byKey === undefined) recent.set(item, (byKey = new Map()));
+  const key = `${model === undefined ? "" : `${model.base}@${model.variant}`}|${wave.id}|${String(wave.context["president_party"])}|${features.party}|${features.region}|${features.age}|${features.education}|${features.woman}|${features.race}`;
+  let dist = byKey.get(key);
+  if (dist === undefined) {
+    dist = computeDistribution(spec, model, item, features, wave);
+    if (byKey.size >= RECENT_PER_ITEM) byKey.clear();
+    byKey.set(key, dist);
+  }
+  return dist;
+}
+
+function computeDistribution(
   spec: SiliconSpec,
   model: ParsedSimulatedModel | undefined,
   item: SurveyItem,
