@@ -15,14 +15,17 @@ import { OutputSet, writeFileAtomic } from "../util/atomic-write.ts";
 import { sample } from "./distribution.ts";
 import { drawSample, type SampledPerson } from "./population.ts";
 import { Rng, uniformFromKey } from "./random.ts";
-import { populationDistribution } from "./respondent.ts";
+import { populationDistribution, presidentParty } from "./respondent.ts";
 
 export interface WaveSpec {
   id: string;
   /** Respondents in this wave. */
   size: number;
   role: "historical" | "target";
-  /** Wave context; `president_party` drives co-partisan effects (e.g. approval). */
+  /**
+   * Wave context; `president_party` drives co-partisan effects (e.g. approval)
+   * and adds a `copartisan` column: Co-partisan, Opposition or Independent.
+   */
   context: Record<string, unknown>;
   /** Include real answer columns; default: only for historical waves. */
   answers?: boolean;
@@ -78,6 +81,13 @@ export function generatePopulationFrames(options: PopulationOptions): Population
       weight: people.map((p) => Math.round(p.weight * 10_000) / 10_000),
     };
     for (const name of PROFILE_COLUMNS) columns[name] = people.map((p) => p[name]);
+    const president = presidentParty(spec.context);
+    if (president !== undefined) {
+      // The Pew design's subgroups: approval among co-partisans of the sitting president and among the opposition.
+      columns["copartisan"] = people.map((p) =>
+        p.party === "Independent" ? "Independent" : p.party === president ? "Co-partisan" : "Opposition",
+      );
+    }
     if (spec.answers ?? spec.role === "historical") {
       const wave = { id: spec.id, context: spec.context };
       for (const item of options.items) {

@@ -40,6 +40,11 @@ describe("generatePopulationFrames", () => {
     for (const col of ["party", "region", "age", "education", "gender", "race"]) {
       expect(b.columns[col]![row(b)]).toBe(a.columns[col]![row(a)]);
     }
+    // The Pew design's subgroups, relative to the sitting president.
+    const party = a.columns.party!;
+    a.columns.copartisan!.forEach((c, i) => {
+      expect(c).toBe(party[i] === "Independent" ? "Independent" : party[i] === "Democrat" ? "Co-partisan" : "Opposition");
+    });
     // Answers only where the wave is historical (or asked for).
     expect(a.columnNames).toContain("approve");
     expect(b.columnNames).not.toContain("approve");
