@@ -100,11 +100,22 @@ export function validateYaml<S extends z.ZodType>(source: YamlSource, schema: S,
   const result = schema.safeParse(source.data);
   if (result.success) return result.data;
   const issues = (result.error.issues as Issue[]).filter((issue, i, all) => !isRedundantIssue(issue, all.slice(0, i)));
-  const issue = issues[0]!;
+  const issue = typoFirst(issues, source.data);
   const path = issue.path.filter((k): k is string | number => typeof k !== "symbol");
   const unknownKey = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
   const location = locate(source, path, unknownKey);
   const problem = describeIssue(issue, { data: source.data, schema, what });
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
   throw new InputError(location, problem + more);
+}
+
+/**
+ * A misspelt key shows up twice: the right key is missing, the wrong one is
+ * unknown. The unknown key (with its "did you mean") is the better message.
+ */
+function typoFirst(issues: Issue[], data: unknown): Issue {
+  const first = issues[0]!;
+  if (first.code !== "invalid_type" || valueAt(data, first.path) !== undefined) return first;
+  const parent = JSON.stringify(first.path.slice(0, -1));
+  return issues.find((i) => i.code === "unrecognized_keys" && JSON.stringify(i.path) === parent) ?? first;
 }

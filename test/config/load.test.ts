@@ -87,6 +87,10 @@ describe("loadStudy", () => {
     expect(await studyError({ "study.yaml": BASE_FILES["study.yaml"] + "generation: 4\n" })).toBe(
       `<dir>/study.yaml: line 14, field "generation": unknown key "generation"; did you mean "generations"?`,
     );
+    // A misspelt required key: the unknown key is reported rather than the missing one.
+    expect(await studyError({ "study.yaml": studyWith([["persona: persona.hbs", "personna: persona.hbs"]]) })).toBe(
+      `<dir>/study.yaml: line 3, field "personna": unknown key "personna"; did you mean "persona"? (and 1 more problem)`,
+    );
     expect(await studyError({ "study.yaml": studyWith([["role: target", "role: target\n    colour: red"]]) })).toBe(
       `<dir>/study.yaml: line 12, field "waves[1].colour": unknown key "colour"; allowed keys: id, frame, role, context, date`,
     );
