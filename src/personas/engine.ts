@@ -90,6 +90,12 @@ function collect(node: Node, scope: Scope, fields: Map<string, boolean>, where: 
         return;
       }
       checkHelper(helper, path, where);
+      if (params.length === 0 && (hash?.pairs.length ?? 0) === 0 && Object.hasOwn(PERSONA_HELPERS, helper)) {
+        throw new InputError(
+          at(where, node),
+          `{{${helper}}} calls the helper "${helper}" without a value; for a field of that name write {{this.${helper}}}`,
+        );
+      }
       visitArguments(helper, params, hash, scope, fields, where);
       return;
     }

@@ -77,6 +77,11 @@ describe("persona templates", () => {
       "p.hbs: line 1: partials ({{> name}}) are not supported: write the text into the template",
     );
     expect(renderError(() => personaFromText("p.hbs", "{{#if a}}x{{/each}}"))).toBe("p.hbs: line 1: invalid template: if doesn't match each");
+    // A column named like a helper must be written this.number, or the helper would print nothing.
+    expect(renderError(() => personaFromText("p.hbs", "Rank: {{number}}"))).toBe(
+      'p.hbs: line 1: {{number}} calls the helper "number" without a value; for a field of that name write {{this.number}}',
+    );
+    expect(personaFromText("p.hbs", "Rank: {{this.number}}").render({ number: 3 }, {}, "r")).toBe("Rank: 3");
   });
 
   it("reads a template file and refuses a missing or empty one", () => {
