@@ -57,10 +57,10 @@ function openai(
 
 /** Keyed by `vendor:model`. Dated snapshots (e.g. `-20250929`, `-2025-08-07`) fall back to their base name. */
 export const DEFAULT_PRICES: Readonly<Record<string, DefaultPrice>> = {
-  "anthropic:claude-fable-5-1": anthropic(10, 50, 0.25, "official", "cache reads are 0.025 × input on this model"),
+  "anthropic:claude-fable-5-1": anthropic(10, 50, 0.25, "official", "cache reads a quarter of Fable 5's, as the official page says"),
   "anthropic:claude-mythos-5-1": anthropic(10, 50, 0.25, "official", "priced as Claude Fable 5.1 (same specifications and pricing)"),
-  "anthropic:claude-fable-5": anthropic(10, 50, 1.0, "official"),
-  "anthropic:claude-mythos-5": anthropic(10, 50, 1.0, "official", "priced as Claude Fable 5"),
+  "anthropic:claude-fable-5": anthropic(10, 50, 1.0, "official", "cache rates are the standard 0.1 × and 1.25 × input"),
+  "anthropic:claude-mythos-5": anthropic(10, 50, 1.0, "official", "priced as Claude Fable 5 (same specifications and pricing)"),
   "anthropic:claude-opus-5-5": anthropic(4, 20, 0.2, "official"),
   "anthropic:claude-opus-5": anthropic(5, 25, 0.5, "official"),
   "anthropic:claude-sonnet-5-5": anthropic(
