@@ -1,29 +1,37 @@
 /**
  * One signal that aborts a vendor request when the caller cancels or the
  * per-request timeout passes. The SDKs' own timeouts stop at the response
- * headers; this one also covers reading the body, so a server that stalls
- * mid-body cannot hang a generation run.
+ * headers (the Anthropic SDK's does); this one also covers reading the body,
+ * so a server that stalls mid-body cannot hang a generation run.
  */
 export interface Deadline {
   readonly signal: AbortSignal;
   /** True once the timeout (not the caller) aborted the request. */
   timedOut(): boolean;
-  /** Stops the timer; call when the request settles. */
+  /** Stops the timer and lets go of the caller's signal; call when the request settles. */
   clear(): void;
 }
 
 export function startDeadline(caller: AbortSignal, timeoutMs: number): Deadline {
-  const timer = new AbortController();
+  const controller = new AbortController();
   let expired = false;
-  const handle = setTimeout(() => {
+  // A listener removed in clear(), rather than AbortSignal.any: one run's
+  // signal outlives many thousands of requests and must not collect them.
+  const onCallerAbort = () => controller.abort(caller.reason);
+  if (caller.aborted) onCallerAbort();
+  else caller.addEventListener("abort", onCallerAbort, { once: true });
+  const timer = setTimeout(() => {
     expired = true;
-    timer.abort(new DOMException(`no complete response within ${timeoutMs} ms`, "TimeoutError"));
+    controller.abort(new DOMException(`no complete response within ${timeoutMs} ms`, "TimeoutError"));
   }, timeoutMs);
   // A pending vendor call must not keep a finished process alive.
-  handle.unref?.();
+  timer.unref?.();
   return {
-    signal: AbortSignal.any([caller, timer.signal]),
+    signal: controller.signal,
     timedOut: () => expired && !caller.aborted,
-    clear: () => clearTimeout(handle),
+    clear: () => {
+      clearTimeout(timer);
+      caller.removeEventListener("abort", onCallerAbort);
+    },
   };
 }
