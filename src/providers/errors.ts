@@ -170,7 +170,9 @@ export function httpError(
     });
   }
   if (status === 401) {
-    return new AuthError(ctx.provider, message(`the key in ${ctx.keyVariable} was rejected`), {
+    const hint =
+      ctx.secrets.length > 0 ? `the key in ${ctx.keyVariable} was rejected` : `the server wants a key: set ${ctx.keyVariable}`;
+    return new AuthError(ctx.provider, message(hint), {
       status,
       retryable: false,
     });

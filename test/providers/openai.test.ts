@@ -287,6 +287,15 @@ describe("an OpenAI-compatible server at a custom base URL", () => {
     expect(sent[0]!.headers["authorization"]).toBe(`Bearer ${KEY}`);
   });
 
+  it("a server that wants a key after all says which variable to set", async () => {
+    vendorScope(LOCAL, []).post("/v1/chat/completions").reply(401, { error: { message: "Unauthorized", type: "auth_error" } });
+    const error = (await failure(selfHosted().complete(request(), { signal: signal() }))) as AuthError;
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.message).toBe(
+      "openai:meta-llama/Llama-3.3-70B-Instruct: HTTP 401 auth_error: Unauthorized — the server wants a key: set OPENAI_API_KEY",
+    );
+  });
+
   it("does not send n by default: the engine makes k calls", async () => {
     expect(selfHosted().capabilities).toEqual({
       multipleChoices: false,
