@@ -20,17 +20,22 @@ export interface InputLocation {
   file: string;
   /** 1-based data row (the header is not a row). */
   row?: number;
-  /** 1-based physical line in a text file, when it differs from the row. */
+  /** 1-based physical line in a text file (for tables, when it differs from the row). */
   line?: number;
   /** Column name (tables) or dotted path (YAML, e.g. `items[2].type`). */
   field?: string;
 }
 
-/** Formats a location as `file: row 5 (line 6), column "x"`. */
+/**
+ * Formats a location as `file: row 5 (line 6), column "x"` for tables, or
+ * `file: line 12, field "waves[1].role"` for YAML and templates (no row).
+ */
 export function formatLocation(loc: InputLocation): string {
   const parts: string[] = [];
   if (loc.row !== undefined) {
     parts.push(loc.line !== undefined && loc.line !== loc.row ? `row ${loc.row} (line ${loc.line})` : `row ${loc.row}`);
+  } else if (loc.line !== undefined) {
+    parts.push(`line ${loc.line}`);
   }
   if (loc.field !== undefined) {
     parts.push(loc.row !== undefined ? `column "${loc.field}"` : `field "${loc.field}"`);

@@ -9,11 +9,57 @@ const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "expected letters, digits, _ . - (starting with a letter or _)");
 
+/** YAML reads `2020` and `2024-09` alike as written; a bare year arrives as a number. */
+const numberAsText = (value: unknown) => (typeof value === "number" ? String(value) : value);
+
+/** Wave ids may start with a digit: ANES waves are called 2016 and 2020. */
+const waveId = z.preprocess(
+  numberAsText,
+  z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "expected letters, digits, _ . - (e.g. 2020 or w2)"),
+);
+
 export const AnswerOption = z.strictObject({
   code: z.number(),
   label: z.string().min(1),
 });
 export type AnswerOption = z.infer<typeof AnswerOption>;
+
+/** Codes and labels must each be unique within an item: answers are matched by either. */
+function uniqueOptions(options: readonly AnswerOption[], ctx: z.RefinementCtx): void {
+  const codes = new Map<number, number>();
+  const labels = new Map<string, number>();
+  options.forEach((option, i) => {
+    const sameCode = codes.get(option.code);
+    if (sameCode !== undefined) {
+      ctx.addIssue({ code: "custom", path: [i, "code"], message: `code ${option.code} is used twice (also option ${sameCode + 1})` });
+    }
+    const label = option.label.trim().toLowerCase();
+    const sameLabel = labels.get(label);
+    if (sameLabel !== undefined) {
+      ctx.addIssue({ code: "custom", path: [i, "label"], message: `label "${option.label}" is used twice (also option ${sameLabel + 1})` });
+    }
+    codes.set(option.code, i);
+    labels.set(label, i);
+  });
+}
+
+/** Entries of `values` (by `keyOf`) must be unique; a repeat is reported at its own index. */
+function uniqueBy<T>(values: readonly T[], ctx: z.RefinementCtx, keyOf: (value: T) => string, field: string | undefined, what: string): void {
+  const seen = new Map<string, number>();
+  values.forEach((value, i) => {
+    const key = keyOf(value);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: field === undefined ? [i] : [i, field],
+        message: `${what} "${key}" appears twice (also entry ${first + 1})`,
+      });
+    } else {
+      seen.set(key, i);
+    }
+  });
+}
 
 const itemBase = {
   id: identifier,
@@ -21,6 +67,8 @@ const itemBase = {
   text: z.string().min(1),
   /** Frame column holding the real answer (defaults to the item id). */
   column: z.string().min(1).optional(),
+  /** Codes in the frame that mean no answer (e.g. ANES -9 "Refused", 998 "Don't know"); read as missing. */
+  missing: z.array(z.number()).optional(),
 };
 
 export const BinaryItem = z.strictObject({
@@ -33,20 +81,21 @@ export const BinaryItem = z.strictObject({
       { code: 1, label: "Yes" },
       { code: 0, label: "No" },
     ])
-    .refine((o) => o.some((x) => x.code === 1) && o.some((x) => x.code === 0), "binary options must be coded 1 and 0"),
+    .refine((o) => o.some((x) => x.code === 1) && o.some((x) => x.code === 0), "binary options must be coded 1 and 0")
+    .superRefine(uniqueOptions),
 });
 
 export const SingleChoiceItem = z.strictObject({
   ...itemBase,
   type: z.literal("single_choice"),
   ordered: z.boolean().default(false),
-  options: z.array(AnswerOption).min(2),
+  options: z.array(AnswerOption).min(2).superRefine(uniqueOptions),
 });
 
 export const LikertItem = z.strictObject({
   ...itemBase,
   type: z.literal("likert"),
-  options: z.array(AnswerOption).min(3),
+  options: z.array(AnswerOption).min(3).superRefine(uniqueOptions),
 });
 
 export const ThermometerItem = z.strictObject({
@@ -82,7 +131,10 @@ export const Survey = z.strictObject({
   title: z.string().optional(),
   /** Shown before every item, e.g. "Answer as yourself; there are no right answers." */
   instructions: z.string().optional(),
-  items: z.array(SurveyItem).min(1),
+  items: z
+    .array(SurveyItem)
+    .min(1)
+    .superRefine((items, ctx) => uniqueBy(items, ctx, (item) => item.id, "id", "item id")),
 });
 export type Survey = z.infer<typeof Survey>;
 
@@ -92,15 +144,20 @@ export const ModelId = z
   .regex(/^(anthropic|openai|simulated):\S+$/, "expected vendor:model with vendor anthropic, openai or simulated");
 
 export const Wave = z.strictObject({
-  id: identifier,
+  id: waveId,
   /** Respondent frame: CSV, Parquet or SPSS .sav, relative to the study file. */
   frame: z.string().min(1),
   /** `historical` waves hold real answers; the `target` wave is forecast. */
   role: z.enum(["historical", "target"]),
   /** Values templates may use, e.g. `president: Joe Biden`. */
   context: z.record(z.string(), z.unknown()).default({}),
-  /** Field date (ISO); orders waves for the chronological protocol. */
-  date: z.string().optional(),
+  /** Field date (ISO: 2024, 2024-09 or 2024-09-30); orders waves for the chronological protocol. */
+  date: z
+    .preprocess(
+      numberAsText,
+      z.string().regex(/^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/, "expected an ISO date such as 2024-09-30"),
+    )
+    .optional(),
 });
 export type Wave = z.infer<typeof Wave>;
 
@@ -137,8 +194,14 @@ export const Study = z.strictObject({
       weight: z.string().min(1).default("weight"),
     })
     .default({ id: "id", weight: "weight" }),
-  waves: z.array(Wave).min(1),
-  models: z.array(ModelId).min(1),
+  waves: z
+    .array(Wave)
+    .min(1)
+    .superRefine((waves, ctx) => uniqueBy(waves, ctx, (wave) => wave.id, "id", "wave id")),
+  models: z
+    .array(ModelId)
+    .min(1)
+    .superRefine((models, ctx) => uniqueBy(models, ctx, (model) => model, undefined, "model")),
   /** Answers per respondent and item (k); they cluster by respondent. */
   generations: z.number().int().positive().default(1),
   temperature: z.number().min(0).max(2).default(1),

@@ -68,12 +68,20 @@ export interface CompletionChoice {
   topLogprobs?: TokenLogprob[];
 }
 
+/**
+ * Tokens billed for one call, the same way for every vendor: `inputTokens`
+ * is all input, and the cached and cache-write counts are parts of it (so
+ * uncached input = inputTokens - cachedInputTokens - cacheWriteTokens).
+ * OpenAI reports it so already; Anthropic's `input_tokens` excludes cache
+ * reads and writes, and its adapter adds them. `outputTokens` includes
+ * reasoning tokens, which are billed as output.
+ */
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
   /** Input tokens read from the vendor's prompt cache (billed at a discount). */
   cachedInputTokens: number;
-  /** Input tokens written to the prompt cache (Anthropic bills these at a premium). */
+  /** Input tokens written to the prompt cache (billed at a premium by Anthropic and newer OpenAI models). */
   cacheWriteTokens: number;
 }
 
@@ -104,6 +112,12 @@ export interface ProviderCapabilities {
   logprobs: boolean;
   /** Explicit prompt caching breakpoints. */
   promptCaching: boolean;
+  /**
+   * Whether the vendor accepts a sampling temperature. `false` (Anthropic,
+   * API version 2026-10-21): the model samples at temperature 1 and a
+   * request must ask for exactly 1. Absent means true.
+   */
+  temperature?: boolean;
 }
 
 export interface Provider {
@@ -113,5 +127,9 @@ export interface Provider {
   /** `vendor:model`, as the user wrote it. */
   readonly id: string;
   readonly capabilities: ProviderCapabilities;
+  /**
+   * One call. Rejects with a ProviderError subclass (src/errors.ts) when the
+   * vendor fails, or with `signal.reason` when the caller aborts.
+   */
   complete(request: CompletionRequest, options: { signal: AbortSignal }): Promise<CompletionResult>;
 }

@@ -1,0 +1,195 @@
+/**
+ * Respondent frames: one row per respondent with an id, a weight, the
+ * demographics personas are built from, and (for historical waves) the real
+ * answers. CSV, Parquet or SPSS .sav. Everything is checked when the frame is
+ * loaded, so that no call is paid for before a bad row is found.
+ */
+import { InputError } from "../errors.ts";
+import { cellLocation, numberColumn, requireColumns } from "../tables/columns.ts";
+import { readTable } from "../tables/read.ts";
+import type { Cell, DataTable } from "../tables/types.ts";
+import type { AnswerOption, SurveyItem } from "./schema.ts";
+
+export interface Frame {
+  /** Path as the user gave it; used in messages. */
+  source: string;
+  /** Number of respondents (rows). */
+  size: number;
+  /** Respondent ids as text (numeric SPSS ids are printed: 1017, not 1017.0). */
+  ids: string[];
+  /** Non-negative weights, one per respondent; zero is allowed (the respondent counts for nothing). */
+  weights: Float64Array;
+  columnNames: string[];
+  /** Every column of one respondent, SPSS value labels applied ("Republican", not 2). */
+  profile(index: number): Record<string, Cell>;
+  /**
+   * Real answers to `item` as numeric codes or values, NaN where missing
+   * (an empty cell, an SPSS user-missing code, or a code listed under the
+   * item's `missing:`). All NaN when the frame has no column for the item.
+   */
+  answers(item: SurveyItem): Float64Array;
+  /** A column as stored (codes for SPSS). */
+  column(name: string): Cell[];
+  /** A column with SPSS value labels applied where a code has one. */
+  labelled(name: string): Cell[];
+}
+
+export interface FrameOptions {
+  idColumn: string;
+  weightColumn: string;
+  items: SurveyItem[];
+  /** Historical waves must hold a real answer column for every item. */
+  historical: boolean;
+}
+
+export async function loadFrame(path: string, options: FrameOptions): Promise<Frame> {
+  const table = await readTable(path);
+  return frameFromTable(table, options);
+}
+
+/** Builds and checks a Frame from a table already read (the simulator's frames, tests). */
+export function frameFromTable(table: DataTable, options: FrameOptions): Frame {
+  if (table.numRows === 0) throw new InputError({ file: table.source }, "no respondents: the frame has a header but no rows");
+  requireColumns(table, [options.idColumn], "respondent id; set respondent.id in the study");
+  requireColumns(table, [options.weightColumn], "respondent weight; set respondent.weight in the study");
+  const ids = readIds(table, options.idColumn);
+  const weights = numberColumn(table, options.weightColumn, { min: 0, expected: "a non-negative weight" });
+  if (!weights.some((w) => w > 0)) {
+    throw new InputError({ file: table.source, field: options.weightColumn }, "every weight is zero: expected at least one positive weight");
+  }
+  const answers = new Map<string, Float64Array>();
+  for (const item of options.items) {
+    const name = answerColumn(item);
+    if (!(name in table.columns)) {
+      if (options.historical) {
+        requireColumns(table, [name], `real answers to item "${item.id}", required in a historical wave`);
+      }
+      continue;
+    }
+    answers.set(item.id, readAnswers(table, name, item));
+  }
+  const labelled = (name: string): Cell[] => {
+    requireColumns(table, [name]);
+    const cells = table.columns[name]!;
+    const labels = table.valueLabels[name];
+    return labels === undefined ? cells : cells.map((cell) => (typeof cell === "number" ? (labels.get(cell) ?? cell) : cell));
+  };
+  return {
+    source: table.source,
+    size: table.numRows,
+    ids,
+    weights,
+    columnNames: table.columnNames,
+    profile: (index) => {
+      const row: Record<string, Cell> = {};
+      for (const name of table.columnNames) {
+        const cell = table.columns[name]![index] ?? null;
+        const label = typeof cell === "number" ? table.valueLabels[name]?.get(cell) : undefined;
+        row[name] = label ?? cell;
+      }
+      return row;
+    },
+    answers: (item) => {
+      const known = answers.get(item.id);
+      if (known !== undefined) return known;
+      const name = answerColumn(item);
+      return name in table.columns ? readAnswers(table, name, item) : new Float64Array(table.numRows).fill(NaN);
+    },
+    column: (name) => {
+      requireColumns(table, [name]);
+      return table.columns[name]!;
+    },
+    labelled,
+  };
+}
+
+/** The frame column holding an item's real answers. */
+export function answerColumn(item: SurveyItem): string {
+  return item.column ?? item.id;
+}
+
+function readIds(table: DataTable, name: string): string[] {
+  const cells = table.columns[name]!;
+  const ids = new Array<string>(cells.length);
+  const firstRow = new Map<string, number>();
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i];
+    const id = cell === null || cell === undefined ? "" : String(cell).trim();
+    if (id === "") throw new InputError(cellLocation(table, i, name), "missing respondent id");
+    const first = firstRow.get(id);
+    if (first !== undefined) {
+      throw new InputError(cellLocation(table, i, name), `duplicate respondent id "${id}" (also row ${first + 1}): ids must be unique within a frame`);
+    }
+    firstRow.set(id, i);
+    ids[i] = id;
+  }
+  return ids;
+}
+
+/** Reads and checks one item's real answers: codes among the options, values within range. */
+function readAnswers(table: DataTable, name: string, item: SurveyItem): Float64Array {
+  const cells = table.columns[name]!;
+  const out = new Float64Array(cells.length);
+  const missing = new Set(item.missing ?? []);
+  const labels = table.valueLabels[name];
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]!;
+    if (cell === null || (typeof cell === "string" && cell.trim() === "")) {
+      out[i] = NaN;
+      continue;
+    }
+    const value = answerValue(item, cell);
+    if (value !== undefined && missing.has(value)) {
+      out[i] = NaN;
+      continue;
+    }
+    if (value === undefined || !acceptable(item, value)) {
+      const label = typeof cell === "number" ? labels?.get(cell) : undefined;
+      const got = typeof cell === "string" ? JSON.stringify(cell) : `${String(cell)}${label !== undefined ? ` ("${label}")` : ""}`;
+      const hint = typeof cell === "number" ? `; if ${cell} means no answer, list it under "missing:" in item "${item.id}"` : "";
+      throw new InputError(cellLocation(table, i, name), `expected ${expectedAnswer(item)} for item "${item.id}", got ${got}${hint}`);
+    }
+    out[i] = value;
+  }
+  return out;
+}
+
+/** A cell as an item's numeric code or value; option labels are accepted (case-insensitive) for choice items. */
+function answerValue(item: SurveyItem, cell: Exclude<Cell, null>): number | undefined {
+  if (typeof cell === "boolean") return item.type === "binary" ? Number(cell) : undefined;
+  if (typeof cell === "number") return cell;
+  const text = cell.trim();
+  const number = Number(text);
+  if (text !== "" && Number.isFinite(number)) return number;
+  if ("options" in item) {
+    const lower = text.toLowerCase();
+    return item.options.find((o: AnswerOption) => o.label.trim().toLowerCase() === lower)?.code;
+  }
+  return undefined;
+}
+
+function acceptable(item: SurveyItem, value: number): boolean {
+  switch (item.type) {
+    case "binary":
+    case "single_choice":
+    case "likert":
+      return item.options.some((o) => o.code === value);
+    case "thermometer":
+      return value >= item.min && value <= item.max;
+    case "numeric":
+      return value >= item.min && value <= item.max && (!item.integer || Number.isInteger(value));
+  }
+}
+
+function expectedAnswer(item: SurveyItem): string {
+  switch (item.type) {
+    case "binary":
+    case "single_choice":
+    case "likert":
+      return `one of ${item.options.map((o) => `${o.code} (${o.label})`).join(", ")}`;
+    case "thermometer":
+      return `a rating from ${item.min} to ${item.max}`;
+    case "numeric":
+      return `${item.integer ? "a whole number" : "a number"} from ${item.min} to ${item.max}`;
+  }
+}

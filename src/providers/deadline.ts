@@ -1,0 +1,37 @@
+/**
+ * One signal that aborts a vendor request when the caller cancels or the
+ * per-request timeout passes. The SDKs' own timeouts stop at the response
+ * headers (the Anthropic SDK's does); this one also covers reading the body,
+ * so a server that stalls mid-body cannot hang a generation run.
+ */
+export interface Deadline {
+  readonly signal: AbortSignal;
+  /** True once the timeout (not the caller) aborted the request. */
+  timedOut(): boolean;
+  /** Stops the timer and lets go of the caller's signal; call when the request settles. */
+  clear(): void;
+}
+
+export function startDeadline(caller: AbortSignal, timeoutMs: number): Deadline {
+  const controller = new AbortController();
+  let expired = false;
+  // A listener removed in clear(), rather than AbortSignal.any: one run's
+  // signal outlives many thousands of requests and must not collect them.
+  const onCallerAbort = () => controller.abort(caller.reason);
+  if (caller.aborted) onCallerAbort();
+  else caller.addEventListener("abort", onCallerAbort, { once: true });
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException(`no complete response within ${timeoutMs} ms`, "TimeoutError"));
+  }, timeoutMs);
+  // A pending vendor call must not keep a finished process alive.
+  timer.unref?.();
+  return {
+    signal: controller.signal,
+    timedOut: () => expired && !caller.aborted,
+    clear: () => {
+      clearTimeout(timer);
+      caller.removeEventListener("abort", onCallerAbort);
+    },
+  };
+}

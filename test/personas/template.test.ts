@@ -1,0 +1,95 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/errors.ts";
+import { compilePersona, personaFromText } from "../../src/personas/template.ts";
+import { studyDir } from "../helpers/study-files.ts";
+
+function renderError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error("expected an InputError");
+}
+
+describe("persona templates", () => {
+  it("renders a profile with wave context, without HTML escaping", () => {
+    const persona = personaFromText("p.hbs", "You are {{article age}}-year-old {{lowercase gender}} & {{party}} <{{note}}>, in {{year}}.\n\n");
+    expect(persona.fields).toEqual(["age", "gender", "party", "note", "year"]);
+    expect(persona.render({ age: 18, gender: "Woman", party: "Independent", note: "\"quoted\" & <b>" }, { year: 2024 }, "r1")).toBe(
+      'You are an 18-year-old woman & Independent <"quoted" & <b>>, in 2024.',
+    );
+  });
+
+  it("prints handlebars syntax inside profile values literally, never compiling it", () => {
+    const persona = personaFromText("p.hbs", "Name: {{name}}. Party: {{lowercase party}}. {{with_default motto \"none\"}}");
+    const profile = { name: "{{#each this}}{{@key}}{{/each}}", party: "{{> evil}}", motto: "{{{year}}} {{lookup . 'x'}}" };
+    expect(persona.render(profile, { year: 2024 }, "r1")).toBe(
+      "Name: {{#each this}}{{@key}}{{/each}}. Party: {{> evil}}. {{{year}}} {{lookup . 'x'}}",
+    );
+  });
+
+  it("names template, field and respondent when the row lacks a field", () => {
+    const persona = personaFromText("personas/p.hbs", "You are {{age}} and live in the {{region}}.");
+    expect(renderError(() => persona.render({ age: 40 }, {}, "R17"))).toBe(
+      'personas/p.hbs: field "region": respondent "R17" has no field "region" (not a column of the frame nor a key of the wave context)',
+    );
+  });
+
+  it("treats an empty value as missing unless the template guards the field", () => {
+    const strict = personaFromText("p.hbs", "Income: {{number income}}.");
+    expect(strict.requiredFields).toEqual(["income"]);
+    expect(renderError(() => strict.render({ income: null }, {}, "R2"))).toBe(
+      'p.hbs: field "income": respondent "R2" has no value for "income"; if it may be missing, guard it with {{#if income}}…{{/if}} or {{with_default income "…"}}',
+    );
+    const guarded = personaFromText("p.hbs", "{{#if income}}Income: {{number income}}.{{else}}Income not given.{{/if}} {{with_default religion \"No religion\"}}");
+    expect(guarded.fields).toEqual(["income", "religion"]);
+    expect(guarded.requiredFields).toEqual([]);
+    expect(guarded.render({ income: null, religion: " " }, {}, "R2")).toBe("Income not given. No religion");
+    expect(guarded.render({ income: "45000", religion: "Catholic" }, {}, "R2")).toBe("Income: 45,000. Catholic");
+  });
+
+  it("finds top-level fields through blocks, subexpressions, @root and ../", () => {
+    const persona = personaFromText(
+      "p.hbs",
+      "{{#if (eq party \"Democrat\")}}{{lowercase (capitalize region)}}{{/if}}{{#with address}}{{city}} {{../age}} {{@root.year}}{{/with}}{{#each kids as |kid|}}{{kid}}{{/each}}",
+    );
+    expect(persona.fields).toEqual(["party", "region", "address", "age", "year", "kids"]);
+    expect(persona.requiredFields).toEqual(["region", "age", "year"]);
+    expect(persona.render({ party: "Democrat", region: "SOUTH", address: null, age: 3, kids: null }, { year: 1 }, "r")).toBe("south");
+  });
+
+  it("reports a nested field the value lacks at render time", () => {
+    const persona = personaFromText("p.hbs", "{{#with address}}{{city}}{{/with}}");
+    expect(renderError(() => persona.render({ address: { zip: "1" } as never }, {}, "R9"))).toBe(
+      'p.hbs: line 1: respondent "R9": no field "city"',
+    );
+  });
+
+  it("refuses syntax errors, unknown helpers and partials with the template line", () => {
+    expect(renderError(() => personaFromText("p.hbs", "Hello\n{{#if party}}\nno end"))).toBe(
+      "p.hbs: line 3: invalid template: unexpected end of template (a block is not closed?)",
+    );
+    expect(renderError(() => personaFromText("p.hbs", "a\nb {{shout party}}"))).toMatch(/^p\.hbs: line 2: unknown helper "shout": silicon provides lowercase, /);
+    expect(renderError(() => personaFromText("p.hbs", "{{> header}}"))).toBe(
+      "p.hbs: line 1: partials ({{> name}}) are not supported: write the text into the template",
+    );
+    expect(renderError(() => personaFromText("p.hbs", "{{#if a}}x{{/each}}"))).toBe("p.hbs: line 1: invalid template: if doesn't match each");
+    // A column named like a helper must be written this.number, or the helper would print nothing.
+    expect(renderError(() => personaFromText("p.hbs", "Rank: {{number}}"))).toBe(
+      'p.hbs: line 1: {{number}} calls the helper "number" without a value; for a field of that name write {{this.number}}',
+    );
+    expect(personaFromText("p.hbs", "Rank: {{this.number}}").render({ number: 3 }, {}, "r")).toBe("Rank: 3");
+  });
+
+  it("reads a template file and refuses a missing or empty one", () => {
+    const dir = studyDir({ "p.hbs": "{{!-- comment --}}\nYou are {{age}}.\n", "empty.hbs": "  \n" });
+    const persona = compilePersona(join(dir, "p.hbs"));
+    expect(persona.file).toBe(join(dir, "p.hbs"));
+    expect(persona.render({ age: 30 }, {}, "r")).toBe("You are 30.");
+    expect(renderError(() => compilePersona(join(dir, "nope.hbs")))).toBe(`${dir}/nope.hbs: file not found`);
+    expect(renderError(() => compilePersona(join(dir, "empty.hbs")))).toBe(`${dir}/empty.hbs: the template is empty: expected the persona text`);
+  });
+});

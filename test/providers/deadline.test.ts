@@ -1,0 +1,31 @@
+import { getEventListeners } from "node:events";
+import { describe, expect, it } from "vitest";
+import { startDeadline } from "../../src/providers/deadline.ts";
+
+describe("startDeadline", () => {
+  it("aborts at the timeout and says it timed out", async () => {
+    const deadline = startDeadline(new AbortController().signal, 20);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(deadline.signal.aborted).toBe(true);
+    expect((deadline.signal.reason as DOMException).name).toBe("TimeoutError");
+    expect(deadline.timedOut()).toBe(true);
+    deadline.clear();
+  });
+
+  it("passes the caller's abort and reason on, which is not a timeout", () => {
+    const caller = new AbortController();
+    const deadline = startDeadline(caller.signal, 10_000);
+    const reason = new Error("stop");
+    caller.abort(reason);
+    expect(deadline.signal.aborted).toBe(true);
+    expect(deadline.signal.reason).toBe(reason);
+    expect(deadline.timedOut()).toBe(false);
+    deadline.clear();
+  });
+
+  it("leaves no listener on a long-lived caller signal once cleared", () => {
+    const caller = new AbortController();
+    for (let i = 0; i < 1000; i++) startDeadline(caller.signal, 10_000).clear();
+    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+  });
+});
