@@ -1,6 +1,6 @@
 /**
- * Money. Actual cost from a response's usage; a dry-run estimate from the
- * rendered prompts; and the hard cap (`--max-cost`, the study's budget):
+ * Money. Actual cost from a response's usage is costUsd (src/providers/prices.ts);
+ * here: a dry-run estimate from the rendered prompts; and the hard cap (`--max-cost`, the study's budget):
  * before each send the engine reserves the request's worst case, and sends
  * only if spent + reserved + worst case stays within the cap. After the
  * response the reservation is settled with the actual cost. However many
@@ -12,8 +12,8 @@
  * the vendor's tool/schema preamble. The estimate, by contrast, is the usual
  * rule of thumb of four characters per token.
  */
-import type { Price } from "../config/schema.ts";
-import type { AnswerSchema, ChatMessage, TokenUsage } from "../providers/types.ts";
+import type { ResolvedPrice } from "../providers/prices.ts";
+import type { AnswerSchema, ChatMessage } from "../providers/types.ts";
 
 /** Tokens a vendor adds around the messages, the schema and the tool preamble (generous). */
 export const FRAMING_TOKENS = 600;
@@ -23,20 +23,6 @@ export const FRAMING_TOKENS_PER_MESSAGE = 8;
 export const TYPICAL_ANSWER_TOKENS = 8;
 
 const PER_MILLION = 1_000_000;
-
-/** USD for one response. `inputTokens` includes cached and cache-write tokens. */
-export function costOf(usage: TokenUsage, price: Price): number {
-  const cached = Math.max(0, usage.cachedInputTokens);
-  const written = Math.max(0, usage.cacheWriteTokens);
-  const plain = Math.max(0, usage.inputTokens - cached - written);
-  return (
-    (plain * price.input +
-      cached * (price.cached_input ?? price.input) +
-      written * (price.cache_write ?? price.input) +
-      usage.outputTokens * price.output) /
-    PER_MILLION
-  );
-}
 
 /** The rule of thumb for estimates: four characters per token. */
 export function estimateTokens(text: string): number {
@@ -60,8 +46,8 @@ export function worstCaseInputTokens(system: string, messages: ChatMessage[], sc
 }
 
 /** The most a request can cost: every input token at the dearest input rate, `n × maxTokens` out. */
-export function worstCaseCost(inputTokens: number, outputTokens: number, price: Price): number {
-  const inputRate = Math.max(price.input, price.cache_write ?? 0, price.cached_input ?? 0);
+export function worstCaseCost(inputTokens: number, outputTokens: number, price: ResolvedPrice): number {
+  const inputRate = Math.max(price.input, price.cache_write, price.cached_input);
   return (inputTokens * inputRate + outputTokens * price.output) / PER_MILLION;
 }
 

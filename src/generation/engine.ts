@@ -6,7 +6,8 @@
  * one transaction; a call is recorded as on the wire just before it is sent,
  * so a killed run leaves an exact account of what may have been billed.
  */
-import type { Price, SurveyItem } from "../config/schema.ts";
+import type { SurveyItem } from "../config/schema.ts";
+import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
 import {
   ConnectionError,
   MalformedResponseError,
@@ -22,7 +23,7 @@ import type { RunTotals } from "../store/runs.ts";
 import type { Store } from "../store/store.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import type { AdaptiveConcurrency } from "./concurrency.ts";
-import { Budget, costOf, type Reservation, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
+import { Budget, type Reservation, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import { requestKey, seedFor } from "./keys.ts";
 import { parseAnswer, type ParseOutcome } from "./parse.ts";
 import type { Job } from "./plan.ts";
@@ -45,7 +46,7 @@ export interface EngineOptions {
   store: Store;
   runId: number;
   providers: Map<string, Provider>;
-  prices: Map<string, Price>;
+  prices: Map<string, ResolvedPrice>;
   limiters: Map<string, RateLimiter>;
   concurrency: AdaptiveConcurrency;
   budget: Budget;
@@ -324,7 +325,7 @@ export class Engine {
       this.options.concurrency.onSuccess();
       limiter.observe(result.rateLimit, rateTokens);
       const finishedAt = clock.now();
-      const cost = costOf(result.usage, price);
+      const cost = costUsd(result.usage, price);
       this.options.budget.settle(reservation, cost);
       this.totals.costUsd += cost;
       this.totals.inputTokens += result.usage.inputTokens;

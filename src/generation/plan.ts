@@ -84,8 +84,11 @@ export function parametersOf(study: StudyLike, mode: PromptMode, schema: AnswerS
   };
 }
 
-/** Renders every prompt and computes every cell key of every study model. */
-export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestion: RenderQuestion): PreparedPrompts {
+/**
+ * Renders every prompt and computes every cell key of `models` (the study's,
+ * plus a --model standing in for a self-hosted server's model).
+ */
+export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestion: RenderQuestion, models: readonly string[] = study.study.models): PreparedPrompts {
   const k = study.study.generations;
   const prepared: PreparedPrompts = { mode, generations: k, units: [], currentKeys: new Map() };
   study.waves.forEach(({ wave, frame }, waveIndex) => {
@@ -110,7 +113,7 @@ export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestio
           prompt: digest,
           parameters,
         });
-        for (const model of study.study.models) {
+        for (const model of models) {
           const identity = { model, wave: wave.id, respondent: respondentId, item: item.id };
           for (let g = 1; g <= k; g++) {
             prepared.currentKeys.set(cellId(model, wave.id, respondentId, item.id, g), cellKey(identity, g, digest, parameters));

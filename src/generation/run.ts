@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { Price } from "../config/schema.ts";
+import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
 import { InputError, SiliconError, UsageError, type InputLocation } from "../errors.ts";
 import type { Provider } from "../providers/types.ts";
 import type { StoredCellState } from "../store/answers.ts";
@@ -15,7 +16,7 @@ import { openStoreReadOnly, Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
-import { Budget, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens, costOf } from "./cost.ts";
+import { Budget, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import { Engine, type EngineTotals } from "./engine.ts";
 import { requestKey } from "./keys.ts";
 import { planJobs, preparePrompts, type Plan, type PreparedPrompts } from "./plan.ts";
@@ -32,16 +33,10 @@ export interface ProviderFactoryOptions {
   location?: InputLocation;
 }
 
-/** A price with every rate filled in, and where it came from. */
-export interface ResolvedPriceLike extends Price {
-  source?: string;
-  note?: string;
-}
-
 /** The pieces from other stages the engine uses; injectable for tests and embedding. */
 export interface GenerateDeps {
   createProvider(id: string, options: ProviderFactoryOptions): Provider;
-  priceFor(id: string, overrides: Record<string, Price>, options: { env?: NodeJS.ProcessEnv; location?: InputLocation }): ResolvedPriceLike;
+  priceFor(id: string, overrides: Record<string, Price>, options: { env?: NodeJS.ProcessEnv; location?: InputLocation }): ResolvedPrice;
   renderQuestion: RenderQuestion;
 }
 
@@ -89,7 +84,7 @@ export interface ModelEstimate {
   costUsd: number;
   /** Every request at max_tokens and the worst-case token count: what --max-cost reserves. */
   worstCaseUsd: number;
-  price: Price;
+  price: ResolvedPrice;
 }
 
 export interface DryRunSummary {
@@ -104,7 +99,7 @@ export interface DryRunSummary {
   pending: number;
   models: ModelEstimate[];
   total: { calls: number; cachedCalls: number; inputTokens: number; outputTokens: number; costUsd: number; worstCaseUsd: number };
-  /** What the study's store says was (or may have been) spent already. */
+  /** What the study's store says was (or may have been) spent by earlier runs. */
   spentUsd: number;
   maxCostUsd: number | undefined;
   studyBudgetUsd: number | undefined;
@@ -142,7 +137,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
   const mode = checkMode(study);
-  const models = selectModels(study, options.model);
+  const models = selectModels(study, options.model, env);
   const concurrency = options.concurrency ?? study.study.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${concurrency}`);
   if (options.maxCostUsd !== undefined && !(options.maxCostUsd >= 0)) {
@@ -150,11 +145,11 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   }
 
   const providers = new Map<string, Provider>();
-  const prices = new Map<string, Price>();
+  const prices = new Map<string, ResolvedPrice>();
   for (const model of models) {
     const location = locateField(study, ["models", study.study.models.indexOf(model)]);
     const provider = atLocation(location, () => options.deps.createProvider(model, { ...providerOptions(env, options.timeoutMs), location }));
-    if ((provider.capabilities as { temperature?: boolean }).temperature === false && study.study.temperature !== 1) {
+    if (provider.capabilities.temperature === false && study.study.temperature !== 1) {
       throw new InputError(
         locateField(study, ["temperature"]),
         `${model} samples at temperature 1 only; set temperature: 1 in the study, or leave this model out (--model)`,
@@ -162,10 +157,10 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     }
     providers.set(model, provider);
     const price = atLocation(location, () => options.deps.priceFor(model, study.study.prices, { env, location }));
-    if (price.note !== undefined && price.source !== "table") log(`note: ${price.note}`);
+    if (price.note !== undefined && price.source === "self-hosted") log(`note: ${price.note}`);
     prices.set(model, price);
   }
-  const prepared = preparePrompts(study, mode, options.deps.renderQuestion);
+  const prepared = preparePrompts(study, mode, options.deps.renderQuestion, [...new Set([...study.study.models, ...models])]);
   const modelPlans = models.map((id) => ({ id, multipleChoices: providers.get(id)!.capabilities.multipleChoices }));
   const storeDir = join(options.resultsDir ?? "results", study.study.name);
 
@@ -186,8 +181,9 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       );
     }
     const plan = planJobs(prepared, modelPlans, store.cellStates());
+    // --max-cost overrides the study's budget.max_cost_usd; either caps this run.
     const studyBudget = study.study.budget.max_cost_usd;
-    const limitUsd = Math.min(options.maxCostUsd ?? Infinity, studyBudget === undefined ? Infinity : Math.max(0, studyBudget - store.spentUsd()));
+    const limitUsd = options.maxCostUsd ?? studyBudget ?? Infinity;
     const budget = new Budget(limitUsd);
     const runId = store.startRun({
       startedAt: new Date(started).toISOString(),
@@ -206,14 +202,10 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       },
       plannedCells: plan.pending,
     });
+    // The study's rate limits are for vendors; simulated models run locally, unmetered.
+    const limits = { requestsPerMinute: study.study.rate_limits.requests_per_minute, tokensPerMinute: study.study.rate_limits.tokens_per_minute };
     const limiters = new Map(
-      models.map((model) => [
-        model,
-        new RateLimiter(
-          { requestsPerMinute: study.study.rate_limits.requests_per_minute, tokensPerMinute: study.study.rate_limits.tokens_per_minute },
-          clock,
-        ),
-      ]),
+      models.map((model) => [model, new RateLimiter(providers.get(model)!.vendor === "simulated" ? {} : limits, clock)]),
     );
     const progress = options.progress ?? silentProgress;
     const engine = new Engine({
@@ -279,12 +271,20 @@ function checkMode(study: StudyLike): PromptMode {
   return mode as PromptMode;
 }
 
-function selectModels(study: StudyLike, model: string | undefined): string[] {
+/**
+ * The models this run generates for: all the study's, or the one --model
+ * names, which must be one of them. One exception: with OPENAI_BASE_URL set,
+ * any `openai:` model, since a study cannot know in advance what a
+ * self-hosted OpenAI-compatible server (vLLM, Ollama) calls its models.
+ */
+function selectModels(study: StudyLike, model: string | undefined, env: NodeJS.ProcessEnv): string[] {
   if (model === undefined) return [...study.study.models];
-  if (!study.study.models.includes(model)) {
+  const selfHosted = model.startsWith("openai:") && (env.OPENAI_BASE_URL ?? "").trim() !== "";
+  if (!study.study.models.includes(model) && !selfHosted) {
     throw new InputError(
       locateField(study, ["models"]),
-      `--model ${model} is not one of the study's models (${study.study.models.join(", ")})`,
+      `--model ${model} is not one of the study's models (${study.study.models.join(", ")}); add it there` +
+        (model.startsWith("openai:") ? ", or set OPENAI_BASE_URL to run it on an OpenAI-compatible server" : ""),
     );
   }
   return [model];
@@ -311,7 +311,7 @@ function atLocation<T>(location: InputLocation, fn: () => T): T {
 function stopMessage(engine: Engine, limitUsd: number, maxCostUsd: number | undefined, env: NodeJS.ProcessEnv): string | undefined {
   switch (engine.stopReason) {
     case "budget": {
-      const cap = maxCostUsd !== undefined && maxCostUsd <= limitUsd ? "--max-cost" : "the study's budget.max_cost_usd";
+      const cap = maxCostUsd !== undefined ? "--max-cost" : "the study's budget.max_cost_usd";
       return `stopped at the cost cap (${cap}, ${formatUsd(limitUsd)} for this run): the next request could have crossed it`;
     }
     case "stopped":
@@ -330,7 +330,7 @@ function dryRun(
   storeDir: string,
   prepared: PreparedPrompts,
   models: { id: string; multipleChoices: boolean }[],
-  prices: Map<string, Price>,
+  prices: Map<string, ResolvedPrice>,
   maxCostUsd: number | undefined,
 ): DryRunSummary {
   const store = openStoreReadOnly(storeDir);
@@ -358,7 +358,7 @@ function dryRun(
       estimate.calls += 1;
       estimate.inputTokens += input;
       estimate.outputTokens += output;
-      estimate.costUsd += costOf({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0 }, estimate.price);
+      estimate.costUsd += costUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0 }, estimate.price);
       estimate.worstCaseUsd += worstCaseCost(worstCaseInputTokens(job.system, messages, job.schema), job.n * maxTokens, estimate.price);
     }
     const list = [...estimates.values()];

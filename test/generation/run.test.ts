@@ -11,7 +11,7 @@ import { AuthError, InputError, RateLimitError, ServerError } from "../../src/er
 import { generate, type DryRunSummary, type GenerateOptions, type RunSummary } from "../../src/generation/run.ts";
 import type { StudyLike } from "../../src/generation/types.ts";
 import { ManualClock } from "../helpers/clock.ts";
-import { fakeDeps, FakeProvider, TEST_PRICE, validAnswer } from "../helpers/fake-provider.ts";
+import { fakeDeps, FakeProvider, price, TEST_PRICE, validAnswer } from "../helpers/fake-provider.ts";
 import { makeStudy } from "../helpers/study.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
@@ -320,20 +320,20 @@ describe("the cost cap", () => {
     expect(summary.message).toBe("stopped at the cost cap (--max-cost, $0.02 for this run): the next request could have crossed it");
   });
 
-  it("counts what the store already spent against the study's budget", async () => {
+  it("takes the study's budget as the cap of a run, which --max-cost overrides", async () => {
     const study = makeStudy({ respondents: 10, study: { budget: { max_cost_usd: 0.2 } } });
-    const resultsDir = tempDir();
-    const dear = { input: 100, output: 100 }; // about $0.01 a call
-    const first = await run(study, new FakeProvider(), { resultsDir, deps: fakeDeps(new FakeProvider(), dear) });
+    const dear = price(100, 100); // about $0.01 a call
+    const first = await run(study, new FakeProvider(), { deps: fakeDeps(new FakeProvider(), dear) });
     expect(first.status).toBe("budget");
+    expect(first.limitUsd).toBe(0.2);
     expect(first.totals.costUsd).toBeLessThanOrEqual(0.2);
     const db = storeOf(first);
     const { reserved } = db.prepare("SELECT max(reserved_usd) AS reserved FROM calls").get() as { reserved: number };
     db.close();
     expect(first.totals.costUsd + reserved).toBeGreaterThan(0.2);
-    const second = await run(study, new FakeProvider(), { resultsDir, deps: fakeDeps(new FakeProvider(), dear) });
-    expect(second.totals.callsSent).toBe(0);
-    expect(second.status).toBe("budget");
+    expect(first.message).toBe("stopped at the cost cap (the study's budget.max_cost_usd, $0.20 for this run): the next request could have crossed it");
+    const second = await run(study, new FakeProvider(), { deps: fakeDeps(new FakeProvider(), dear), maxCostUsd: 10 });
+    expect(second).toMatchObject({ status: "completed", limitUsd: 10 });
   });
 });
 
@@ -343,8 +343,17 @@ describe("checks before any call", () => {
     const resultsDir = tempDir();
     const attempt = run(makeStudy({ file: "surveys/my-study.yaml" }), provider, { model: "openai:other", resultsDir });
     await expect(attempt).rejects.toThrow(InputError);
-    await expect(attempt).rejects.toThrow('surveys/my-study.yaml: field "models": --model openai:other is not one of the study\'s models (openai:fake-model)');
+    await expect(attempt).rejects.toThrow(
+      'surveys/my-study.yaml: field "models": --model openai:other is not one of the study\'s models (openai:fake-model); add it there, or set OPENAI_BASE_URL to run it on an OpenAI-compatible server',
+    );
     expect(existsSync(join(resultsDir, "test-study"))).toBe(false);
+  });
+
+  it("lets --model name any openai: model of a self-hosted server (OPENAI_BASE_URL), and exports its answers", async () => {
+    const provider = new FakeProvider({ id: "openai:llama-3.1-8b" });
+    const summary = await run(makeStudy({ respondents: 2 }), provider, { model: "openai:llama-3.1-8b", env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" } });
+    expect(summary).toMatchObject({ status: "completed", models: ["openai:llama-3.1-8b"] });
+    expect(summary.exports).toMatchObject({ rows: 6, stale: 0 });
   });
 
   it("locates a provider error at the study's models field and creates nothing", async () => {

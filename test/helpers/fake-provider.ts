@@ -2,7 +2,7 @@
  * An in-process Provider for engine tests: answers from a function of the
  * request, counts what it was sent, optional latency on real timers.
  */
-import type { Price } from "../../src/config/schema.ts";
+import type { ResolvedPrice } from "../../src/providers/prices.ts";
 import type { GenerateDeps } from "../../src/generation/run.ts";
 import type { CompletionChoice, CompletionRequest, CompletionResult, Provider, ProviderCapabilities } from "../../src/providers/types.ts";
 import { renderQuestion } from "./study.ts";
@@ -79,9 +79,14 @@ export class FakeProvider implements Provider {
   }
 }
 
-export const TEST_PRICE: Price = { input: 1, output: 4 };
+/** USD per million tokens: $1 input, $4 output. */
+export const TEST_PRICE: ResolvedPrice = { input: 1, output: 4, cached_input: 0.1, cache_write: 1.25, batch_factor: 0.5, source: "study" };
 
-export function fakeDeps(providers: Provider | Provider[], price: Price = TEST_PRICE): GenerateDeps {
+export function price(input: number, output: number): ResolvedPrice {
+  return { ...TEST_PRICE, input, output, cached_input: input / 10, cache_write: input * 1.25 };
+}
+
+export function fakeDeps(providers: Provider | Provider[], price: ResolvedPrice = TEST_PRICE): GenerateDeps {
   const list = Array.isArray(providers) ? providers : [providers];
   return {
     createProvider: (id) => {
