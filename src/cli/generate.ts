@@ -140,10 +140,9 @@ export function formatDryRun(summary: DryRunSummary): string {
     "Estimates: input tokens are the rendered prompts' characters / 4; output is 8 tokens per answer; re-asks of invalid answers come on top.",
     "Worst case: every request at its largest possible input (UTF-8 bytes) and max_tokens of output; --max-cost reserves this before each send.",
   );
-  const caps: string[] = [];
-  if (summary.maxCostUsd !== undefined) caps.push(`--max-cost ${formatUsd(summary.maxCostUsd)} for this run`);
-  if (summary.studyBudgetUsd !== undefined) caps.push(`budget ${formatUsd(summary.studyBudgetUsd)} for the study, ${formatUsd(summary.spentUsd)} spent so far`);
-  if (caps.length > 0) lines.push(`Caps: ${caps.join("; ")}.`);
+  if (summary.maxCostUsd !== undefined) lines.push(`Cap: --max-cost ${formatUsd(summary.maxCostUsd)} for this run.`);
+  else if (summary.studyBudgetUsd !== undefined) lines.push(`Cap: the study's budget.max_cost_usd, ${formatUsd(summary.studyBudgetUsd)} for this run (--max-cost overrides it).`);
+  if (summary.spentUsd > 0) lines.push(`Spent on this study by earlier runs: ${formatUsd(summary.spentUsd)}.`);
   return lines.join("\n") + "\n";
 }
 

@@ -174,10 +174,13 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   });
   try {
     if (store.interrupted.runs.length > 0) {
+      const { runs, calls, reservedUsd } = store.interrupted;
+      const which = `run ${runs.map((id) => `#${id}`).join(", ")} stopped without finishing`;
       log(
-        `note: run ${store.interrupted.runs.map((id) => `#${id}`).join(", ")} stopped without finishing; ` +
-          `${store.interrupted.calls} request(s) were in flight and may have been billed ` +
-          `(at most ${formatUsd(store.interrupted.reservedUsd)}); their cells are asked again`,
+        calls === 0
+          ? `note: ${which}; no request was in flight; resuming`
+          : `note: ${which}; ${calls} request(s) were in flight and may have been billed ` +
+              `(at most ${formatUsd(reservedUsd)}); they are asked again`,
       );
     }
     const plan = planJobs(prepared, modelPlans, store.cellStates());

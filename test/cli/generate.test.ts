@@ -64,7 +64,7 @@ describe("silicon generate", () => {
     expect(stdout).toMatch(/^Dry run of .*study\.yaml \(study cli-study\): nothing sent, nothing written\.\nCells: 90, all to ask\n/);
     expect(stdout).toMatch(/openai:fake-model\s+90\s+0\s+\d+\s+720\s+\$0\.\d+\s+\$0\.\d+/);
     expect(stdout).toContain("USD per million tokens: input 2.5, output 10");
-    expect(stdout).toContain("Caps: --max-cost $1.00 for this run.");
+    expect(stdout).toContain("Cap: --max-cost $1.00 for this run.");
     expect(vendor.stats.received).toBe(0);
     expect(existsSync(join(dir, "results"))).toBe(false);
   });
