@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parse as parseCsv } from "csv-parse/sync";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, spawnCli, writeStudy } from "../helpers/cli.ts";
+import { REPO, runCli, spawnCli, writeStudy } from "../helpers/cli.ts";
 import { startFakeVendor, type FakeVendor } from "../helpers/fake-vendor.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
@@ -145,5 +145,31 @@ describe("bad input: one line naming file and field, exit 2, nothing written, no
 
   it("a --max-cost that is not an amount", async () => {
     await expectBadInput((s) => ["generate", s, "--max-cost", "ten"], {}, {}, /^silicon: --max-cost expects a number of US dollars, e\.g\. 5 or 0\.50; got "ten"\n$/);
+  });
+});
+
+describe("the example study on an OpenAI-compatible server", () => {
+  it("runs with --model openai:<model>, and Ctrl-C stops it cleanly with everything stored", async () => {
+    vendor = await startFakeVendor({ latencyMs: [2, 10] });
+    const dir = tempDir();
+    const child = spawnCli(["generate", join(REPO, "surveys/example-study.yaml"), "--model", "openai:fake-model", "--results", "results"], {
+      cwd: dir,
+      env: { OPENAI_BASE_URL: vendor.baseURL },
+    });
+    while (vendor.stats.received < 5) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill("SIGINT");
+    const { code, stdout, stderr } = await child.result;
+    expect(code).toBe(130);
+    expect(stderr).toContain("silicon: stopping: no new requests; finishing those in flight (Ctrl-C again to abandon them)");
+    expect(stderr).toMatch(/silicon: stopped by the user with \d+ cell\(s\) left; run the same command again to resume\n$/);
+    expect(stdout).toMatch(/^example \[stopped\]: 25200 cells for openai:fake-model; this run \d+ answered;/);
+    const db = new DatabaseSync(join(dir, "results/example/store.sqlite"), { readOnly: true });
+    const calls = db.prepare("SELECT status, count(*) AS n FROM calls GROUP BY status").all();
+    const answers = (db.prepare("SELECT count(*) AS n FROM answers").get() as { n: number }).n;
+    const run = db.prepare("SELECT status, message FROM runs").get();
+    db.close();
+    expect(calls).toEqual([{ status: "completed", n: vendor.stats.billed }]); // nothing left in flight
+    expect(answers).toBe(vendor.stats.billed);
+    expect(run).toEqual({ status: "stopped", message: "stopped by the user" });
   });
 });
