@@ -5,10 +5,8 @@
  */
 import { loadStudy } from "../config/load.ts";
 import { BudgetError, InterruptedError, UsageError } from "../errors.ts";
-import { generate, type DryRunSummary, type GenerateDeps, type RunSummary } from "../generation/run.ts";
+import { generate, type DryRunSummary, type RunSummary } from "../generation/run.ts";
 import { barProgress, formatUsd, lineProgress, silentProgress, type ProgressReporter } from "../generation/progress.ts";
-import { renderQuestion } from "../personas/render.ts";
-import { createProvider, priceFor } from "../providers/index.ts";
 import { redactSecrets } from "../util/secrets.ts";
 
 export interface GenerateCommandOptions {
@@ -21,8 +19,6 @@ export interface GenerateCommandOptions {
   timeout?: string;
   quiet?: boolean;
 }
-
-export const CLI_DEPS: GenerateDeps = { createProvider, priceFor, renderQuestion };
 
 export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<void> {
   const options = raw as GenerateCommandOptions;
@@ -74,7 +70,6 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
       stopSignal: stop.signal,
       abortSignal: abort.signal,
       log: notice,
-      deps: CLI_DEPS,
     });
     if (summary.kind === "dry-run") {
       process.stdout.write(formatDryRun(summary));

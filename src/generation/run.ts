@@ -6,7 +6,9 @@
  */
 import { join } from "node:path";
 import type { Price } from "../config/schema.ts";
-import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
+import { renderQuestion } from "../personas/render.ts";
+import { createProvider } from "../providers/index.ts";
+import { costUsd, priceFor, type ResolvedPrice } from "../providers/prices.ts";
 import { InputError, SiliconError, UsageError, type InputLocation } from "../errors.ts";
 import type { Provider } from "../providers/types.ts";
 import type { StoredCellState } from "../store/answers.ts";
@@ -40,6 +42,9 @@ export interface GenerateDeps {
   renderQuestion: RenderQuestion;
 }
 
+/** The real ones: the provider registry, the price table, the question renderer. */
+export const DEFAULT_DEPS: GenerateDeps = { createProvider, priceFor, renderQuestion };
+
 export interface GenerateOptions {
   /** Generate for this one model only; it must be one of the study's `models`. */
   model?: string;
@@ -69,7 +74,8 @@ export interface GenerateOptions {
   random?: () => number;
   /** Notices for the user (a lock being waited for, work a killed run left). */
   log?: (line: string) => void;
-  deps: GenerateDeps;
+  /** Replace the registry, price table or question renderer (tests, embedding). */
+  deps?: Partial<GenerateDeps>;
 }
 
 export interface ModelEstimate {
@@ -134,6 +140,7 @@ const SUPPORTED_MODES: readonly string[] = ["structured", "free_text"];
 
 export async function generate(study: StudyLike, options: GenerateOptions): Promise<GenerationSummary> {
   const env = options.env ?? process.env;
+  const deps: GenerateDeps = { ...DEFAULT_DEPS, ...options.deps };
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
   const mode = checkMode(study);
@@ -148,7 +155,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const prices = new Map<string, ResolvedPrice>();
   for (const model of models) {
     const location = locateField(study, ["models", study.study.models.indexOf(model)]);
-    const provider = atLocation(location, () => options.deps.createProvider(model, { ...providerOptions(env, options.timeoutMs), location }));
+    const provider = atLocation(location, () => deps.createProvider(model, { ...providerOptions(env, options.timeoutMs), location }));
     if (provider.capabilities.temperature === false && study.study.temperature !== 1) {
       throw new InputError(
         locateField(study, ["temperature"]),
@@ -156,11 +163,11 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       );
     }
     providers.set(model, provider);
-    const price = atLocation(location, () => options.deps.priceFor(model, study.study.prices, { env, location }));
+    const price = atLocation(location, () => deps.priceFor(model, study.study.prices, { env, location }));
     if (price.note !== undefined && price.source === "self-hosted") log(`note: ${price.note}`);
     prices.set(model, price);
   }
-  const prepared = preparePrompts(study, mode, options.deps.renderQuestion, [...new Set([...study.study.models, ...models])]);
+  const prepared = preparePrompts(study, mode, deps.renderQuestion, [...new Set([...study.study.models, ...models])]);
   const modelPlans = models.map((id) => ({ id, multipleChoices: providers.get(id)!.capabilities.multipleChoices }));
   const storeDir = join(options.resultsDir ?? "results", study.study.name);
 

@@ -5,7 +5,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { CLI_DEPS } from "../../src/cli/generate.ts";
 import { loadStudy } from "../../src/config/load.ts";
 import { generate, type RunSummary } from "../../src/generation/run.ts";
 import { writeStudy } from "../helpers/cli.ts";
@@ -16,9 +15,9 @@ const tempDir = useTempDir();
 it("generates a simulated study deterministically", async () => {
   const dir = tempDir();
   const study = await loadStudy(writeStudy(dir, { respondents: 9, generations: 3, models: ["simulated:biased", "simulated:faithful"] }));
-  const first = (await generate(study, { deps: CLI_DEPS, resultsDir: join(dir, "a") })) as RunSummary;
+  const first = (await generate(study, { resultsDir: join(dir, "a") })) as RunSummary;
   expect(first).toMatchObject({ status: "completed", cells: 2 * 9 * 3 * 3 });
   expect(first.totals).toMatchObject({ answered: 162, callsSent: 54, nonresponse: 0, costUsd: 0 });
-  const second = (await generate(study, { deps: CLI_DEPS, resultsDir: join(dir, "b") })) as RunSummary;
+  const second = (await generate(study, { resultsDir: join(dir, "b") })) as RunSummary;
   expect(readFileSync(second.exports.csv, "utf8")).toBe(readFileSync(first.exports.csv, "utf8"));
 });
