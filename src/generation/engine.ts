@@ -310,7 +310,7 @@ export class Engine {
         }
         if (action.kind === "give-up") {
           const answers = generations.map((g) =>
-            this.row(job, g, { status: "nonresponse", reason: `vendor failure: ${failure.errorMessage}`, transient: true }, attempt, callId),
+            this.row(job, g, { status: "nonresponse", reason: `vendor failure: ${redactSecrets(action.reason, this.options.env)}`, transient: true }, attempt, callId),
           );
           store.recordFailed(callId, failure, answers);
           this.tally(answers);

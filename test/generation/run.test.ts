@@ -235,7 +235,7 @@ describe("vendor failures", () => {
     expect(failing.requests).toHaveLength(6);
     expect(clock.sleeps).toEqual([500, 1_000, 2_000, 4_000, 8_000]);
     expect(answers(first)).toEqual([
-      expect.objectContaining({ status: "nonresponse", transient: 1, reason: "vendor failure: openai: 502 Bad Gateway" }),
+      expect.objectContaining({ status: "nonresponse", transient: 1, reason: "vendor failure: gave up after 6 tries; last ServerError: openai: 502 Bad Gateway" }),
     ]);
     const healthy = new FakeProvider();
     const second = await run(study, healthy, { resultsDir });
