@@ -13,6 +13,7 @@
  * The per-coordinate (Bonferroni) variant the paper used for Pew approval:
  * Algorithm 1 on each coordinate at α/d, combined as a rectangle.
  */
+import { InfeasibleError } from "../errors.ts";
 import { requireIndex, type Algorithm } from "./algorithm.ts";
 import { prepareOrderStatisticMethod } from "./algorithm1.ts";
 import type { Bounds, GapSample } from "./bounds.ts";
@@ -80,6 +81,14 @@ export const algorithm3Bonferroni: Algorithm = {
   weighted: false,
   needsGapSe: true,
   finiteSample: false,
-  prepare: (sample, alpha, leaveOneOut) =>
-    prepareOrderStatisticMethod(sample, alpha / sample.dims, leaveOneOut, (budget) => budget.gap),
+  prepare(sample, alpha, leaveOneOut) {
+    try {
+      return prepareOrderStatisticMethod(sample, alpha / sample.dims, leaveOneOut, (budget) => budget.gap);
+    } catch (error) {
+      if (!(error instanceof InfeasibleError) || sample.dims === 1) throw error;
+      throw new InfeasibleError(`the per-coordinate variant runs Algorithm 1 at α/d = ${alpha}/${sample.dims} on each coordinate, and ${error.message}`, {
+        cause: error,
+      });
+    }
+  },
 };
