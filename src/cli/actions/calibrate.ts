@@ -56,6 +56,14 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
     const lines: string[] = [];
     lines.push(`${algorithm.title}`);
     lines.push(`α = ${options.alpha}; ${describeRange(options.range, raw.range)}${options.adjust ? `; regression-adjusted (split by ${options.adjust.splitBy}; features ${options.adjust.features.join(", ") || "intercept only"})` : ""}${options.strata ? `; strata ${options.strata.join(", ")}` : ""}`);
+    if (options.intersectReal !== undefined) {
+      const { lambda } = options.intersectReal;
+      const withReal = targets.filter((t) => t.real_est !== undefined && t.real_se !== undefined).length;
+      lines.push(
+        `section 4.4: ${withReal} targets with real_est and real_se get the calibrated interval at (1−λ)α = ${Number(((1 - lambda) * options.alpha).toPrecision(6))} ` +
+          `intersected with their real interval at λα = ${Number((lambda * options.alpha).toPrecision(6))}; the bounds below are at α`,
+      );
+    }
     lines.push("");
     lines.push(
       renderTable(
