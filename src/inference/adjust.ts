@@ -26,7 +26,8 @@ export interface AdjustOptions {
   splitByFallback?: string;
   /**
    * Feature terms: a column (numeric columns enter linearly, standardized;
-   * others one-hot), `col^2` for a numeric column's square, `a:b` for the
+   * others one-hot, and task, model, group, coord, item and subgroup always
+   * one-hot), `col^2` for a numeric column's square, `a:b` for the
    * interaction of categorical columns. Empty: an intercept only, which
    * centres the gaps.
    */
@@ -73,8 +74,12 @@ function numericValue(row: TaskRecord, column: string): number {
   return text === undefined ? NaN : Number(text);
 }
 
+/** Columns that name things: one-hot even when their values look like numbers (e.g. SPSS codes). */
+const CATEGORICAL = new Set(["task", "model", "role", "group", "coord", "item", "subgroup"]);
+
 function isNumericColumn(rows: readonly TaskRecord[], column: string): boolean {
   if (column === "syn_est" || column === "syn_se") return true;
+  if (CATEGORICAL.has(column)) return false;
   let seen = false;
   for (const row of rows) {
     const text = attributeOf(row, column);

@@ -55,6 +55,10 @@ describe("the gap model", () => {
     expect(model.predict(rows[0]!)).toBeCloseTo(0.1, 6);
     expect(model.predict(rows[1]!)).toBeCloseTo(-0.2, 6);
     expect(() => fitGapModel(rows, ["item^2"], 1)).toThrow(/squares a column that is not numeric/);
+    // Subgroups coded as numbers (SPSS codes) are still categories: one column per code.
+    const coded = rows.map((r, i) => ({ ...r, subgroup: String(1 + (i % 2)), extra: { ...r.extra, size: String(10 * i) } }));
+    expect(fitGapModel(coded, ["subgroup"], 1).columns).toBe(3);
+    expect(fitGapModel(coded, ["size"], 1).columns).toBe(2);
     expect(() => fitGapModel(rows, ["nope"], 1)).toThrow(/no task has a value in column "nope"/);
   });
 
