@@ -122,7 +122,8 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
     if (ridge < 0) throw new UsageError(`--ridge must be a number ≥ 0, got ${raw.ridge}`);
     const seed = number(raw.seed, "--seed", "a whole number");
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${raw.seed}`);
-    adjust = { splitBy, features, ridge, seed, ...(raw.splitBy === undefined && splitBy !== "task" ? { splitByFallback: "task" } : {}) };
+    // A pool whose history has one value of the split (e.g. one item) is split by task instead, with a note.
+    adjust = { splitBy, features, ridge, seed, ...(splitBy !== "task" ? { splitByFallback: "task" } : {}) };
   }
 
   if (!algorithm.weighted && (raw.weights !== undefined || raw.decay !== undefined)) {

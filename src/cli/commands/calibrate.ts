@@ -29,7 +29,7 @@ Examples:
   silicon calibrate --tasks examples/tasks.csv --method alg4 --alpha 0.1 --out results/intervals.csv
   silicon calibrate --tasks examples/tasks.csv --method alg3 --alpha 0.2
   silicon calibrate --tasks examples/tasks.csv --adjust --split-by item --features syn_est,subgroup
-  silicon calibrate --tasks examples/tasks.csv --method alg2 --decay 0.8 --strata subgroup`,
+  silicon calibrate --tasks examples/tasks.csv --method alg2 --decay 0.8 --alpha 0.2 --strata subgroup`,
     )
     .action(async (study: string | undefined, options) => {
       const { runCalibrate } = await import("../actions/calibrate.ts");

@@ -25,7 +25,7 @@ Examples:
   silicon evaluate --tasks examples/tasks.csv --protocol loo
   silicon evaluate --tasks examples/tasks.csv --protocol chrono --method alg1
   silicon evaluate --tasks examples/tasks.csv --protocol loo --adjust --json
-  silicon evaluate --tasks examples/tasks.csv --protocol loo --strata subgroup --out results/loo.csv`,
+  silicon evaluate --tasks examples/tasks.csv --protocol loo --alpha 0.2 --strata subgroup --out results/loo.csv`,
     )
     .action(async (study: string | undefined, options) => {
       const { runEvaluate } = await import("../actions/evaluate.ts");
