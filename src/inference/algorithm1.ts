@@ -6,7 +6,7 @@
  * Coordinates of a vector sample are each calibrated on their own.
  */
 import { requireIndex, type Algorithm, type BoundsFor } from "./algorithm.ts";
-import type { GapSample } from "./bounds.ts";
+import { perCoordinate, type GapSample } from "./bounds.ts";
 import { splitBudget, type AlphaBudget } from "./budget.ts";
 import { kHi, kLo, RankedSample } from "./order-stats.ts";
 import { GapMean } from "./point-estimate.ts";
@@ -42,31 +42,14 @@ export function prepareOrderStatisticMethod(
   const hi = kHi(tasks, budget.exchangeability);
   const coords = sample.gap.map((gap, k) => {
     const { lower, upper } = gapIntervals(gap, sample.se[k]!, level);
-    return { lower: RankedSample.from(lower), upper: RankedSample.from(upper), mean: new GapMean(gap) };
+    return { lower: RankedSample.from(lower), upper: RankedSample.from(upper), gapMean: new GapMean(gap) };
   });
   return (leaveOut?: number) => {
     requireIndex(leaveOneOut, leaveOut);
-    const d = coords.length;
-    const bounds = {
-      tasks,
-      budget,
-      syntheticLevel: budget.synthetic,
-      lower: new Float64Array(d),
-      upper: new Float64Array(d),
-      meanGap: new Float64Array(d),
-    };
-    coords.forEach((c, k) => {
-      if (leaveOut === undefined) {
-        bounds.lower[k] = c.lower.kth(lo);
-        bounds.upper[k] = c.upper.kth(hi);
-        bounds.meanGap[k] = c.mean.all();
-      } else {
-        bounds.lower[k] = c.lower.kthWithout(lo, leaveOut);
-        bounds.upper[k] = c.upper.kthWithout(hi, leaveOut);
-        bounds.meanGap[k] = c.mean.without(leaveOut);
-      }
+    return perCoordinate(coords.length, { tasks, budget, syntheticLevel: budget.synthetic }, (k) => {
+      const c = coords[k]!;
+      return [c.lower.kth(lo, leaveOut), c.upper.kth(hi, leaveOut), c.gapMean.mean(leaveOut)];
     });
-    return bounds;
   };
 }
 

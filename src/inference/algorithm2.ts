@@ -11,7 +11,7 @@
 import { InfeasibleError } from "../errors.ts";
 import { requireIndex, type Algorithm } from "./algorithm.ts";
 import { gapIntervals } from "./algorithm1.ts";
-import type { Bounds, GapSample } from "./bounds.ts";
+import { perCoordinate, type GapSample } from "./bounds.ts";
 import { DEFAULT_EXCHANGEABILITY_SHARE, splitBudget, tasksNeeded, tasksNeededForSplit, type AlphaBudget } from "./budget.ts";
 import { INDEX_TOLERANCE, RankedSample } from "./order-stats.ts";
 import { GapMean } from "./point-estimate.ts";
@@ -129,25 +129,16 @@ export const algorithm2: Algorithm = {
     };
     const means = sample.gap.map((gap) => new GapMean(gap, weights));
     if (!leaveOneOut) weightedBudget(alpha, total);
-    return (leaveOut?: number): Bounds => {
+    return (leaveOut?: number) => {
       requireIndex(leaveOneOut, leaveOut);
       const budget = weightedBudget(alpha, leaveOut === undefined ? total : total - weights[leaveOut]!);
       const coords = endpoints(budget.gap);
-      const d = coords.length;
-      const bounds: Bounds = {
-        tasks: leaveOut === undefined ? sample.size : sample.size - 1,
-        budget,
-        syntheticLevel: budget.synthetic,
-        lower: new Float64Array(d),
-        upper: new Float64Array(d),
-        meanGap: new Float64Array(d),
-      };
-      coords.forEach((c, k) => {
-        bounds.lower[k] = c.lower.lowerQuantile(budget.exchangeability, leaveOut);
-        bounds.upper[k] = c.upper.upperQuantile(budget.exchangeability, leaveOut);
-        bounds.meanGap[k] = leaveOut === undefined ? means[k]!.all() : means[k]!.without(leaveOut);
-      });
-      return bounds;
+      const tasks = leaveOut === undefined ? sample.size : sample.size - 1;
+      return perCoordinate(coords.length, { tasks, budget, syntheticLevel: budget.synthetic }, (k) => [
+        coords[k]!.lower.lowerQuantile(budget.exchangeability, leaveOut),
+        coords[k]!.upper.upperQuantile(budget.exchangeability, leaveOut),
+        means[k]!.mean(leaveOut),
+      ]);
     };
   },
 };

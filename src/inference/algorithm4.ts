@@ -5,6 +5,7 @@
  * without ties (Theorem 4). The quantity held-out evaluation can check.
  */
 import { requireIndex, type Algorithm } from "./algorithm.ts";
+import { perCoordinate } from "./bounds.ts";
 import { wholeBudget } from "./budget.ts";
 import { kHi, kLo, RankedSample } from "./order-stats.ts";
 import { GapMean } from "./point-estimate.ts";
@@ -21,19 +22,13 @@ export const algorithm4: Algorithm = {
     const budget = wholeBudget(alpha, tasks);
     const lo = kLo(tasks, alpha);
     const hi = kHi(tasks, alpha);
-    const coords = sample.gap.map((gap) => ({ ranked: RankedSample.from(gap), mean: new GapMean(gap) }));
+    const coords = sample.gap.map((gap) => ({ ranked: RankedSample.from(gap), gapMean: new GapMean(gap) }));
     return (leaveOut?: number) => {
       requireIndex(leaveOneOut, leaveOut);
-      const d = coords.length;
-      const lower = new Float64Array(d);
-      const upper = new Float64Array(d);
-      const meanGap = new Float64Array(d);
-      coords.forEach((c, k) => {
-        lower[k] = leaveOut === undefined ? c.ranked.kth(lo) : c.ranked.kthWithout(lo, leaveOut);
-        upper[k] = leaveOut === undefined ? c.ranked.kth(hi) : c.ranked.kthWithout(hi, leaveOut);
-        meanGap[k] = leaveOut === undefined ? c.mean.all() : c.mean.without(leaveOut);
+      return perCoordinate(coords.length, { tasks, budget, syntheticLevel: null }, (k) => {
+        const c = coords[k]!;
+        return [c.ranked.kth(lo, leaveOut), c.ranked.kth(hi, leaveOut), c.gapMean.mean(leaveOut)];
       });
-      return { tasks, budget, syntheticLevel: null, lower, upper, meanGap };
     };
   },
 };

@@ -42,6 +42,20 @@ export interface Bounds {
   score?: number;
 }
 
+/**
+ * Bounds for d coordinates calibrated one by one: `each(k)` gives
+ * [L̂_k, Û_k, mean gap_k].
+ */
+export function perCoordinate(
+  dims: number,
+  common: Pick<Bounds, "tasks" | "budget" | "syntheticLevel">,
+  each: (k: number) => readonly [number, number, number],
+): Bounds {
+  const bounds: Bounds = { ...common, lower: new Float64Array(dims), upper: new Float64Array(dims), meanGap: new Float64Array(dims) };
+  for (let k = 0; k < dims; k++) [bounds.lower[k], bounds.upper[k], bounds.meanGap[k]] = each(k);
+  return bounds;
+}
+
 /** A target's synthetic estimate and standard error, one coordinate. */
 export interface SyntheticEstimate {
   estimate: number;

@@ -65,9 +65,9 @@ export class RankedSample {
     return this.sorted.length;
   }
 
-  /** x_(k) of the whole sample. */
-  kth(k: number): number {
-    return orderStatistic(this.sorted, k);
+  /** x_(k) of the whole sample, or of the sample without the value at input index `leaveOut`. */
+  kth(k: number, leaveOut?: number): number {
+    return leaveOut === undefined ? orderStatistic(this.sorted, k) : this.kthWithout(k, leaveOut);
   }
 
   /** x_(k) of the sample with the value at input index `index` removed (T − 1 values). */

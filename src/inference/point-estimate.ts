@@ -29,6 +29,11 @@ export class GapMean {
     this.totalWeight = total;
   }
 
+  /** The mean over all tasks, or over all but `leaveOut`. */
+  mean(leaveOut?: number): number {
+    return leaveOut === undefined ? this.all() : this.without(leaveOut);
+  }
+
   all(): number {
     return this.totalWeight > 0 ? this.sum / this.totalWeight : 0;
   }

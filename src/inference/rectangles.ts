@@ -60,14 +60,14 @@ export const algorithm3: Algorithm = {
     const means = sample.gap.map((gap) => new GapMean(gap));
     return (leaveOut?: number): Bounds => {
       requireIndex(leaveOneOut, leaveOut);
-      const score = leaveOut === undefined ? ranked.kth(k) : ranked.kthWithout(k, leaveOut);
+      const score = ranked.kth(k, leaveOut);
       return {
         tasks,
         budget,
         syntheticLevel: budget.synthetic / d,
         lower: scale.map((s) => -score * s),
         upper: scale.map((s) => score * s),
-        meanGap: Float64Array.from(means, (m) => (leaveOut === undefined ? m.all() : m.without(leaveOut))),
+        meanGap: Float64Array.from(means, (m) => m.mean(leaveOut)),
         score,
       };
     };

@@ -66,9 +66,20 @@ const MODELS: ModelSpec[] = [
 const logit = (p: number) => Math.log(p / (1 - p));
 const expit = (x: number) => 1 / (1 + Math.exp(-x));
 
-function sample(rng: Rng, p: number, n: number): { est: number; se: number; n: number } {
+interface Sample {
+  est: number;
+  se: number;
+  n: number;
+}
+
+function sample(rng: Rng, p: number, n: number): Sample {
   const est = rng.binomial(n, p) / n;
   return { est, se: Math.sqrt((est * (1 - est)) / n), n };
+}
+
+/** The estimate columns of a row from its real and synthetic samples. */
+function estimates(real: Sample, syn: Sample) {
+  return { real_est: real.est, real_se: real.se, real_n: real.n, syn_est: syn.est, syn_se: syn.se, syn_n: syn.n };
 }
 
 /** The rows of examples/tasks.csv, deterministic for a seed. */
@@ -104,12 +115,7 @@ export function exampleTasks(seed = 2024): TaskRow[] {
             group: wave,
             item,
             subgroup,
-            real_est: real.est,
-            real_se: real.se,
-            real_n: real.n,
-            syn_est: syn.est,
-            syn_se: syn.se,
-            syn_n: model.synN,
+            ...estimates(real, syn),
             extra: {},
           });
         }
@@ -142,12 +148,7 @@ export function exampleTasks(seed = 2024): TaskRow[] {
               coord,
               item: "approval",
               subgroup: `region=${region}`,
-              real_est: real.est,
-              real_se: real.se,
-              real_n: real.n,
-              syn_est: syn.est,
-              syn_se: syn.se,
-              syn_n: model.synN,
+              ...estimates(real, syn),
               extra: {},
             });
           }
