@@ -12,10 +12,6 @@ import { InputError, type InputLocation, UsageError } from "../errors.ts";
 import { createAnthropicProvider } from "./anthropic.ts";
 import { VENDOR_ENV, isOfficialEndpoint } from "./endpoints.ts";
 import { createOpenAIProvider } from "./openai.ts";
-// The simulated provider lives on the `inputs` branch; until it is merged this
-// import resolves only where that file exists. Remove this comment and the
-// directive below once it has.
-// @ts-ignore -- see above
 import { createSimulatedProvider } from "./simulated.ts";
 import type { Provider, Vendor } from "./types.ts";
 

@@ -14,7 +14,7 @@ import type { Cell, DataTable } from "../tables/types.ts";
 import { OutputSet, writeFileAtomic } from "../util/atomic-write.ts";
 import { sample } from "./distribution.ts";
 import { drawSample, type SampledPerson } from "./population.ts";
-import { Rng, uniformFromKey } from "./random.ts";
+import { createRng, uniformFromKey } from "./random.ts";
 import { populationDistribution, presidentParty } from "./respondent.ts";
 
 export interface WaveSpec {
@@ -60,7 +60,7 @@ export const PROFILE_COLUMNS = ["party", "region", "age", "education", "gender",
 export function generatePopulationFrames(options: PopulationOptions): PopulationFrames {
   const design = options.design ?? "cross-section";
   const nonresponse = options.itemNonresponse ?? 0.02;
-  const rng = new Rng(`population|${options.seed}|${design}`);
+  const rng = createRng(`population|${options.seed}|${design}`);
   const panelSize = Math.ceil(Math.max(...options.waves.map((w) => w.size)) * 1.4);
   const panel = design === "panel" ? drawSample(rng, panelSize) : [];
 
@@ -68,12 +68,12 @@ export function generatePopulationFrames(options: PopulationOptions): Population
     let people: SampledPerson[];
     let ids: string[];
     if (design === "panel") {
-      const chosen = new Rng(`panel-wave|${options.seed}|${spec.id}`).sample(panel.length, Math.min(spec.size, panel.length)).sort((a, b) => a - b);
+      const chosen = createRng(`panel-wave|${options.seed}|${spec.id}`).sample(panel.length, Math.min(spec.size, panel.length)).sort((a, b) => a - b);
       const mean = chosen.reduce((s, i) => s + panel[i]!.weight, 0) / chosen.length;
       people = chosen.map((i) => ({ ...panel[i]!, weight: panel[i]!.weight / mean }));
       ids = chosen.map((i) => `P${String(i + 1).padStart(5, "0")}`);
     } else {
-      people = drawSample(new Rng(`cross-section|${options.seed}|${spec.id}`), spec.size);
+      people = drawSample(createRng(`cross-section|${options.seed}|${spec.id}`), spec.size);
       ids = people.map((_, i) => `${spec.id}-${String(i + 1).padStart(4, "0")}`);
     }
     const columns: Record<string, Cell[]> = {

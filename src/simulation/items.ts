@@ -8,7 +8,7 @@
  */
 import type { SurveyItem } from "../config/schema.ts";
 import type { Party, Race, Region } from "./features.ts";
-import { Rng } from "./random.ts";
+import { createRng } from "./random.ts";
 
 /** Additive contributions to an item's latent predictor (points for scales, logits otherwise). */
 export interface Effects {
@@ -159,7 +159,7 @@ function presetFor(item: SurveyItem): ItemModel | undefined {
  * most political items) plus small demographic effects.
  */
 function genericModel(item: SurveyItem): ItemModel {
-  const rng = new Rng(`item|${item.type}|${item.id}`);
+  const rng = createRng(`item|${item.type}|${item.id}`);
   const n = () => rng.normal();
   const partisan = (scale: number) => {
     const dem = scale * n();

@@ -1,13 +1,39 @@
 import type { Command } from "commander";
-import { SiliconError } from "../../errors.ts";
+import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksSourceFrom } from "../calibration-options.ts";
 
-// Scaffold: replaced by the issue that implements `silicon calibrate`.
 export function register(program: Command): void {
-  program
+  const command = program
     .command("calibrate")
-    .description("(not yet available)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new SiliconError("silicon calibrate is not available yet");
+    .argument("[study]", "study.yaml (its tasks table); or use --tasks")
+    .description("Confidence intervals for target tasks, calibrated on the historical tasks of their model")
+    .summary("calibrated intervals for the target rows of a tasks table");
+  addTasksOption(command);
+  addCalibrationOptions(command, "alg1")
+    .option("--out <file>", "write the intervals table (CSV): task, model, coord, method, alpha, lower, upper, estimate, naive_lower, naive_upper")
+    .option("--intersect-real", "section 4.4: targets with real_est and real_se (a small real sample) get the calibrated interval at (1−λ)α intersected with their real interval at λα")
+    .option("--lambda <λ>", "with --intersect-real: share of α for the real interval", "0.5")
+    .addHelpText(
+      "after",
+      `
+Methods (--method, default alg1):
+${METHOD_HELP}
+
+Each model is calibrated on its own history. Rows with role target get an
+interval; rows with role history calibrate. Vector tasks (rows sharing task,
+one per coord) are calibrated jointly by alg3 and alg3-bonferroni; the other
+methods calibrate each coordinate on its own. Intervals are clipped to [0, 1]
+when every estimate is a proportion (--range).
+
+Examples:
+  silicon calibrate --tasks examples/tasks.csv
+  silicon calibrate --tasks examples/tasks.csv --method alg4 --alpha 0.1 --out results/intervals.csv
+  silicon calibrate --tasks examples/tasks.csv --method alg3 --alpha 0.2
+  silicon calibrate --tasks examples/tasks.csv --adjust --split-by item --features syn_est,subgroup
+  silicon calibrate --tasks examples/tasks.csv --method alg2 --decay 0.8 --alpha 0.2 --strata subgroup`,
+    )
+    .action(async (study: string | undefined, options) => {
+      const { runCalibrate } = await import("../actions/calibrate.ts");
+      await runCalibrate(tasksSourceFrom(options, study, "calibrate"), options);
     });
 }
+

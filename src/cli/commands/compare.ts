@@ -1,13 +1,29 @@
 import type { Command } from "commander";
-import { SiliconError } from "../../errors.ts";
+import { addCalibrationOptions, addTasksOption, tasksSourceFrom } from "../calibration-options.ts";
 
-// Scaffold: replaced by the issue that implements `silicon compare`.
 export function register(program: Command): void {
-  program
+  const command = program
     .command("compare")
-    .description("(not yet available)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new SiliconError("silicon compare is not available yet");
+    .argument("[study]", "study.yaml (its tasks table); or use --tasks")
+    .description("Models side by side: their gaps (bias) and their held-out calibrated width and coverage")
+    .summary("models side by side: bias, calibrated width and coverage");
+  addTasksOption(command);
+  command.option("--protocol <loo|chrono>", "held-out protocol for coverage and width", "loo");
+  addCalibrationOptions(command, "alg4")
+    .option("--json", "print the comparison as JSON")
+    .option("--out <file>", "write the comparison table (CSV)")
+    .addHelpText(
+      "after",
+      `
+The narrower a model's calibrated interval at the same coverage, the more its
+synthetic samples are worth. Options as for silicon evaluate.
+
+Examples:
+  silicon compare --tasks examples/tasks.csv
+  silicon compare --tasks examples/tasks.csv --protocol chrono --method alg1 --json`,
+    )
+    .action(async (study: string | undefined, options) => {
+      const { runCompare } = await import("../actions/compare.ts");
+      await runCompare(tasksSourceFrom(options, study, "compare"), options);
     });
 }

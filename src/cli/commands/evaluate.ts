@@ -1,13 +1,35 @@
 import type { Command } from "commander";
-import { SiliconError } from "../../errors.ts";
+import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksSourceFrom } from "../calibration-options.ts";
 
-// Scaffold: replaced by the issue that implements `silicon evaluate`.
 export function register(program: Command): void {
-  program
+  const command = program
     .command("evaluate")
-    .description("(not yet available)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new SiliconError("silicon evaluate is not available yet");
+    .argument("[study]", "study.yaml (its tasks table); or use --tasks")
+    .description("Held-out coverage and width of a calibration method, per model, beside the naive synthetic-only interval")
+    .summary("held-out coverage and width per model (leave-one-out or chronological)");
+  addTasksOption(command);
+  command.option("--protocol <loo|chrono>", "loo: each history task in turn is the target; chrono: each group (wave) calibrated on the earlier ones");
+  addCalibrationOptions(command, "alg4")
+    .option("--json", 'print {"protocol", "method", "alpha", "by_model": {...}} instead of tables')
+    .option("--out <file>", "write one row per held-out task (CSV): its interval, real_est and whether it was covered")
+    .addHelpText(
+      "after",
+      `
+Methods (--method, default alg4: the finite-sample target that held-out data can check):
+${METHOD_HELP}
+
+Coverage is judged against each held-out task's real estimate, as the paper
+does; the population methods (alg1, alg2, alg5) are conservative for it.
+
+Examples:
+  silicon evaluate --tasks examples/tasks.csv --protocol loo
+  silicon evaluate --tasks examples/tasks.csv --protocol chrono --method alg1
+  silicon evaluate --tasks examples/tasks.csv --protocol loo --adjust --json
+  silicon evaluate --tasks examples/tasks.csv --protocol loo --alpha 0.2 --strata subgroup --out results/loo.csv`,
+    )
+    .action(async (study: string | undefined, options) => {
+      const { runEvaluate } = await import("../actions/evaluate.ts");
+      await runEvaluate(tasksSourceFrom(options, study, "evaluate"), options);
     });
 }
+

@@ -1,0 +1,141 @@
+/**
+ * `silicon evaluate`: held-out coverage and width of a calibration method on
+ * a tasks table, per model, beside the naive synthetic-only baseline. Human
+ * tables on stdout, or DESIGN.md's JSON with --json; --out writes one row per
+ * held-out task (CSV) through an OutputSet.
+ */
+import { InputError, UsageError } from "../../errors.ts";
+import { evaluate, PROTOCOLS, type Evaluation, type Protocol } from "../../evaluation/evaluate.ts";
+import type { TasksTable } from "../../config/tasks.ts";
+import type { CalibrationOptions } from "../../inference/calibrate.ts";
+import { METHODS } from "../../inference/methods.ts";
+import { OutputSet } from "../../util/atomic-write.ts";
+import { calibrationOptions, describeRange, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import { toCsv } from "../csv-output.ts";
+import { fixed, renderTable } from "../text-table.ts";
+import { processIo, type Io } from "./calibrate.ts";
+
+export interface EvaluateCliOptions extends RawCalibrationOptions {
+  protocol?: string;
+  json?: boolean;
+  out?: string;
+}
+
+export const EVALUATED_COLUMNS = [
+  "task",
+  "model",
+  "coord",
+  "group",
+  "method",
+  "alpha",
+  "lower",
+  "upper",
+  "estimate",
+  "naive_lower",
+  "naive_upper",
+  "real_est",
+  "covered",
+  "naive_covered",
+] as const;
+
+export function parseProtocol(text: string | undefined, fallback?: Protocol): Protocol {
+  if (text === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new UsageError("--protocol is required: loo (leave one task out) or chrono (expanding window over group)");
+  }
+  if (!(PROTOCOLS as readonly string[]).includes(text)) throw new UsageError(`--protocol must be loo or chrono, got ${JSON.stringify(text)}`);
+  return text as Protocol;
+}
+
+/** The rows a protocol evaluates on, with the checks it needs, and notes on what it leaves aside. */
+export function evaluationRows(table: TasksTable, protocol: Protocol): { history: TasksTable["rows"]; scored: TasksTable["rows"]; notes: string[] } {
+  const history = table.rows.filter((r) => r.role === "history");
+  const targets = table.rows.filter((r) => r.role === "target");
+  const withReal = targets.filter((r) => r.real_est !== undefined);
+  const notes: string[] = [];
+  if (protocol === "loo") {
+    if (targets.length > 0) notes.push(`leave-one-out uses the ${history.length} history rows; ${targets.length} target rows are left aside (--protocol chrono scores targets that have a real_est)`);
+    return { history, scored: [], notes };
+  }
+  for (const row of [...history, ...withReal]) {
+    if (row.group === undefined) throw new InputError(table.locate(row, "group"), "missing value: --protocol chrono orders tasks by their group (e.g. the wave)");
+  }
+  if (withReal.length < targets.length) notes.push(`${targets.length - withReal.length} target rows without a real_est cannot be scored and are left aside`);
+  return { history, scored: withReal, notes };
+}
+
+export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, io: Io = processIo): Promise<Evaluation> {
+  const protocol = parseProtocol(raw.protocol);
+  const table = await source();
+  const options = calibrationOptions(raw, table);
+  const { history, scored, notes } = evaluationRows(table, protocol);
+  const evaluation = evaluate(protocol, history, scored, options);
+  return OutputSet.write((out) => {
+    if (raw.out !== undefined) out.stage(raw.out, evaluatedCsv(evaluation));
+    if (raw.json) io.stdout(JSON.stringify(evaluation.report, null, 2) + "\n");
+    else io.stdout(evaluationText(evaluation, options, raw.range));
+    if (raw.out !== undefined && !raw.json) io.stdout(`wrote ${evaluation.tasks.length} evaluated tasks to ${raw.out}\n`);
+    for (const note of [...notes, ...evaluation.notes]) io.stderr(`silicon: note: ${note}\n`);
+    return evaluation;
+  });
+}
+
+export function evaluatedCsv(evaluation: Evaluation): string {
+  const rows = evaluation.tasks.flatMap((t) =>
+    t.rows.map((r) => ({
+      ...r,
+      group: t.group ?? "",
+      covered: r.real_est >= r.lower && r.real_est <= r.upper,
+      naive_covered: r.real_est >= r.naive_lower && r.real_est <= r.naive_upper,
+    })),
+  );
+  return toCsv(EVALUATED_COLUMNS, rows);
+}
+
+const PROTOCOL_NAMES: Record<Protocol, string> = {
+  loo: "leave-one-task-out",
+  chrono: "chronological (expanding window over group)",
+};
+
+export function evaluationText(evaluation: Evaluation, options: CalibrationOptions, rawRange: string): string {
+  const { report } = evaluation;
+  const algorithm = METHODS[options.method];
+  const lines = [
+    `${PROTOCOL_NAMES[report.protocol]} evaluation of ${algorithm.title}`,
+    `α = ${report.alpha}; ${describeRange(options.range, rawRange)}; coverage judged against each held-out task's real estimate θ̂` +
+      (algorithm.joint ? " (jointly over its coordinates)" : ""),
+    "",
+    renderTable(
+      ["model", "tasks", "coverage", "mean width", "median width", "naive coverage", "naive median width"],
+      Object.entries(report.by_model).map(([model, s]) => [
+        model === "" ? "(all)" : model,
+        s.tasks,
+        fixed(s.coverage),
+        fixed(s.mean_width),
+        fixed(s.median_width),
+        fixed(s.naive_coverage),
+        fixed(s.naive_median_width),
+      ]),
+    ),
+  ];
+  if (report.protocol === "chrono") {
+    for (const [model, s] of Object.entries(report.by_model)) {
+      lines.push(`${model === "" ? "By group" : `Model ${model}, by group`} (tasks of one wave share its shock, so per-group coverage varies more than binomial error):`);
+      lines.push(
+        renderTable(
+          ["group", "history", "tasks", "skipped", "coverage", "median width", "naive coverage"],
+          Object.entries(s.by_group ?? {}).map(([group, g]) => [
+            group,
+            g.history,
+            g.tasks,
+            g.skipped,
+            fixed(g.coverage),
+            fixed(g.median_width),
+            fixed(g.naive_coverage),
+          ]),
+        ),
+      );
+    }
+  }
+  return lines.join("\n");
+}

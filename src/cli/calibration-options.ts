@@ -1,0 +1,171 @@
+/**
+ * Options shared by calibrate, evaluate and compare: the method, α, scale,
+ * strata, regression adjustment and Algorithm 2's weights. Declared once
+ * here (with their help), parsed and validated into CalibrationOptions.
+ */
+import { Option, type Command } from "commander";
+import type { TasksTable } from "../config/tasks.ts";
+import { UsageError } from "../errors.ts";
+import { defaultFeatures, defaultSplitBy, DEFAULT_RIDGE, DEFAULT_SEED } from "../inference/adjust.ts";
+import { METHOD_NAMES, type MethodName } from "../inference/algorithm.ts";
+import { detectRange, validateAlpha, type CalibrationOptions } from "../inference/calibrate.ts";
+import { METHODS } from "../inference/methods.ts";
+import { hasColumn } from "../inference/task-record.ts";
+
+/** Raw option values as commander hands them over. */
+export interface RawCalibrationOptions {
+  tasks?: string;
+  method: string;
+  alpha: string;
+  range: string;
+  strata?: string;
+  adjust?: boolean;
+  splitBy?: string;
+  features?: string;
+  ridge: string;
+  seed: string;
+  weights?: string;
+  decay?: string;
+}
+
+/** Produces the tasks table a command works on: today `--tasks F`; the study pipeline supplies another. */
+export type TasksSource = () => Promise<TasksTable>;
+
+/** The methods for help texts, indented by two spaces. */
+export const METHOD_HELP = [
+  "alg1             population target; α split α_s + α_g + α_e (paper Algorithm 1)",
+  "alg2             alg1 with fixed task weights in [0, 1] (--weights COLUMN or --decay γ)",
+  "alg3             joint rectangle for vector tasks (rows sharing `task`, one per `coord`)",
+  "alg3-bonferroni  alg1 on each coordinate at α/d, combined as a rectangle",
+  "alg4             finite-sample target θ̂: order statistics of observed gaps, no split",
+  "alg5             alg1 with simultaneous gap intervals (tasks exchangeable, datasets not)",
+].map((line) => `  ${line}`).join("\n");
+
+export function addTasksOption(command: Command): Command {
+  return command.option("--tasks <file>", "tasks table (.csv, .parquet or .sav) in the format of DESIGN.md");
+}
+
+export function addCalibrationOptions(command: Command, defaultMethod: MethodName): Command {
+  return command
+    .addOption(new Option("--method <name>", "calibration method (see below)").choices(METHOD_NAMES).default(defaultMethod))
+    .option("--alpha <a>", "error level α in (0, 1): intervals at 1 − α", "0.1")
+    .option("--range <auto|none|lo,hi>", "clip to a scale: auto = [0, 1] when every estimate is a proportion", "auto")
+    .option("--strata <columns>", "Mondrian calibration: each value (combination) of these comma-separated columns on its own")
+    .option("--adjust", "regression-adjusted calibration: fit a gap model on half of the history, calibrate residuals on the other")
+    .option("--split-by <column>", "with --adjust: tasks sharing a value stay in one half (default: item, else task)")
+    .option("--features <terms>", "with --adjust: comma-separated terms: column, column^2, a:b (default: syn_est,syn_est^2,subgroup,item); none = intercept only")
+    .option("--ridge <lambda>", "with --adjust: ridge penalty on the gap model's coefficients", String(DEFAULT_RIDGE))
+    .option("--seed <n>", "with --adjust: seed of the split into halves", String(DEFAULT_SEED))
+    .option("--weights <column>", "alg2: column of task weights in [0, 1] (default: weight)")
+    .option("--decay <gamma>", "alg2: weight each task γ^age, age = waves (group) before the latest");
+}
+
+function number(text: string, option: string, what: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) throw new UsageError(`${option} must be ${what}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+export function parseAlpha(text: string): number {
+  const alpha = Number(text);
+  if (text.trim() === "" || !Number.isFinite(alpha)) throw new UsageError(`--alpha must be a number in (0, 1), got ${JSON.stringify(text)}`);
+  validateAlpha(alpha);
+  return alpha;
+}
+
+function columnList(text: string, option: string): string[] {
+  const columns = text.split(",").map((c) => c.trim());
+  if (columns.some((c) => c === "")) throw new UsageError(`${option}: empty column name in ${JSON.stringify(text)}`);
+  return columns;
+}
+
+/** What --range resolved to, for messages. */
+export function describeRange(range: readonly [number, number] | null | undefined, raw: string): string {
+  if (range === null || range === undefined) return raw === "none" ? "not clipped (--range none)" : "not clipped (estimates are not all in [0, 1]; set --range lo,hi)";
+  return `clipped to [${range[0]}, ${range[1]}]${raw === "auto" ? " (every estimate is a proportion)" : ""}`;
+}
+
+/** Validates raw options against the table and builds CalibrationOptions. */
+export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable): CalibrationOptions {
+  const method = raw.method as MethodName;
+  const algorithm = METHODS[method];
+  const alpha = parseAlpha(raw.alpha);
+  const rows = table.rows;
+
+  let range: [number, number] | null;
+  if (raw.range === "auto") range = detectRange(rows);
+  else if (raw.range === "none") range = null;
+  else {
+    const parts = raw.range.split(",");
+    const [lo, hi] = parts.map((p) => Number(p));
+    if (parts.length !== 2 || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo! < hi!)) {
+      throw new UsageError(`--range must be auto, none or lo,hi with lo < hi (e.g. 0,100), got ${JSON.stringify(raw.range)}`);
+    }
+    range = [lo!, hi!];
+  }
+
+  const strata = raw.strata === undefined ? undefined : columnList(raw.strata, "--strata");
+  for (const column of strata ?? []) {
+    if (!hasColumn(rows, column)) throw new UsageError(`--strata: ${table.source} has no values in a column "${column}"`);
+  }
+
+  if (!raw.adjust && (raw.splitBy !== undefined || raw.features !== undefined)) {
+    throw new UsageError(`${raw.splitBy !== undefined ? "--split-by" : "--features"} only applies with --adjust`);
+  }
+  let adjust: CalibrationOptions["adjust"];
+  if (raw.adjust) {
+    const splitBy = raw.splitBy ?? defaultSplitBy(rows);
+    if (splitBy !== "task" && !hasColumn(rows, splitBy)) throw new UsageError(`--split-by: ${table.source} has no values in a column "${splitBy}"`);
+    const features =
+      raw.features === undefined ? defaultFeatures(rows, splitBy) : raw.features.trim() === "none" ? [] : columnList(raw.features, "--features");
+    const ridge = number(raw.ridge, "--ridge", "a number ≥ 0");
+    if (ridge < 0) throw new UsageError(`--ridge must be a number ≥ 0, got ${raw.ridge}`);
+    const seed = number(raw.seed, "--seed", "a whole number");
+    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${raw.seed}`);
+    // A pool whose history has one value of the split (e.g. one item) is split by task instead, with a note.
+    adjust = { splitBy, features, ridge, seed, ...(splitBy !== "task" ? { splitByFallback: "task" } : {}) };
+  }
+
+  if (!algorithm.weighted && (raw.weights !== undefined || raw.decay !== undefined)) {
+    throw new UsageError(`${raw.weights !== undefined ? "--weights" : "--decay"} only applies with --method alg2`);
+  }
+  let weights: CalibrationOptions["weights"];
+  if (algorithm.weighted) {
+    if (raw.weights !== undefined && raw.decay !== undefined) throw new UsageError("--weights and --decay are alternatives: give one");
+    if (raw.decay !== undefined) {
+      const decay = number(raw.decay, "--decay", "a number in (0, 1]");
+      if (!(decay > 0 && decay <= 1)) throw new UsageError(`--decay must be a number in (0, 1], got ${raw.decay}`);
+      if (!hasColumn(rows, "group")) throw new UsageError(`--decay weights tasks by the age of their group, but ${table.source} has no group column`);
+      weights = { decay };
+    } else {
+      const column = raw.weights ?? "weight";
+      if (!hasColumn(rows, column)) {
+        throw new UsageError(`--method alg2 needs task weights: ${table.source} has no values in a column "${column}" (name one with --weights, or use --decay γ)`);
+      }
+      weights = { column };
+    }
+  }
+
+  return {
+    method,
+    alpha,
+    range,
+    ...(strata === undefined ? {} : { strata }),
+    ...(adjust === undefined ? {} : { adjust }),
+    ...(weights === undefined ? {} : { weights }),
+    locate: (row, field) => table.locate(row as never, field),
+  };
+}
+
+/** Loads the table from --tasks, or says what is missing. */
+export function tasksSourceFrom(raw: { tasks?: string }, study: string | undefined, command: string): TasksSource {
+  if (raw.tasks !== undefined) {
+    if (study !== undefined) throw new UsageError(`silicon ${command}: give either <study.yaml> or --tasks, not both`);
+    const path = raw.tasks;
+    return async () => (await import("../config/tasks.ts")).readTasksTable(path);
+  }
+  if (study !== undefined) {
+    throw new UsageError(`silicon ${command} <study.yaml> runs on the study's tasks table, which the study pipeline does not produce yet; pass --tasks <file>`);
+  }
+  throw new UsageError(`silicon ${command} needs a tasks table: --tasks <file> (or a <study.yaml>)`);
+}

@@ -1,0 +1,125 @@
+/**
+ * calibrate, evaluate and compare on tasks tables, through the real command
+ * line: exit status, one-line errors naming file, row and column, and no
+ * output file left behind on bad input.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-files.ts";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const example = `${root}examples/tasks.csv`;
+const files = tempDir();
+
+async function silicon(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [`${root}bin/silicon.js`, ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const HEADER = "task,model,role,real_est,real_se,syn_est,syn_se";
+const history = Array.from({ length: 30 }, (_, i) => `t${i},m,history,${(0.4 + i / 100).toFixed(2)},0.02,0.5,0.01`);
+const table = (...extra: string[]) => [HEADER, ...history, ...extra].join("\n") + "\n";
+
+describe("silicon calibrate --tasks", () => {
+  it("writes the intervals table of DESIGN.md and a summary", async () => {
+    const out = files.path("intervals.csv");
+    const { code, stdout } = await silicon("calibrate", "--tasks", example, "--out", out);
+    expect(code).toBe(0);
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    expect(lines[0]).toBe("task,model,coord,method,alpha,lower,upper,estimate,naive_lower,naive_upper");
+    expect(lines).toHaveLength(1 + 208);
+    expect(stdout).toMatch(/wrote 208 intervals to/);
+    expect(stdout).toMatch(/Algorithm 1/);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ["a missing column", "task,role,real_est,syn_est\nt,history,0.5,0.4\n", /: field "syn_se": missing column/],
+    ["a non-numeric estimate", table("x,m,history,abc,0.02,0.5,0.01"), /: row 31 \(line 32\), column "real_est": expected a number/],
+    ["a negative SE", table("x,m,history,0.5,-0.02,0.5,0.01"), /: row 31 \(line 32\), column "real_se": expected a standard error ≥ 0, got "-0.02"/],
+    ["a duplicate task id within a model", table("t3,m,history,0.5,0.02,0.5,0.01"), /: row 31 \(line 32\), column "task": duplicate task "t3" of model "m" \(first at row 4/],
+    ["a target without history for its model", table("x,other,target,,,0.5,0.01"), /: row 31 \(line 32\), column "model": no history rows for model "other"/],
+    ["a bad role", table("x,m,future,,,0.5,0.01"), /: row 31 \(line 32\), column "role": expected "history" or "target"/],
+  ];
+  for (const [what, text, message] of bad) {
+    it(`refuses ${what}: exit 2, one line, no output file`, async () => {
+      const input = files.write(`bad-${what.replace(/\W+/g, "-")}.csv`, text);
+      const out = files.path(`out-${what.replace(/\W+/g, "-")}.csv`);
+      const { code, stderr, stdout } = await silicon("calibrate", "--tasks", input, "--out", out);
+      expect(code).toBe(2);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stderr).toContain(input);
+      expect(stderr).toMatch(message);
+      expect(stderr).not.toMatch(/\bat .*\.ts:\d+/);
+      expect(stdout).toBe("");
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it("refuses α outside (0, 1) naming --alpha", async () => {
+    const out = files.path("alpha.csv");
+    for (const alpha of ["1.5", "0", "abc"]) {
+      const { code, stderr } = await silicon("calibrate", "--tasks", example, "--alpha", alpha, "--out", out);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^silicon: --alpha must be a number in \(0, 1\), got/);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("says how many historical tasks an α needs instead of an infinite interval", async () => {
+    const input = files.write("few.csv", table("x,m,target,,,0.5,0.01"));
+    const out = files.path("few-out.csv");
+    const { code, stderr } = await silicon("calibrate", "--tasks", input, "--alpha", "0.05", "--out", out);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(
+      'silicon: model "m": α = 0.05 needs at least 40 historical tasks for a finite interval (2/(T+1) < α; 49 for the default split α_e = 0.8α), but there are 30; with 30 the smallest feasible α is above 0.0645',
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("silicon evaluate and compare --tasks", () => {
+  it("prints DESIGN.md's evaluate --json", async () => {
+    const { code, stdout } = await silicon("evaluate", "--tasks", example, "--protocol", "loo", "--json");
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(Object.keys(report)).toEqual(["protocol", "method", "alpha", "by_model"]);
+    expect(report).toMatchObject({ protocol: "loo", method: "alg4", alpha: 0.1 });
+    expect(Object.keys(report.by_model)).toEqual(["simulated:steady", "simulated:caricature"]);
+    expect(Object.keys(report.by_model["simulated:steady"])).toEqual(["tasks", "coverage", "mean_width", "median_width", "naive_coverage", "naive_median_width"]);
+    expect(report.by_model["simulated:steady"].coverage).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("adds coverage per group for the chronological protocol and writes per-task rows", async () => {
+    const out = files.path("chrono.csv");
+    const { code, stdout } = await silicon("evaluate", "--tasks", example, "--protocol", "chrono", "--json", "--out", out);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(Object.keys(report.by_model["simulated:steady"].by_group)).toEqual(["W2", "W3", "W4"]);
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    expect(lines[0]).toBe("task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered");
+    expect(lines.length - 1).toBe(report.by_model["simulated:steady"].tasks + report.by_model["simulated:caricature"].tasks);
+  });
+
+  it("requires --protocol and a tasks table", async () => {
+    expect(await silicon("evaluate", "--tasks", example)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--protocol is required/) });
+    expect(await silicon("evaluate", "--protocol", "loo")).toMatchObject({ code: 2, stderr: expect.stringMatching(/needs a tasks table: --tasks/) });
+    expect(await silicon("evaluate", "--tasks", example, "--protocol", "kfold")).toMatchObject({ code: 2 });
+  });
+
+  it("compares models, narrowest calibrated interval first", async () => {
+    const { code, stdout } = await silicon("compare", "--tasks", example, "--json");
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.models.map((m: { model: string }) => m.model)).toEqual(["simulated:steady", "simulated:caricature"]);
+    expect(result.models[0].gap).toHaveProperty("mean");
+  });
+});
