@@ -49,11 +49,14 @@ it("resumes a killed run with one answer per cell and no repeated paid request",
   const storedBeforeKills = new Map<string, number>();
   for (const fraction of [1 / 3, 2 / 3]) {
     const child = spawnCli(["generate", study, "--quiet", "--concurrency", "4"], { cwd: dir, env });
-    for (;;) {
-      if ((readStore(store, countAnswers) ?? 0) >= fraction * CELLS) break;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    try {
+      for (;;) {
+        if ((readStore(store, countAnswers) ?? 0) >= fraction * CELLS) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      child.kill("SIGKILL");
     }
-    child.kill("SIGKILL");
     const killed = await child.result;
     expect(killed.signal).toBe("SIGKILL");
     const answered = readStore(store, countAnswers)!;

@@ -75,14 +75,18 @@ describe("silicon generate", () => {
     const study = writeStudy(dir, { respondents: 8 });
     const env = { OPENAI_BASE_URL: vendor.baseURL };
     const first = spawnCli(["generate", study, "--quiet"], { cwd: dir, env });
-    // Wait until the first holds the store (it has sent a request).
-    while (vendor.stats.received === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    const second = await runCli(["generate", study, "--quiet"], { cwd: dir, env });
-    expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(
-      new RegExp(`^silicon: results/cli-study/store\\.sqlite is in use by silicon generate \\(pid ${first.pid} on .+, since .+\\); wait for it to finish \\(or stop it\\), or pass --wait to queue behind it\\n$`),
-    );
-    expect((await first.result).code).toBe(0);
+    try {
+      // Wait until the first holds the store (it has sent a request).
+      while (vendor.stats.received === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = await runCli(["generate", study, "--quiet"], { cwd: dir, env });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(
+        new RegExp(`^silicon: results/cli-study/store\\.sqlite is in use by silicon generate \\(pid ${first.pid} on .+, since .+\\); wait for it to finish \\(or stop it\\), or pass --wait to queue behind it\\n$`),
+      );
+      expect((await first.result).code).toBe(0);
+    } finally {
+      if (first.exitCode === null) first.kill("SIGKILL");
+    }
     const waited = await runCli(["generate", study, "--wait", "30", "--quiet"], { cwd: dir, env });
     expect(waited.code).toBe(0);
   });
@@ -156,9 +160,15 @@ describe("the example study on an OpenAI-compatible server", () => {
       cwd: dir,
       env: { OPENAI_BASE_URL: vendor.baseURL },
     });
-    while (vendor.stats.received < 5) await new Promise((resolve) => setTimeout(resolve, 20));
-    child.kill("SIGINT");
-    const { code, stdout, stderr } = await child.result;
+    let result;
+    try {
+      while (vendor.stats.received < 5) await new Promise((resolve) => setTimeout(resolve, 20));
+      child.kill("SIGINT");
+      result = await child.result;
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const { code, stdout, stderr } = result;
     expect(code).toBe(130);
     expect(stderr).toContain("silicon: stopping: no new requests; finishing those in flight (Ctrl-C again to abandon them)");
     expect(stderr).toMatch(/silicon: stopped by the user with \d+ cell\(s\) left; run the same command again to resume\n$/);
