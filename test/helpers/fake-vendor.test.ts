@@ -4,6 +4,9 @@
  */
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
+import { ConnectionError, MalformedResponseError, OverloadedError, type ProviderError, RateLimitError, ServerError } from "../../src/errors.ts";
+import { createProvider } from "../../src/providers/index.ts";
+import type { CompletionRequest } from "../../src/providers/types.ts";
 import { FakeVendor, startFakeVendor, type FakeVendorOptions } from "./fake-vendor.ts";
 
 let vendor: FakeVendor | undefined;
@@ -90,8 +93,23 @@ describe("the fake vendor", () => {
     await expect(openai.chat.completions.create(request, { timeout: 100 })).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     await expect(openai.chat.completions.create(request)).rejects.toThrow();
     await expect(openai.chat.completions.create(request)).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the slow one finishes its work
-    expect(vendor!.stats.billed).toBe(3);
+    await vendor!.settled(); // the slow one finishes its work
+    expect(vendor!.stats).toMatchObject({ billed: 3, delivered: { responses: 0 } });
+    expect(vendor!.count(vendor!.stats.byKey.keys().next().value!)).toEqual({ received: 3, billed: 3, unusable: 3 });
+  });
+
+  it("sends retry-after-ms with injected throttling when asked", async () => {
+    const openai = await client({ script: () => "429", retryAfterMs: 40 });
+    const error = (await openai.chat.completions.create(request).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(error.headers.get("retry-after-ms")).toBe("40");
+    expect(error.headers.get("retry-after")).toBe("1");
+  });
+
+  it("counts the tokens of responses delivered intact", async () => {
+    const openai = await client({ usage: () => ({ input: 120, output: 7 }), script: (r) => (r.number === 2 ? "truncated" : undefined) });
+    await openai.chat.completions.create(request);
+    await expect(openai.chat.completions.create(request)).rejects.toThrow();
+    expect(vendor!.stats.delivered).toEqual({ responses: 1, inputTokens: 120, outputTokens: 7, cachedInputTokens: 0 });
   });
 
   it("answers a wrong key with 401 echoing the header it got", async () => {
@@ -107,5 +125,58 @@ describe("the fake vendor", () => {
     const second = await openai.chat.completions.create({ ...request, messages: [request.messages[0]!, { role: "user", content: "Other?" }] });
     expect(first.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
     expect(second.usage?.prompt_tokens_details?.cached_tokens).toBe(Math.ceil("You are a 40-year-old voter.".length / 4));
+  });
+});
+
+describe("the fake vendor speaking the Anthropic Messages API", () => {
+  async function anthropic(options: FakeVendorOptions = {}) {
+    vendor = await startFakeVendor(options);
+    return createProvider("anthropic:claude-fake", {
+      env: { ANTHROPIC_API_KEY: "sk-ant-test-123456", ANTHROPIC_BASE_URL: vendor.anthropicBaseURL },
+      timeoutMs: 2_000,
+    });
+  }
+  const completion: CompletionRequest = {
+    system: "You are a 40-year-old voter.",
+    messages: [{ role: "user", content: "Approve?\n\n1 = Yes\n2 = No\n3 = Unsure" }],
+    maxTokens: 50,
+    temperature: 1,
+    n: 1,
+    answerSchema: { name: "answer_q", schema: schema.json_schema.schema },
+  };
+  const signal = new AbortController().signal;
+
+  it("answers structured output through the official SDK, with usage and request id", async () => {
+    const provider = await anthropic({ prefixCaching: true });
+    const first = await provider.complete(completion, { signal });
+    const second = await provider.complete(completion, { signal });
+    expect([1, 2, 3]).toContain(JSON.parse(first.choices[0]!.text).answer);
+    expect(first.requestId).toMatch(/^req_fake\d+$/);
+    expect(vendor!.stats.keyOfResponse.get(first.requestId!)).toBeDefined();
+    expect(first.usage.cachedInputTokens).toBe(0);
+    expect(second.usage.cachedInputTokens).toBe(Math.ceil(completion.system.length / 4));
+    expect(second.usage.inputTokens).toBe(first.usage.inputTokens);
+    expect(vendor!.stats.authorizations).toEqual(new Set(["Bearer sk-ant-test-123456"]));
+    expect(vendor!.repeatedPaidKeys()).toHaveLength(1);
+  });
+
+  it.each([
+    ["429", RateLimitError],
+    ["500", ServerError],
+    ["529", OverloadedError],
+    ["reset", ConnectionError],
+    ["malformed", MalformedResponseError],
+    ["truncated", MalformedResponseError],
+  ] as const)("injects %s faults in Anthropic's error shape", async (fault, errorClass) => {
+    const provider = await anthropic({ script: () => fault, retryAfterMs: 30 });
+    const error = await provider.complete(completion, { signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errorClass);
+    if (fault === "429" || fault === "529") expect((error as ProviderError).retryAfterMs).toBe(30);
+  });
+
+  it("refuses with stop_reason refusal", async () => {
+    const provider = await anthropic({ refusalRate: 1 });
+    const result = await provider.complete(completion, { signal });
+    expect(result.choices[0]).toMatchObject({ finishReason: "refusal", refusal: expect.stringContaining("can't share") });
   });
 });
