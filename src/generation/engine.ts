@@ -21,6 +21,7 @@ import type { AnswerRow } from "../store/answers.ts";
 import type { CallFailure, ParsedChoice } from "../store/calls.ts";
 import type { RunTotals } from "../store/runs.ts";
 import type { Store } from "../store/store.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import type { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, type Reservation, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
@@ -162,6 +163,8 @@ export class Engine {
     const maxAttempts = this.options.study.study.max_attempts;
     let current: Reask | undefined = start;
     while (current !== undefined) {
+      // An invalid answer is stored (with its call); the re-ask is not sent yet.
+      crashPoint("between-reasks");
       const { generation, attempt, followUp: messages } = current;
       let next: Reask | undefined;
       const result = await this.ask(job, generation, 1, attempt, messages, [generation], (choices, callId) => {
@@ -201,6 +204,7 @@ export class Engine {
     if (cached !== undefined) {
       this.totals.cacheHits += 1;
       const { answers } = finalize(cached.choices, cached.id);
+      crashPoint("cache-hit");
       store.writeAnswers(answers);
       this.tally(answers);
       return { kind: "response" };
@@ -269,6 +273,7 @@ export class Engine {
         startedAt: iso(startedAt),
       });
       this.totals.callsSent += 1;
+      crashPoint("before-send");
 
       let result: CompletionResult;
       try {
@@ -299,6 +304,7 @@ export class Engine {
         const action = onFailure(error, tryNumber, this.options.random, this.options.retry);
         if (action.kind === "retry") {
           store.recordFailed(callId, failure);
+          crashPoint("after-failure");
           this.totals.retries += 1;
           this.progress();
           try {
@@ -321,6 +327,7 @@ export class Engine {
         return { kind: "stopped" };
       }
 
+      crashPoint("after-response");
       this.options.concurrency.release();
       this.options.concurrency.onSuccess();
       limiter.observe(result.rateLimit, rateTokens);
@@ -347,6 +354,7 @@ export class Engine {
         },
         answers,
       );
+      crashPoint("after-commit");
       this.tally(answers);
       return { kind: "response" };
     }

@@ -16,6 +16,7 @@ import { exportResponses, type ExportResult } from "../store/export.ts";
 import type { InterruptedWork } from "../store/runs.ts";
 import { openStoreReadOnly, Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
@@ -217,6 +218,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       },
       plannedCells: plan.pending,
     });
+    crashPoint("run-started");
     // The study's rate limits are for vendors; simulated models run locally, unmetered.
     const limits = { requestsPerMinute: study.study.rate_limits.requests_per_minute, tokensPerMinute: study.study.rate_limits.tokens_per_minute };
     const limiters = new Map(
@@ -247,10 +249,12 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     } finally {
       progress.stop();
     }
+    crashPoint("before-finish");
     const status: RunStatus = engine.stopReason ?? "completed";
     const message = stopMessage(engine, limitUsd, options.maxCostUsd, env);
     store.finishRun(runId, new Date(clock.now()).toISOString(), status, message ?? null, engine.totals);
     const exports = await exportResponses(storeDir, study.study.name, store.allAnswers(), prepared.currentKeys);
+    crashPoint("after-export");
     if (engine.fatalError !== undefined) throw engine.fatalError;
     return {
       kind: "run",

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { StoreError } from "../errors.ts";
+import { crashPoint } from "../util/crash-points.ts";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
@@ -68,6 +69,7 @@ export function migrate(db: DatabaseSync, path: string, available: Migration[] =
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(migration.sql);
+      crashPoint("store-migrate");
       db.exec(`PRAGMA user_version = ${migration.version}`);
       db.exec("COMMIT");
     } catch (error) {

@@ -13,6 +13,7 @@ import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellS
 import { prepareCalls, type CallCompletion, type CallFailure, type CallStart, type CallStatements, type StoredCall } from "./calls.ts";
 import { openReadOnly, openWritable, transaction } from "./db.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { prepareRuns, type InterruptedWork, type RunStart, type RunStatements, type RunStatus, type RunTotals } from "./runs.ts";
 
 export const STORE_FILE = "store.sqlite";
@@ -46,7 +47,11 @@ export class Store {
     this.calls = prepareCalls(db);
     this.answers = prepareAnswers(db);
     this.runs = prepareRuns(db);
-    this.interrupted = transaction(db, () => this.runs.recoverInterrupted());
+    this.interrupted = transaction(db, () => {
+      const work = this.runs.recoverInterrupted();
+      if (work.runs.length > 0) crashPoint("store-recover");
+      return work;
+    });
   }
 
   /** Opens the store in `studyDir` for writing, creating it if needed. */
@@ -88,6 +93,7 @@ export class Store {
   recordCompleted(callId: number, completion: CallCompletion, answers: AnswerRow[]): void {
     transaction(this.db, () => {
       this.calls.complete(callId, completion);
+      crashPoint("in-commit");
       for (const answer of answers) this.answers.upsert(answer);
     });
   }
@@ -96,6 +102,7 @@ export class Store {
   recordFailed(callId: number, failure: CallFailure, answers: AnswerRow[] = []): void {
     transaction(this.db, () => {
       this.calls.fail(callId, failure);
+      if (answers.length > 0) crashPoint("in-give-up");
       for (const answer of answers) this.answers.upsert(answer);
     });
   }

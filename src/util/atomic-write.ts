@@ -1,6 +1,7 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 import { randomBytes } from "node:crypto";
+import { crashPoint } from "./crash-points.ts";
 
 /**
  * Writes a file so that readers see either the old content or the new, never
@@ -8,6 +9,7 @@ import { randomBytes } from "node:crypto";
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
+  removeOrphanedTemporaries(path);
   const tmp = temporarySibling(path);
   try {
     writeFileSync(tmp, data);
@@ -23,6 +25,38 @@ function temporarySibling(path: string): string {
 }
 
 /**
+ * Removes temporaries of `path` left by a process that died between writing
+ * and renaming them (killed, power cut). A temporary names its writer's pid;
+ * one whose writer is still alive is left alone.
+ */
+export function removeOrphanedTemporaries(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    if (match === null || isAlive(Number(match[1]))) continue;
+    rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
  * A set of output files that appear together or not at all. Commands stage
  * every output while they compute, and commit once nothing can fail any more;
  * on error, `discard` removes what was staged, so bad input leaves no output.
@@ -32,6 +66,7 @@ export class OutputSet {
 
   stage(path: string, data: string | Uint8Array): void {
     mkdirSync(dirname(path), { recursive: true });
+    removeOrphanedTemporaries(path);
     const tmp = temporarySibling(path);
     writeFileSync(tmp, data);
     this.staged.push({ tmp, path });
@@ -43,7 +78,10 @@ export class OutputSet {
   }
 
   commit(): void {
-    for (const { tmp, path } of this.staged) renameSync(tmp, path);
+    for (const { tmp, path } of this.staged) {
+      renameSync(tmp, path);
+      crashPoint("output-rename");
+    }
     this.staged.length = 0;
   }
 
