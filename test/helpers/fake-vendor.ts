@@ -39,8 +39,8 @@ export interface FakeVendorOptions {
   retryAfterMs?: number;
   /** When set, any other bearer token gets a 401 whose body echoes the header it got. */
   apiKey?: string;
-  /** The answer text of choice `index` (default: a valid answer from the schema or prompt). */
-  answer?: (request: ReceivedRequest, index: number) => string;
+  /** The answer text of choice `index` (undefined, or by default: a valid answer from the schema or prompt). */
+  answer?: (request: ReceivedRequest, index: number) => string | undefined;
   /** Fraction of choices that are refusals (message.refusal). */
   refusalRate?: number;
   /** Seed of the fault, latency and answer draws. */
@@ -145,6 +145,7 @@ export class FakeVendor {
   private nextId = 0;
   private handling = 0;
   private idleWaiters: (() => void)[] = [];
+  private gate: { opened: Promise<void>; open: () => void } | undefined;
 
   constructor(options: FakeVendorOptions = {}) {
     this.options = options;
@@ -177,6 +178,19 @@ export class FakeVendor {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /** Holds every request being answered, and every one that arrives, until `release()`. */
+  hold(): void {
+    if (this.gate !== undefined) return;
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { opened, open };
+  }
+
+  release(): void {
+    this.gate?.open();
+    this.gate = undefined;
+  }
+
   /**
    * Resolves once no request is being handled: slow responses the client
    * gave up on have been billed, so the counters are final.
@@ -187,6 +201,7 @@ export class FakeVendor {
   }
 
   async close(): Promise<void> {
+    this.release();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -289,6 +304,7 @@ export class FakeVendor {
     }
 
     await sleep(this.latency());
+    if (this.gate !== undefined) await this.gate.opened;
     if (fault === "slow") await sleep(this.options.slowMs ?? 30_000);
     // The vendor has done the work: from here on the request is billed,
     // whether or not the client gets (or can read) the response.
