@@ -18,7 +18,8 @@ export interface FakeProviderOptions {
   /** Throw this instead of answering (by call number); undefined answers. */
   fail?: (request: CompletionRequest, call: number) => Error | undefined;
   inputTokens?: (request: CompletionRequest) => number;
-  outputTokensPerChoice?: number;
+  /** Output tokens of each choice: a number, or drawn per request. */
+  outputTokensPerChoice?: number | ((request: CompletionRequest) => number);
 }
 
 /** A valid structured answer for any item: the first option, or the range's middle. */
@@ -67,7 +68,7 @@ export class FakeProvider implements Provider {
         choices,
         usage: {
           inputTokens: input,
-          outputTokens: (this.options.outputTokensPerChoice ?? 6) * choices.length,
+          outputTokens: choices.length * (typeof this.options.outputTokensPerChoice === "function" ? this.options.outputTokensPerChoice(request) : (this.options.outputTokensPerChoice ?? 6)),
           cachedInputTokens: 0,
           cacheWriteTokens: 0,
         },
