@@ -33,7 +33,7 @@ const SWATCH = {
 export function intervalFigure(id: string, title: string, points: readonly IntervalPoint[], range: [number, number], yLabel: string): string {
   const withTruth = points.every((p) => p.truth !== undefined);
   const sorted = [...points].sort((a, b) => (withTruth ? a.truth! - b.truth! : a.estimate - b.estimate) || a.label.localeCompare(b.label));
-  const width = Math.max(480, Math.min(980, 120 + sorted.length * 7));
+  const width = Math.max(660, Math.min(980, 120 + sorted.length * 7));
   const frame: Frame = { width, height: 300, margin: { top: 28, right: 14, bottom: 44, left: 58 } };
   const values = sorted.flatMap((p) => [p.lower, p.upper, p.naiveLower, p.naiveUpper, ...(p.truth === undefined ? [] : [p.truth])]);
   const y = linearScale(paddedExtent(values, range), [frame.height - frame.margin.bottom, frame.margin.top]);

@@ -94,6 +94,7 @@ function summarySection(analysis: StudyAnalysis): string {
     for (const [label, results] of methodsOf(kind)) {
       for (const [protocol, byModel] of protocolSummaries(results)) {
         for (const [model, s] of Object.entries(byModel)) {
+          if (s.tasks === 0) continue;
           rows.push(
             `<tr><td>${escapeXml(kind.kind.label)}</td><td>${escapeXml(label)}</td><td>${escapeXml(PROTOCOL_LABEL[protocol])}</td><td>${escapeXml(model)}</td>` +
               `<td class="num">${s.tasks}</td><td class="num ${coverageClass(s.coverage, analysis.settings.alpha)}">${fixed(s.coverage)}</td><td class="num">${fixed(s.naive_coverage)}</td>` +
