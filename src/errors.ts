@@ -77,6 +77,11 @@ export class StoreError extends SiliconError {}
 /** A spending cap would be exceeded. */
 export class BudgetError extends SiliconError {}
 
+/** The user stopped a long run (Ctrl-C, SIGTERM); what was done is kept. Exit 130, as shells expect. */
+export class InterruptedError extends SiliconError {
+  override readonly exitCode: number = 130;
+}
+
 /**
  * A failed call to an LLM vendor. `retryable` and `retryAfterMs` decide what
  * the generation engine does next; providers never retry on their own.

@@ -1,13 +1,37 @@
 import type { Command } from "commander";
-import { SiliconError } from "../../errors.ts";
 
-// Scaffold: replaced by the issue that implements `silicon generate`.
 export function register(program: Command): void {
   program
     .command("generate")
-    .description("(not yet available)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new SiliconError("silicon generate is not available yet");
+    .description("ask the study's models every survey item for every respondent, storing every call (resumable)")
+    .argument("<study.yaml>", "the study file")
+    .option("--model <vendor:model>", "generate for this one model only (one of the study's models)")
+    .option("--dry-run", "print the calls, estimated tokens and cost; send nothing and write nothing")
+    .option("--max-cost <usd>", "hard cap on what this run spends, in US dollars (never exceeded)")
+    .option("--concurrency <n>", "requests in flight at most (default: the study's concurrency)")
+    .option("--results <dir>", "folder for results/<study>/", "results")
+    .option("--wait [seconds]", "if another silicon process is writing this study's store, wait for it (default: refuse)")
+    .option("--timeout <seconds>", "per-request timeout", "60")
+    .option("--quiet", "no progress output; only errors and the summary line")
+    .addHelpText(
+      "after",
+      `
+Every call is stored in results/<study>/store.sqlite; a request whose response
+is stored is never sent again, so rerunning after a crash, a kill or Ctrl-C
+resumes where the run stopped. Answers are exported to
+results/<study>/responses.csv and responses.parquet after every run.
+Ctrl-C once stops sending and finishes the requests in flight; twice abandons them.
+
+Examples:
+  silicon generate surveys/example-study.yaml --dry-run
+  silicon generate surveys/example-study.yaml --model simulated:biased
+  silicon generate study.yaml --model openai:gpt-4o-mini --max-cost 5
+  OPENAI_BASE_URL=http://localhost:8000/v1 silicon generate study.yaml --model openai:llama-3.1-8b
+
+See docs/generation.md.`,
+    )
+    .action(async (studyFile: string, options: Record<string, unknown>) => {
+      const { runGenerateCommand } = await import("../generate.ts");
+      await runGenerateCommand(studyFile, options);
     });
 }

@@ -1,0 +1,147 @@
+/**
+ * `silicon generate`: options in, the study loaded, generate() run, one
+ * summary out. Progress goes to stderr (a bar on a terminal, a plain line now
+ * and then otherwise); the summary line and the dry-run table to stdout.
+ */
+import { loadStudy } from "../config/load.ts";
+import { BudgetError, InterruptedError, UsageError } from "../errors.ts";
+import { generate, type DryRunSummary, type RunSummary } from "../generation/run.ts";
+import { barProgress, formatUsd, lineProgress, silentProgress, type ProgressReporter } from "../generation/progress.ts";
+import { redactSecrets } from "../util/secrets.ts";
+
+export interface GenerateCommandOptions {
+  model?: string;
+  dryRun?: boolean;
+  maxCost?: string;
+  concurrency?: string;
+  results?: string;
+  wait?: string | boolean;
+  timeout?: string;
+  quiet?: boolean;
+}
+
+export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<void> {
+  const options = raw as GenerateCommandOptions;
+  const maxCostUsd = options.maxCost === undefined ? undefined : parseNumber("--max-cost", options.maxCost, { min: 0 }, "a number of US dollars, e.g. 5 or 0.50");
+  const concurrency = options.concurrency === undefined ? undefined : parseNumber("--concurrency", options.concurrency, { min: 1, integer: true }, "a whole number of requests, at least 1");
+  const timeoutMs = 1000 * parseNumber("--timeout", options.timeout ?? "60", { min: 0.001 }, "a number of seconds");
+  const lockWaitMs =
+    options.wait === undefined || options.wait === false
+      ? 0
+      : options.wait === true
+        ? Infinity
+        : 1000 * parseNumber("--wait", options.wait, { min: 0 }, "a number of seconds");
+  const quiet = options.quiet === true;
+  const notice = (line: string) => {
+    if (!quiet) process.stderr.write(`silicon: ${redactSecrets(line)}\n`);
+  };
+
+  const study = await loadStudy(studyFile);
+  const label = `generate ${study.study.name}`;
+  const progress: ProgressReporter = quiet
+    ? silentProgress
+    : process.stderr.isTTY && process.stdout.isTTY
+      ? barProgress(label)
+      : lineProgress(`silicon: ${label}`);
+
+  const stop = new AbortController();
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write("\nsilicon: stopping: no new requests; finishing those in flight (Ctrl-C again to abandon them)\n");
+      stop.abort(new Error("interrupted"));
+    } else abort.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
+  try {
+    const summary = await generate(study, {
+      ...(options.model === undefined ? {} : { model: options.model }),
+      dryRun: options.dryRun === true,
+      ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      resultsDir: options.results ?? "results",
+      timeoutMs,
+      lockWaitMs,
+      progress,
+      argv: process.argv.slice(2),
+      stopSignal: stop.signal,
+      abortSignal: abort.signal,
+      log: notice,
+    });
+    if (summary.kind === "dry-run") {
+      process.stdout.write(formatDryRun(summary));
+      return;
+    }
+    process.stdout.write(formatRunSummary(summary) + "\n");
+    const remaining = summary.pending - summary.totals.done;
+    if (summary.status === "stopped") {
+      throw new InterruptedError(`stopped by the user with ${remaining} cell(s) left; run the same command again to resume`);
+    }
+    if (summary.status === "budget") {
+      throw new BudgetError(`${summary.message}; ${remaining} cell(s) left; rerun with a higher --max-cost (or budget) to continue`);
+    }
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onInterrupt);
+  }
+}
+
+function parseNumber(flag: string, text: string, rule: { min: number; integer?: boolean }, expected: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < rule.min || (rule.integer === true && !Number.isInteger(value))) {
+    throw new UsageError(`${flag} expects ${expected}; got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** One line: what was asked, what came back, what it cost, where it went. */
+export function formatRunSummary(summary: RunSummary): string {
+  const t = summary.totals;
+  const models = summary.models.join(", ");
+  const outcome = [`${t.answered} answered`];
+  if (t.refusals > 0) outcome.push(`${t.refusals} refused`);
+  if (t.nonresponse > 0) outcome.push(`${t.nonresponse} nonresponse`);
+  const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${formatUsd(t.costUsd)}`;
+  const before = summary.done > 0 ? ` (${summary.done} already stored)` : "";
+  const status = summary.status === "completed" ? "" : ` [${summary.status}]`;
+  return (
+    `${summary.study}${status}: ${summary.cells} cells for ${models}${before}; this run ${outcome.join(", ")}; ${calls}; ` +
+    `wrote ${summary.exports.csv} and ${summary.exports.parquet} (${summary.exports.rows} rows)`
+  );
+}
+
+export function formatDryRun(summary: DryRunSummary): string {
+  const lines: string[] = [];
+  lines.push(`Dry run of ${summary.studyFile} (study ${summary.study}): nothing sent, nothing written.`);
+  const stored = summary.done > 0 || summary.stale > 0 || summary.retried > 0;
+  lines.push(
+    `Cells: ${summary.cells}` +
+      (stored ? ` (${summary.done} already stored, ${summary.pending} to ask${summary.stale > 0 ? `, ${summary.stale} of them because the prompt changed` : ""})` : ", all to ask"),
+  );
+  const header = ["model", "calls", "from store", "input tokens", "output tokens", "est. cost", "worst case"];
+  const rows = summary.models.map((m) => [m.model, m.calls, m.cachedCalls, m.inputTokens, m.outputTokens, formatUsd(m.costUsd), formatUsd(m.worstCaseUsd)]);
+  if (summary.models.length > 1) {
+    const t = summary.total;
+    rows.push(["total", t.calls, t.cachedCalls, t.inputTokens, t.outputTokens, formatUsd(t.costUsd), formatUsd(t.worstCaseUsd)]);
+  }
+  lines.push(...table([header, ...rows.map((row) => row.map(String))]));
+  for (const m of summary.models) {
+    lines.push(`  ${m.model}: USD per million tokens: input ${m.price.input}, output ${m.price.output}${m.price.cached_input === undefined ? "" : `, cached input ${m.price.cached_input}`}`);
+  }
+  lines.push(
+    "Estimates: input tokens are the rendered prompts' characters / 4; output is 8 tokens per answer; re-asks of invalid answers come on top.",
+    "Worst case: every request at its largest possible input (UTF-8 bytes) and max_tokens of output; --max-cost reserves this before each send.",
+  );
+  if (summary.maxCostUsd !== undefined) lines.push(`Cap: --max-cost ${formatUsd(summary.maxCostUsd)} for this run.`);
+  else if (summary.studyBudgetUsd !== undefined) lines.push(`Cap: the study's budget.max_cost_usd, ${formatUsd(summary.studyBudgetUsd)} for this run (--max-cost overrides it).`);
+  if (summary.spentUsd > 0) lines.push(`Spent on this study by earlier runs: ${formatUsd(summary.spentUsd)}.`);
+  return lines.join("\n") + "\n";
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+}

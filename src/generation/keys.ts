@@ -1,0 +1,82 @@
+/**
+ * Request and cell keys: sha256 of everything that determines an answer.
+ *
+ * A request key names one API request: model id, the cell it is for (wave,
+ * respondent, item, first generation), system prompt, messages, temperature,
+ * max tokens, seed, n, the answer schema and log-probability settings. The
+ * same key is never paid for twice: a stored completed response is reused.
+ * The cell is part of the key on purpose: two respondents with identical
+ * profiles are two independent draws, not one answer shown twice.
+ *
+ * A cell key names what one (model, wave, respondent, item, generation) answer
+ * was asked from, independent of how calls were grouped (n) and of re-asks.
+ * When the prompt or a parameter changes, the key changes and the stored
+ * answer is stale: the next run asks again (and the old calls stay cached, so
+ * changing back costs nothing).
+ */
+import { createHash } from "node:crypto";
+import type { ChatMessage } from "../providers/types.ts";
+
+/** Bump when the meaning of a key changes, so old cache entries are not misused. */
+export const KEY_VERSION = "silicon-key-1";
+
+export interface CellIdentity {
+  model: string;
+  wave: string;
+  respondent: string;
+  item: string;
+}
+
+/** Request settings that shape the answer. */
+export interface AnswerParameters {
+  temperature: number;
+  maxTokens: number;
+  /** The study's base seed; each generation's seed derives from it. */
+  seed: number;
+  elicitation: string;
+  /** JSON of the answer schema, or "" without one. */
+  schema: string;
+  topLogprobs?: number;
+}
+
+/** Digest of a cell's prompt (system and first user message): hashed once, keyed many times. */
+export function promptDigest(system: string, user: string): string {
+  return sha256([KEY_VERSION, "prompt", system, user]);
+}
+
+export function cellKey(cell: CellIdentity, generation: number, prompt: string, parameters: AnswerParameters): string {
+  return sha256([KEY_VERSION, "cell", cell.model, cell.wave, cell.respondent, cell.item, generation, prompt, parameters]);
+}
+
+/**
+ * `prompt` is the cell's promptDigest; `followUp` the messages after the first
+ * user message (a re-ask's previous answer and correction), empty at first ask.
+ */
+export function requestKey(
+  cell: CellIdentity,
+  generation: number,
+  n: number,
+  prompt: string,
+  followUp: ChatMessage[],
+  parameters: AnswerParameters,
+): string {
+  return sha256([KEY_VERSION, "request", cell.model, cell.wave, cell.respondent, cell.item, generation, n, prompt, followUp, parameters]);
+}
+
+/** The seed sent for a call whose first generation is `generation`. */
+export function seedFor(baseSeed: number, generation: number): number {
+  return baseSeed + generation - 1;
+}
+
+function sha256(parts: unknown[]): string {
+  return createHash("sha256").update(JSON.stringify(parts, sortedKeys)).digest("hex");
+}
+
+/** Object keys in sorted order, so a key never depends on property order. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(record).sort()) sorted[key] = record[key];
+  return sorted;
+}

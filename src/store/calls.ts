@@ -1,0 +1,158 @@
+/** The `calls` table: one row per API call attempt, written when sent and when answered. */
+import type { DatabaseSync } from "node:sqlite";
+import type { ChatMessage, CompletionChoice, TokenUsage } from "../providers/types.ts";
+
+export interface CallStart {
+  runId: number;
+  requestKey: string;
+  study: string;
+  model: string;
+  wave: string;
+  respondent: string;
+  item: string;
+  generation: number;
+  n: number;
+  attempt: number;
+  try: number;
+  system: string;
+  messages: ChatMessage[];
+  parameters: Record<string, unknown>;
+  reservedUsd: number;
+  startedAt: string;
+}
+
+/** How one choice of a response was read (src/generation/parse.ts). */
+export interface ParsedChoice {
+  status: "answered" | "invalid" | "refusal";
+  value?: number;
+  reason?: string;
+}
+
+export interface CallCompletion {
+  choices: CompletionChoice[];
+  parsed: ParsedChoice[];
+  usage: TokenUsage;
+  costUsd: number;
+  latencyMs: number;
+  finishedAt: string;
+  requestId?: string | undefined;
+  vendorModel?: string | undefined;
+}
+
+export interface CallFailure {
+  errorClass: string;
+  /** Already redacted by the caller. */
+  errorMessage: string;
+  httpStatus?: number | undefined;
+  latencyMs: number;
+  finishedAt: string;
+  /** Null when unknown whether the vendor billed it (timeouts, resets, bad bodies). */
+  costUsd: number | null;
+}
+
+/** A completed call found by its request key: what the cache returns. */
+export interface StoredCall {
+  id: number;
+  choices: CompletionChoice[];
+}
+
+interface StoredChoice {
+  text: string;
+  refusal?: string | null;
+  finish_reason: string;
+  top_logprobs?: { token: string; logprob: number }[] | null;
+}
+
+export function prepareCalls(db: DatabaseSync) {
+  const insert = db.prepare(`INSERT INTO calls (run_id, request_key, study, model, wave, respondent, item,
+      generation, n, attempt, try, system_prompt, messages, parameters, status, reserved_usd, started_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?)`);
+  const complete = db.prepare(`UPDATE calls SET status = 'completed', raw_text = ?, choices = ?, parsed = ?,
+      input_tokens = ?, output_tokens = ?, cached_input_tokens = ?, cache_write_tokens = ?, cost_usd = ?,
+      latency_ms = ?, finished_at = ?, vendor_request_id = ?, vendor_model = ?
+    WHERE id = ?`);
+  const fail = db.prepare(`UPDATE calls SET status = 'failed', error_class = ?, error_message = ?, http_status = ?,
+      latency_ms = ?, finished_at = ?, cost_usd = ? WHERE id = ?`);
+  const byKey = db.prepare(
+    "SELECT id, choices FROM calls WHERE request_key = ? AND status = 'completed' ORDER BY id LIMIT 1",
+  );
+
+  return {
+    insert(call: CallStart): number {
+      const result = insert.run(
+        call.runId,
+        call.requestKey,
+        call.study,
+        call.model,
+        call.wave,
+        call.respondent,
+        call.item,
+        call.generation,
+        call.n,
+        call.attempt,
+        call.try,
+        call.system,
+        JSON.stringify(call.messages),
+        JSON.stringify(call.parameters),
+        call.reservedUsd,
+        call.startedAt,
+      );
+      return Number(result.lastInsertRowid);
+    },
+
+    complete(id: number, done: CallCompletion): void {
+      const texts = done.choices.map((c) => c.text);
+      complete.run(
+        texts.length === 1 ? texts[0]! : JSON.stringify(texts),
+        JSON.stringify(done.choices.map(toStoredChoice)),
+        JSON.stringify(done.parsed),
+        done.usage.inputTokens,
+        done.usage.outputTokens,
+        done.usage.cachedInputTokens,
+        done.usage.cacheWriteTokens,
+        done.costUsd,
+        done.latencyMs,
+        done.finishedAt,
+        done.requestId ?? null,
+        done.vendorModel ?? null,
+        id,
+      );
+    },
+
+    fail(id: number, failure: CallFailure): void {
+      fail.run(
+        failure.errorClass,
+        failure.errorMessage,
+        failure.httpStatus ?? null,
+        failure.latencyMs,
+        failure.finishedAt,
+        failure.costUsd,
+        id,
+      );
+    },
+
+    findCompleted(requestKey: string): StoredCall | undefined {
+      const row = byKey.get(requestKey) as { id: number; choices: string } | undefined;
+      if (row === undefined) return undefined;
+      return { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) };
+    },
+  };
+}
+
+export type CallStatements = ReturnType<typeof prepareCalls>;
+
+function toStoredChoice(choice: CompletionChoice): StoredChoice {
+  return {
+    text: choice.text,
+    refusal: choice.refusal ?? null,
+    finish_reason: choice.finishReason,
+    top_logprobs: choice.topLogprobs ?? null,
+  };
+}
+
+function fromStoredChoice(stored: StoredChoice): CompletionChoice {
+  const choice: CompletionChoice = { text: stored.text, finishReason: stored.finish_reason };
+  if (stored.refusal != null) choice.refusal = stored.refusal;
+  if (stored.top_logprobs != null) choice.topLogprobs = stored.top_logprobs;
+  return choice;
+}

@@ -1,0 +1,97 @@
+/**
+ * Responses for R, pandas and DuckDB: one row per answer (study, model, wave,
+ * respondent, item, generation, value, status, reason), as CSV and Parquet,
+ * written together and atomically. Only answers asked with the study's
+ * current prompts are exported; stale ones (the persona or a question changed
+ * since) stay in the store until they are asked again.
+ */
+import { join } from "node:path";
+import { stringify } from "csv-stringify/sync";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { OutputSet } from "../util/atomic-write.ts";
+import { cellId, type AnswerRow } from "./answers.ts";
+
+export const RESPONSE_COLUMNS = ["study", "model", "wave", "respondent", "item", "generation", "value", "status", "reason"] as const;
+
+export interface ExportResult {
+  csv: string;
+  parquet: string;
+  rows: number;
+  /** Stored answers left out because their prompt is no longer the study's. */
+  stale: number;
+}
+
+export interface ResponseColumns {
+  study: string[];
+  model: string[];
+  wave: string[];
+  respondent: string[];
+  item: string[];
+  generation: number[];
+  value: (number | null)[];
+  status: string[];
+  reason: (string | null)[];
+}
+
+/** The exported rows, column-major; `currentKeys` (by cellId) decides which answers are current. */
+export function responseColumns(study: string, answers: Iterable<AnswerRow>, currentKeys: Map<string, string>): { columns: ResponseColumns; stale: number } {
+  const columns: ResponseColumns = { study: [], model: [], wave: [], respondent: [], item: [], generation: [], value: [], status: [], reason: [] };
+  let stale = 0;
+  for (const a of answers) {
+    if (currentKeys.get(cellId(a.model, a.wave, a.respondent, a.item, a.generation)) !== a.cellKey) {
+      stale += 1;
+      continue;
+    }
+    columns.study.push(study);
+    columns.model.push(a.model);
+    columns.wave.push(a.wave);
+    columns.respondent.push(a.respondent);
+    columns.item.push(a.item);
+    columns.generation.push(a.generation);
+    columns.value.push(a.value);
+    columns.status.push(a.status);
+    columns.reason.push(a.reason);
+  }
+  return { columns, stale };
+}
+
+/** Writes responses.csv and responses.parquet into `dir`, both or neither. */
+export async function exportResponses(
+  dir: string,
+  study: string,
+  answers: Iterable<AnswerRow>,
+  currentKeys: Map<string, string>,
+): Promise<ExportResult> {
+  const { columns, stale } = responseColumns(study, answers, currentKeys);
+  const csvPath = join(dir, "responses.csv");
+  const parquetPath = join(dir, "responses.parquet");
+  await OutputSet.write((out) => {
+    out.stage(csvPath, toCsv(columns));
+    out.stage(parquetPath, new Uint8Array(toParquet(columns)));
+  });
+  return { csv: csvPath, parquet: parquetPath, rows: columns.study.length, stale };
+}
+
+export function toCsv(columns: ResponseColumns): string {
+  const rows: (string | number | null)[][] = [];
+  for (let i = 0; i < columns.study.length; i++) {
+    rows.push(RESPONSE_COLUMNS.map((name) => columns[name][i] ?? null));
+  }
+  return stringify(rows, { header: true, columns: [...RESPONSE_COLUMNS] });
+}
+
+export function toParquet(columns: ResponseColumns): ArrayBuffer {
+  return parquetWriteBuffer({
+    columnData: [
+      { name: "study", data: columns.study, type: "STRING", nullable: false },
+      { name: "model", data: columns.model, type: "STRING", nullable: false },
+      { name: "wave", data: columns.wave, type: "STRING", nullable: false },
+      { name: "respondent", data: columns.respondent, type: "STRING", nullable: false },
+      { name: "item", data: columns.item, type: "STRING", nullable: false },
+      { name: "generation", data: columns.generation, type: "INT32", nullable: false },
+      { name: "value", data: columns.value, type: "DOUBLE" },
+      { name: "status", data: columns.status, type: "STRING", nullable: false },
+      { name: "reason", data: columns.reason, type: "STRING" },
+    ],
+  });
+}

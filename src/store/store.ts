@@ -1,0 +1,163 @@
+/**
+ * The study store, results/<study>/store.sqlite: every call with its
+ * provenance, every answer, every run. It is also the cache: a request whose
+ * response is stored is never sent again (docs/generation.md, "Resume").
+ *
+ * `Store.open` is for the one writer (it takes the store's lock and repairs
+ * what a killed run left); `openStoreReadOnly` is for everyone else.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
+import { prepareCalls, type CallCompletion, type CallFailure, type CallStart, type CallStatements, type StoredCall } from "./calls.ts";
+import { openReadOnly, openWritable, transaction } from "./db.ts";
+import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
+import { prepareRuns, type InterruptedWork, type RunStart, type RunStatements, type RunStatus, type RunTotals } from "./runs.ts";
+
+export const STORE_FILE = "store.sqlite";
+
+export function storePath(studyDir: string): string {
+  return join(studyDir, STORE_FILE);
+}
+
+export interface OpenStoreOptions {
+  study: string;
+  /** How long to wait for another writer; 0 (default) refuses at once. */
+  lockWaitMs?: number;
+  onLockWait?: (holder: LockHolder | undefined) => void;
+  command?: string;
+}
+
+export class Store {
+  readonly path: string;
+  readonly db: DatabaseSync;
+  /** What a previous, killed run left in flight (found when this store was opened). */
+  readonly interrupted: InterruptedWork;
+  private readonly lock: StoreLock;
+  private readonly calls: CallStatements;
+  private readonly answers: AnswerStatements;
+  private readonly runs: RunStatements;
+
+  private constructor(path: string, db: DatabaseSync, lock: StoreLock) {
+    this.path = path;
+    this.db = db;
+    this.lock = lock;
+    this.calls = prepareCalls(db);
+    this.answers = prepareAnswers(db);
+    this.runs = prepareRuns(db);
+    this.interrupted = transaction(db, () => this.runs.recoverInterrupted());
+  }
+
+  /** Opens the store in `studyDir` for writing, creating it if needed. */
+  static async open(studyDir: string, options: OpenStoreOptions): Promise<Store> {
+    mkdirSync(studyDir, { recursive: true });
+    const path = storePath(studyDir);
+    const lockOptions: Parameters<typeof acquireStoreLock>[1] = { waitMs: options.lockWaitMs ?? 0 };
+    if (options.onLockWait !== undefined) lockOptions.onWait = options.onLockWait;
+    if (options.command !== undefined) lockOptions.command = options.command;
+    const lock = await acquireStoreLock(path, lockOptions);
+    let db: DatabaseSync | undefined;
+    try {
+      db = openWritable(path);
+      transaction(db, () => {
+        db!.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('study', ?)").run(options.study);
+      });
+      return new Store(path, db, lock);
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  startRun(run: RunStart): number {
+    return transaction(this.db, () => this.runs.start(run));
+  }
+
+  finishRun(id: number, finishedAt: string, status: RunStatus, message: string | null, totals: RunTotals): void {
+    transaction(this.db, () => this.runs.finish(id, finishedAt, status, message, totals));
+  }
+
+  /** Records a call as on the wire, before it is sent. */
+  recordSent(call: CallStart): number {
+    return this.calls.insert(call);
+  }
+
+  /** Stores a response together with the answers it decides, in one transaction. */
+  recordCompleted(callId: number, completion: CallCompletion, answers: AnswerRow[]): void {
+    transaction(this.db, () => {
+      this.calls.complete(callId, completion);
+      for (const answer of answers) this.answers.upsert(answer);
+    });
+  }
+
+  /** Stores a failed call, with any answers it makes final (nonresponse), in one transaction. */
+  recordFailed(callId: number, failure: CallFailure, answers: AnswerRow[] = []): void {
+    transaction(this.db, () => {
+      this.calls.fail(callId, failure);
+      for (const answer of answers) this.answers.upsert(answer);
+    });
+  }
+
+  writeAnswers(answers: AnswerRow[]): void {
+    if (answers.length === 0) return;
+    transaction(this.db, () => {
+      for (const answer of answers) this.answers.upsert(answer);
+    });
+  }
+
+  findCompleted(requestKey: string): StoredCall | undefined {
+    return this.calls.findCompleted(requestKey);
+  }
+
+  cellStates(): Map<string, StoredCellState> {
+    return this.answers.states();
+  }
+
+  allAnswers(): Generator<AnswerRow> {
+    return this.answers.all();
+  }
+
+  spentUsd(): number {
+    return this.runs.spentUsd();
+  }
+
+  close(): void {
+    try {
+      this.db.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
+
+/** A store opened for reading only: no lock, no repair, never created. */
+export interface ReadOnlyStore {
+  path: string;
+  db: DatabaseSync;
+  cellStates(): Map<string, StoredCellState>;
+  allAnswers(): Generator<AnswerRow>;
+  findCompleted(requestKey: string): StoredCall | undefined;
+  spentUsd(): number;
+  close(): void;
+}
+
+/** Opens the store in `studyDir` for reading, or returns undefined when there is none yet. */
+export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
+  const path = storePath(studyDir);
+  if (!existsSync(path)) return undefined;
+  const db = openReadOnly(path);
+  const answers = prepareAnswers(db);
+  const calls = prepareCalls(db);
+  const runs = prepareRuns(db);
+  return {
+    path,
+    db,
+    cellStates: () => answers.states(),
+    allAnswers: () => answers.all(),
+    findCompleted: (key) => calls.findCompleted(key),
+    spentUsd: () => runs.spentUsd(),
+    close: () => db.close(),
+  };
+}
