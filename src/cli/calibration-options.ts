@@ -164,8 +164,5 @@ export function tasksSourceFrom(raw: { tasks?: string }, study: string | undefin
     const path = raw.tasks;
     return async () => (await import("../config/tasks.ts")).readTasksTable(path);
   }
-  if (study !== undefined) {
-    throw new UsageError(`silicon ${command} <study.yaml> runs on the study's tasks table, which the study pipeline does not produce yet; pass --tasks <file>`);
-  }
   throw new UsageError(`silicon ${command} needs a tasks table: --tasks <file> (or a <study.yaml>)`);
 }

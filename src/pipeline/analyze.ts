@@ -73,7 +73,11 @@ export interface AnalyzeOptions {
 
 export function analyzeStudy(study: LoadedStudy, tasks: readonly TaskRow[], settings: AnalysisSettings, options: AnalyzeOptions = {}): StudyAnalysis {
   const kinds = partitionByKind(study, tasks).map(({ kind, rows }) => analyzeKind(kind, rows, settings, options));
-  const warnings = kinds.flatMap((k) => [...k.pilot.map((p) => p.warning), ...k.problems.map((p) => `${k.kind.label}: ${p}`)]);
+  const warnings = kinds.flatMap((k) => [
+    ...k.pilot.map((p) => p.warning),
+    ...k.problems.map((p) => `${k.kind.label}: ${p}`),
+    ...(k.alternative?.problems ?? []).map((p) => `${k.kind.label}, ${k.alternative!.method} beside ${k.method}: ${p}`),
+  ]);
   const notes = [...new Set(kinds.flatMap((k) => k.notes))];
   return { settings, kinds, warnings, notes };
 }

@@ -89,7 +89,7 @@ ${DEMO_WAVES.map(
     context: { president: ${w.president}, president_party: ${w.party}, field_period: ${w.period} }`,
 ).join("\n")}
 models: [${DEMO_MODELS.join(", ")}]
-generations: 4
+generations: 2
 seed: ${DEMO_SEED}
 estimands:
   # Thermometers: everyone and each party.
