@@ -4,7 +4,7 @@ import type { LoadedStudy } from "../../src/config/load.ts";
 import type { SyntheticAnswers } from "../../src/estimands/answers.ts";
 
 /** The study's real respondents as one file with a wave column (the derived column written out). */
-export function realFileOf(study: LoadedStudy): string {
+export function realFileOf(study: LoadedStudy, idColumn = "id"): string {
   const rows: (string | number | null)[][] = [];
   const derivedNames = Object.keys(study.analysis.derived[0] ?? {});
   study.waves.forEach(({ wave, frame }, w) => {
@@ -22,7 +22,7 @@ export function realFileOf(study: LoadedStudy): string {
       ]);
     }
   });
-  return stringify(rows, { header: true, columns: ["wave", "id", "weight", "party", "region", ...derivedNames, ...study.survey.items.map((i) => i.id)] });
+  return stringify(rows, { header: true, columns: ["wave", idColumn, "weight", "party", "region", ...derivedNames, ...study.survey.items.map((i) => i.id)] });
 }
 
 export function syntheticFileOf(answers: SyntheticAnswers): string {
