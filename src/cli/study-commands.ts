@@ -100,10 +100,17 @@ export async function runStudyCalibrate(studyFile: string, raw: RawCalibrationOp
   const targets = analysis.kinds.reduce((n, k) => n + k.targets.length, 0);
   if (targets === 0) throw new UsageError(`${study.file} has no target wave (role: target): nothing to calibrate; silicon evaluate ${studyFile} checks the method on the historical waves`);
   const out = raw.out ?? join(resultsDir(raw), study.study.name, OUTPUT_FILES.intervals.name);
-  await OutputSet.write((set) => set.stage(out, intervalsCsv(analysis)));
-  io.stdout(`${describeSettings(settings)}\n\n${calibrationTable(analysis)}`);
+  const csv = intervalsCsv(analysis);
   const count = analysis.kinds.reduce((n, k) => n + k.intervals.length, 0);
-  io.stdout(`wrote ${count} intervals to ${out}\n`);
+  if (out === "-") {
+    // The table is the output; the summary goes where messages go.
+    io.stdout(csv);
+    io.stderr(`${describeSettings(settings)}\n\n${calibrationTable(analysis)}`);
+  } else {
+    await OutputSet.write((set) => set.stage(out, csv));
+    io.stdout(`${describeSettings(settings)}\n\n${calibrationTable(analysis)}`);
+    io.stdout(`wrote ${count} intervals to ${out}\n`);
+  }
   for (const line of [...analysis.warnings, ...analysis.notes]) say(io, `note: ${line}`);
   return analysis;
 }

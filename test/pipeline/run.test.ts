@@ -5,7 +5,7 @@
  * estimate --real --synthetic` on the exported responses; a rerun that sends
  * nothing; bad study definitions stopped with one located line.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -145,6 +145,38 @@ describe("silicon run", () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/1440 already stored\); this run 0 answered; 0 calls sent/);
     expect(OUTPUTS.map((name) => readFileSync(join(dir, "sim", "wire", name), "utf8"))).toEqual(before);
+  }, 60_000);
+
+  it("runs each stage alone on the stored answers: estimate, calibrate, evaluate, compare", async () => {
+    const study = join(dir, "study.yaml");
+    const results = join(dir, "sim");
+    const tasks = await runCli(["estimate", study, "--results", results, "--out", join(dir, "tasks-again.csv")]);
+    expect(tasks.stderr).toMatch(/wrote 72 task rows \(48 history, 24 target\) from 1440 stored answers/);
+    expect(readFileSync(join(dir, "tasks-again.csv"), "utf8")).toBe(readFileSync(join(results, "wire", "tasks.csv"), "utf8"));
+
+    const calibrated = await runCli(["calibrate", study, "--results", results, "--out", join(dir, "intervals-again.csv")]);
+    expect(calibrated.code).toBe(0);
+    expect(calibrated.stdout).toMatch(/α = 0\.2; scalar tasks alg4; vector targets alg3/);
+    expect(readFileSync(join(dir, "intervals-again.csv"), "utf8")).toBe(readFileSync(join(results, "wire", "intervals.csv"), "utf8"));
+
+    const overridden = await runCli(["calibrate", study, "--results", results, "--method", "alg1", "--alpha", "0.3", "--out", "-"]);
+    expect(overridden.stderr).toMatch(/α = 0\.3; scalar tasks alg1/);
+    expect(overridden.stdout.split("\n")[0]).toBe("task,model,coord,method,alpha,lower,upper,estimate,naive_lower,naive_upper,kind,group,item,subgroup,syn_est,real_est");
+    expect(existsSync("-")).toBe(false);
+
+    const evaluated = await runCli(["evaluate", study, "--results", results, "--protocol", "loo", "--json"]);
+    const json = JSON.parse(evaluated.stdout);
+    expect(json.protocol).toBe("loo");
+    expect(json.kinds.map((k: { kind: string; method: string }) => [k.kind, k.method])).toEqual([["thermometer", "alg4"], ["proportion", "alg4"]]);
+    const loo = JSON.parse(readFileSync(join(results, "wire", "evaluation.json"), "utf8")).kinds[0].loo;
+    expect(json.kinds[0].by_model).toEqual(loo.by_model);
+
+    const compared = await runCli(["compare", study, "--results", results]);
+    expect(compared.stdout).toMatch(/thermometer ratings \(0–100\)\s+simulated:biased\s+32\s/);
+
+    const range = await runCli(["calibrate", study, "--results", results, "--range", "0,1"]);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toMatch(/--range: a study's tasks are clipped to each item's own scale/);
   }, 60_000);
 
   it("stops a target wave with no history, naming the file and field, before generating", async () => {

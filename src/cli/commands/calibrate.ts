@@ -10,7 +10,7 @@ export function register(program: Command): void {
   addTasksOption(command);
   command.option("--results <dir>", "with <study.yaml>: the folder holding results/<study>/", "results");
   addCalibrationOptions(command, "alg1")
-    .option("--out <file>", "write the intervals table (CSV): task, model, coord, method, alpha, lower, upper, estimate, naive_lower, naive_upper")
+    .option("--out <file>", "write the intervals table (CSV): task, model, coord, method, alpha, lower, upper, estimate, naive_lower, naive_upper (with <study.yaml>: default results/<study>/intervals.csv; - for standard output)")
     .option("--intersect-real", "section 4.4: targets with real_est and real_se (a small real sample) get the calibrated interval at (1−λ)α intersected with their real interval at λα")
     .option("--lambda <λ>", "with --intersect-real: share of α for the real interval", "0.5")
     .addHelpText(
