@@ -150,7 +150,10 @@ export async function runStudyCompare(studyFile: string, raw: RawCalibrationOpti
 
 /** Prints where the outputs are and the coverage table. */
 function printResults(results: StudyResults, io: Io): void {
-  const here = (path: string) => relative(process.cwd(), path) || path;
+  const here = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return rel === "" || rel.startsWith("..") ? path : rel;
+  };
   io.stdout(`\n${coverageTable(results.analysis, ["loo", "target"])}\n`);
   io.stdout(`wrote ${results.files.map(here).join(", ")}\n`);
   io.stdout(`open ${here(join(results.dir, OUTPUT_FILES.report.name))} in a browser for the report\n`);
