@@ -68,17 +68,21 @@ export function targetWaves(study: LoadedStudy): string[] {
  */
 export function studyTasks(study: LoadedStudy, answers: SyntheticAnswers, design: SurveyDesign = studyDesign(study)): EstimateResult {
   const targetWave = targetWaves(study);
-  const groups = new Map<string, { by: SubgroupSpec[]; items: ItemEstimand[] }>();
+  const pilot = new Set(study.study.calibration.pilot.flatMap((set) => set.items));
+  const groups = new Map<string, { by: SubgroupSpec[]; items: ItemEstimand[]; pilot: boolean }>();
   for (const plan of study.analysis.items) {
-    const key = plan.by.map(specName).join(",");
+    // Pilot items have no real answers in historical waves by design: their own call, without that warning.
+    const isPilot = pilot.has(plan.item.id);
+    const key = `${isPilot}|${plan.by.map(specName).join(",")}`;
     let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = { by: plan.by, items: [] }));
+    if (group === undefined) groups.set(key, (group = { by: plan.by, items: [], pilot: isPilot }));
     // Options as `silicon estimate --per-option` takes them (every answer seen, in code order), so both agree.
     group.items.push({ item: plan.item.id, ...(plan.perOption ? { perOption: true } : {}) });
   }
   const itemOrder = new Map(study.analysis.items.map((p, i) => [p.item.id, i]));
-  const results = [...groups.values()].map((g) => estimateTasks(design, answers, { items: g.items, by: g.by, targetWave }));
-  const warnings = results.flatMap((r) => r.warnings);
+  const list = [...groups.values()];
+  const results = list.map((g) => estimateTasks(design, answers, { items: g.items, by: g.by, targetWave }));
+  const warnings = results.flatMap((r, i) => (list[i]!.pilot ? r.warnings.filter((w) => !w.includes("history tasks with no real answer")) : r.warnings));
   let tasks = results.flatMap((r) => r.tasks);
   if (results.length > 1) {
     const models = results[0]!.models;
