@@ -73,12 +73,14 @@ export interface AnalyzeOptions {
 
 export function analyzeStudy(study: LoadedStudy, tasks: readonly TaskRow[], settings: AnalysisSettings, options: AnalyzeOptions = {}): StudyAnalysis {
   const kinds = partitionByKind(study, tasks).map(({ kind, rows }) => analyzeKind(kind, rows, settings, options));
-  const warnings = kinds.flatMap((k) => [
-    ...k.pilot.map((p) => p.warning),
-    ...k.problems.map((p) => `${k.kind.label}: ${p}`),
-    ...(k.alternative?.problems ?? []).map((p) => `${k.kind.label}, ${k.alternative!.method} beside ${k.method}: ${p}`),
-  ]);
-  const notes = [...new Set(kinds.flatMap((k) => k.notes))];
+  const warnings = kinds.flatMap((k) => [...k.pilot.map((p) => p.warning), ...k.problems.map((p) => `${k.kind.label}: ${p}`)]);
+  // The other rectangle is shown for comparison only: that it needs more history is a note, not a warning.
+  const alternatives = kinds.flatMap((k) =>
+    k.alternative !== undefined && k.alternative.problems.length > 0
+      ? [`${k.kind.label}: ${k.alternative.method}, shown beside ${k.method} for comparison, could not run: ${k.alternative.problems[0]}`]
+      : [],
+  );
+  const notes = [...new Set([...alternatives, ...kinds.flatMap((k) => k.notes)])];
   return { settings, kinds, warnings, notes };
 }
 
