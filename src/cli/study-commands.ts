@@ -22,7 +22,7 @@ import { OutputSet } from "../util/atomic-write.ts";
 import { processIo, type Io } from "./actions/calibrate.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
 import { parseAlpha, type RawCalibrationOptions } from "./calibration-options.ts";
-import { calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
+import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 
 export interface StudyFlags extends Partial<RawCalibrationOptions> {
   results?: string;
@@ -130,6 +130,7 @@ export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOpt
     io.stdout(JSON.stringify({ protocol, alpha: settings.alpha, ...single, kinds }, null, 2) + "\n");
   } else {
     io.stdout(`${protocol === "loo" ? "leave-one-task-out" : "chronological (expanding window over waves)"} evaluation; ${describeSettings(settings)}; coverage judged against each held-out task's real estimate\n\n${coverageTable(analysis, [protocol])}`);
+    if (protocol === "chrono") io.stdout(`\nBy wave (tasks of one wave share its shock, so coverage varies more between waves than binomial error suggests):\n${byGroupTable(analysis)}`);
   }
   for (const line of [...analysis.warnings, ...analysis.notes]) say(io, `note: ${line}`);
   return analysis;
@@ -138,7 +139,7 @@ export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOpt
 export async function runStudyCompare(studyFile: string, raw: RawCalibrationOptions & StudyFlags & { json?: boolean }, command?: Command, io: Io = processIo): Promise<StudyAnalysis> {
   const study = await loadForAnalysis(studyFile);
   const settings = settingsFrom(study, raw, command);
-  const { analysis } = analyzeStored(study, raw, settings, { calibrate: false, protocols: ["loo"], compare: true }, io);
+  const { analysis } = analyzeStored(study, raw, settings, { calibrate: false, protocols: ["loo"], compare: true, alternative: false }, io);
   if (raw.json) {
     io.stdout(JSON.stringify({ protocol: "loo", alpha: settings.alpha, kinds: analysis.kinds.map((k) => ({ kind: k.kind.key, label: k.kind.label, method: k.method, models: k.comparison })) }, null, 2) + "\n");
   } else {

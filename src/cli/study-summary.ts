@@ -50,3 +50,16 @@ export function comparisonTable(analysis: StudyAnalysis): string {
   }
   return renderTable(["kind", "model", "history", "mean gap", "sd gap", "mean |gap|", "coverage", "median width", "naive coverage"], rows);
 }
+
+/** Chronological evaluation per wave: tasks of one wave share its shock, so coverage varies more between waves than binomial error. */
+export function byGroupTable(analysis: StudyAnalysis): string {
+  const rows: TableCell[][] = [];
+  for (const kind of analysis.kinds) {
+    for (const [model, s] of Object.entries(kind.evaluations.chrono?.report.by_model ?? {})) {
+      for (const [group, g] of Object.entries(s.by_group ?? {})) {
+        rows.push([kind.kind.label, model, group, g.history, g.tasks, g.skipped, fixed(g.coverage), formatNumber(g.median_width), fixed(g.naive_coverage)]);
+      }
+    }
+  }
+  return renderTable(["kind", "model", "wave", "history", "tasks", "skipped", "coverage", "median width", "naive coverage"], rows);
+}

@@ -67,6 +67,8 @@ export interface AnalyzeOptions {
   calibrate?: boolean;
   protocols?: readonly Protocol[];
   compare?: boolean;
+  /** For vector targets, also run the other rectangle (alg3 beside alg3-bonferroni); default true. */
+  alternative?: boolean;
   /** "throw": a step that is infeasible for α stops (the single-step commands); "record": it is reported and the rest goes on (run, report). */
   onInfeasible?: "throw" | "record";
 }
@@ -93,9 +95,10 @@ function analyzeKind(kind: TaskKind, rows: TaskRow[], settings: AnalysisSettings
   const pilot: PilotReport[] = [];
   const main = runMethod(method, calibrationOptions, history, targets, settings, options, notes, pilot);
   let alternative: MethodResults | undefined;
-  if (kind.vector !== undefined) {
+  if (kind.vector !== undefined && options.alternative !== false) {
     const other: MethodName = method === "alg3" ? "alg3-bonferroni" : "alg3";
-    alternative = runMethod(other, kindOptions(settings, kind, history, other), history, targets, settings, options, [], []);
+    // Shown for comparison only: too little history for it never stops the command.
+    alternative = runMethod(other, kindOptions(settings, kind, history, other), history, targets, settings, { ...options, onInfeasible: "record" }, [], []);
   }
   let comparison: ModelComparison[] = [];
   if (options.compare !== false && history.length > 0) {
