@@ -9,7 +9,7 @@
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { loadStudy, type LoadedStudy } from "../config/load.ts";
-import { UsageError } from "../errors.ts";
+import { InfeasibleError, UsageError } from "../errors.ts";
 import { studyTasks } from "../estimands/from-study.ts";
 import type { Protocol } from "../evaluation/evaluate.ts";
 import { analyzeStudy, type StudyAnalysis } from "../pipeline/analyze.ts";
@@ -77,7 +77,12 @@ function analyzeStored(study: LoadedStudy, flags: StudyFlags, settings: Analysis
   if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
   const tasks = studyTasks(study, stored.answers);
   for (const warning of tasks.warnings) say(io, `warning: ${warning}`);
-  return { analysis: analyzeStudy(study, tasks.tasks, settings, steps), tasks };
+  // One kind with too little history for α must not hide the others: each is reported, and only all failing stops.
+  const analysis = analyzeStudy(study, tasks.tasks, settings, { ...steps, onInfeasible: "record" });
+  const problems = analysis.kinds.flatMap((k) => k.problems);
+  const ran = analysis.kinds.some((k) => k.intervals.length > 0 || Object.keys(k.evaluations).length > 0 || k.comparison.length > 0);
+  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^[a-z -]+ skipped: /, ""));
+  return { analysis, tasks };
 }
 
 export async function runStudyEstimate(studyFile: string, flags: StudyFlags, io: Io = processIo): Promise<void> {
@@ -111,7 +116,8 @@ export async function runStudyCalibrate(studyFile: string, raw: RawCalibrationOp
     io.stdout(`${describeSettings(settings)}\n\n${calibrationTable(analysis)}`);
     io.stdout(`wrote ${count} intervals to ${out}\n`);
   }
-  for (const line of [...analysis.warnings, ...analysis.notes]) say(io, `note: ${line}`);
+  for (const line of analysis.warnings) say(io, `warning: ${line}`);
+  for (const line of analysis.notes) say(io, `note: ${line}`);
   return analysis;
 }
 
@@ -132,7 +138,8 @@ export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOpt
     io.stdout(`${protocol === "loo" ? "leave-one-task-out" : "chronological (expanding window over waves)"} evaluation; ${describeSettings(settings)}; coverage judged against each held-out task's real estimate\n\n${coverageTable(analysis, [protocol])}`);
     if (protocol === "chrono") io.stdout(`\nBy wave (tasks of one wave share its shock, so coverage varies more between waves than binomial error suggests):\n${byGroupTable(analysis)}`);
   }
-  for (const line of [...analysis.warnings, ...analysis.notes]) say(io, `note: ${line}`);
+  for (const line of analysis.warnings) say(io, `warning: ${line}`);
+  for (const line of analysis.notes) say(io, `note: ${line}`);
   return analysis;
 }
 
@@ -145,7 +152,8 @@ export async function runStudyCompare(studyFile: string, raw: RawCalibrationOpti
   } else {
     io.stdout(`Models side by side: gap = real − synthetic over each model's history; calibrated width and coverage held out one task at a time; ${describeSettings(settings)}\n\n${comparisonTable(analysis)}`);
   }
-  for (const line of [...analysis.warnings, ...analysis.notes]) say(io, `note: ${line}`);
+  for (const line of analysis.warnings) say(io, `warning: ${line}`);
+  for (const line of analysis.notes) say(io, `note: ${line}`);
   return analysis;
 }
 
