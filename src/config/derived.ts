@@ -58,11 +58,13 @@ export function deriveColumns(
   wave: Wave,
   derived: Readonly<Record<string, string>>,
   where: (name: string) => InputLocation,
-  base: ColumnTable = frameTable(frame),
+  base?: ColumnTable,
 ): Record<string, SubgroupValues> {
   const out: Record<string, SubgroupValues> = {};
+  // Most studies derive nothing: don't build a table of every column of a wide (ANES-sized) frame for nothing.
+  if (Object.keys(derived).length === 0) return out;
   const params: Record<string, unknown> = { wave: wave.id, ...(wave.date === undefined ? {} : { date: wave.date }), ...wave.context };
-  let data = base.params(params);
+  let data = (base ?? frameTable(frame)).params(params);
   for (const [name, expression] of Object.entries(derived)) {
     if (frame.columnNames.includes(name)) {
       throw new InputError(where(name), `derived column "${name}" has the name of a column of ${frame.source} (wave "${wave.id}"): rename it`);
