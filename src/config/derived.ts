@@ -20,10 +20,18 @@ import type { Wave } from "./schema.ts";
 
 export type SubgroupValues = (string | null)[];
 
-/** The frame as an arquero table: labelled values, numeric-looking columns as numbers. */
-export function frameTable(frame: Frame): ColumnTable {
+/**
+ * The frame as an arquero table: labelled values, numeric-looking columns as
+ * numbers. With `mentioned`, only columns whose name occurs in that text (an
+ * expression can only use a column it names; a 1,000-column ANES frame need
+ * not be converted whole).
+ */
+export function frameTable(frame: Frame, mentioned?: string): ColumnTable {
   const columns: Record<string, Cell[]> = {};
-  for (const name of frame.columnNames) columns[name] = numericIfAll(frame.labelled(name));
+  for (const name of frame.columnNames) {
+    if (mentioned === undefined || mentioned.includes(name)) columns[name] = numericIfAll(frame.labelled(name));
+  }
+  if (Object.keys(columns).length === 0) columns[frame.columnNames[0]!] = frame.labelled(frame.columnNames[0]!);
   return table(columns);
 }
 
@@ -64,7 +72,7 @@ export function deriveColumns(
   // Most studies derive nothing: don't build a table of every column of a wide (ANES-sized) frame for nothing.
   if (Object.keys(derived).length === 0) return out;
   const params: Record<string, unknown> = { wave: wave.id, ...(wave.date === undefined ? {} : { date: wave.date }), ...wave.context };
-  let data = (base ?? frameTable(frame)).params(params);
+  let data = (base ?? frameTable(frame, Object.values(derived).join("\n"))).params(params);
   for (const [name, expression] of Object.entries(derived)) {
     if (frame.columnNames.includes(name)) {
       throw new InputError(where(name), `derived column "${name}" has the name of a column of ${frame.source} (wave "${wave.id}"): rename it`);
