@@ -30,7 +30,7 @@ const SWATCH = {
 };
 
 /** Intervals per task, sorted by the truth (or by the estimate where no truth is known). */
-export function intervalFigure(id: string, title: string, points: readonly IntervalPoint[], range: [number, number], yLabel: string): string {
+export function intervalFigure(id: string, title: string, points: readonly IntervalPoint[], range: [number, number], yLabel: string, what = "tasks"): string {
   const withTruth = points.every((p) => p.truth !== undefined);
   const sorted = [...points].sort((a, b) => (withTruth ? a.truth! - b.truth! : a.estimate - b.estimate) || a.label.localeCompare(b.label));
   const width = Math.max(660, Math.min(980, 120 + sorted.length * 7));
@@ -57,8 +57,8 @@ export function intervalFigure(id: string, title: string, points: readonly Inter
     { label: "naive (synthetic only)", swatch: SWATCH.naive },
     ...(withTruth ? [{ label: "real estimate", swatch: SWATCH.truth }, { label: "not covered", swatch: SWATCH.missed }] : []),
   ];
-  const xLabel = `${sorted.length} tasks, sorted by ${withTruth ? "the real estimate" : "the calibrated estimate"}`;
-  const desc = `${sorted.length} tasks; vertical bars are intervals (calibrated and naive), dots are the real estimates.`;
+  const xLabel = `${sorted.length} ${what}, sorted by ${withTruth ? "the real estimate" : "the calibrated estimate"}`;
+  const desc = `${sorted.length} ${what}; vertical bars are intervals (calibrated and naive), dots are the real estimates.`;
   return svgFigure(
     id,
     frame,

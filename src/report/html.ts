@@ -129,6 +129,7 @@ function kindSection(kind: KindAnalysis, k: number): string {
   for (const problem of kind.problems) parts.push(`<p class="problem">${escapeXml(problem)}</p>`);
   const models = [...new Set([...kind.history, ...kind.targets].map((r) => r.model))];
   const unit = kind.kind.label;
+  const what = kind.kind.vector === undefined ? "tasks" : "task coordinates";
   models.forEach((model, m) => {
     const safe = `k${k}m${m}`;
     parts.push(`<h3>${escapeXml(model)}</h3>`);
@@ -141,14 +142,14 @@ function kindSection(kind: KindAnalysis, k: number): string {
       const truth = points.filter((p) => p.truth !== undefined).length;
       parts.push(
         figureBlock(
-          intervalFigure(`${safe}-target`, `${model}: target tasks (${kind.method})`, points, kind.kind.range, unit),
+          intervalFigure(`${safe}-target`, `${model}: target tasks (${kind.method})`, points, kind.kind.range, unit, what),
           truth > 0 ? `The target wave's intervals against its real estimates (${truth} of ${points.length} known).` : `The target wave's intervals (no real answers to compare with).`,
         ),
       );
     }
     const loo = kind.evaluations.loo?.tasks.filter((t) => t.model === model) ?? [];
     if (loo.length > 0) {
-      parts.push(figureBlock(intervalFigure(`${safe}-loo`, `${model}: historical tasks held out one at a time (${kind.method})`, heldOutPoints(loo), kind.kind.range, unit), "Each historical task calibrated on all the others, against its real estimate."));
+      parts.push(figureBlock(intervalFigure(`${safe}-loo`, `${model}: historical tasks held out one at a time (${kind.method})`, heldOutPoints(loo), kind.kind.range, unit, what), "Each historical task calibrated on all the others, against its real estimate."));
     }
   });
   parts.push("</section>");
