@@ -28,7 +28,7 @@ export interface RawCalibrationOptions {
   decay?: string;
 }
 
-/** Produces the tasks table a command works on: today `--tasks F`; the study pipeline supplies another. */
+/** Produces the tasks table a command works on from `--tasks F` (a study file takes the study forms in src/cli/study-commands.ts instead). */
 export type TasksSource = () => Promise<TasksTable>;
 
 /** The methods for help texts, indented by two spaces. */
