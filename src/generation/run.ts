@@ -46,7 +46,7 @@ export interface GenerateDeps {
 export const DEFAULT_DEPS: GenerateDeps = { createProvider, priceFor, renderQuestion };
 
 export interface GenerateOptions {
-  /** Generate for this one model only; it must be one of the study's `models`. */
+  /** Generate for this one model only (normally one of the study's `models`; any valid id is accepted, with a note). */
   model?: string;
   /** Plan and price, send nothing, write nothing. */
   dryRun?: boolean;
@@ -144,7 +144,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
   const mode = checkMode(study);
-  const models = selectModels(study, options.model, env);
+  const models = selectModels(study, options.model);
   const concurrency = options.concurrency ?? study.study.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${concurrency}`);
   if (options.maxCostUsd !== undefined && !(options.maxCostUsd >= 0)) {
@@ -154,7 +154,8 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const providers = new Map<string, Provider>();
   const prices = new Map<string, ResolvedPrice>();
   for (const model of models) {
-    const location = locateField(study, ["models", study.study.models.indexOf(model)]);
+    const index = study.study.models.indexOf(model);
+    const location = locateField(study, index >= 0 ? ["models", index] : ["models"]);
     const provider = atLocation(location, () => deps.createProvider(model, { ...providerOptions(env, options.timeoutMs), location }));
     if (provider.capabilities.temperature === false && study.study.temperature !== 1) {
       throw new InputError(
@@ -166,6 +167,10 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     const price = atLocation(location, () => deps.priceFor(model, study.study.prices, { env, location }));
     if (price.note !== undefined && price.source === "self-hosted") log(`note: ${price.note}`);
     prices.set(model, price);
+  }
+  const unlisted = models.filter((model) => !study.study.models.includes(model));
+  for (const model of unlisted) {
+    log(`note: --model ${model} is not among the study's models (${study.study.models.join(", ")}); generating for it anyway`);
   }
   const prepared = preparePrompts(study, mode, deps.renderQuestion, [...new Set([...study.study.models, ...models])]);
   const modelPlans = models.map((id) => ({ id, multipleChoices: providers.get(id)!.capabilities.multipleChoices }));
@@ -283,21 +288,12 @@ function checkMode(study: StudyLike): PromptMode {
 
 /**
  * The models this run generates for: all the study's, or the one --model
- * names, which must be one of them. One exception: with OPENAI_BASE_URL set,
- * any `openai:` model, since a study cannot know in advance what a
- * self-hosted OpenAI-compatible server (vLLM, Ollama) calls its models.
+ * names. That one need not be listed in the study (a researcher trying
+ * `--model openai:gpt-4o-mini`, or a self-hosted server's model name); the
+ * registry and the price table still check it before any call.
  */
-function selectModels(study: StudyLike, model: string | undefined, env: NodeJS.ProcessEnv): string[] {
-  if (model === undefined) return [...study.study.models];
-  const selfHosted = model.startsWith("openai:") && (env.OPENAI_BASE_URL ?? "").trim() !== "";
-  if (!study.study.models.includes(model) && !selfHosted) {
-    throw new InputError(
-      locateField(study, ["models"]),
-      `--model ${model} is not one of the study's models (${study.study.models.join(", ")}); add it there` +
-        (model.startsWith("openai:") ? ", or set OPENAI_BASE_URL to run it on an OpenAI-compatible server" : ""),
-    );
-  }
-  return [model];
+function selectModels(study: StudyLike, model: string | undefined): string[] {
+  return model === undefined ? [...study.study.models] : [model];
 }
 
 function providerOptions(env: NodeJS.ProcessEnv, timeoutMs: number | undefined): ProviderFactoryOptions {

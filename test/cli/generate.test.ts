@@ -138,12 +138,12 @@ describe("bad input: one line naming file and field, exit 2, nothing written, no
     );
   });
 
-  it("a --model that is not one of the study's models", async () => {
+  it("a --model with an unknown vendor", async () => {
     await expectBadInput(
-      (s) => ["generate", s, "--model", "simulated:biased"],
+      (s) => ["generate", s, "--model", "gemini:pro"],
       {},
       {},
-      /^silicon: .*study\.yaml: line \d+, field "models": --model simulated:biased is not one of the study's models \(openai:fake-model\); add it there\n$/,
+      /^silicon: .*study\.yaml: line \d+, field "models": .*gemini.*anthropic.*openai.*simulated.*\n$/,
     );
   });
 

@@ -338,15 +338,12 @@ describe("the cost cap", () => {
 });
 
 describe("checks before any call", () => {
-  it("rejects a --model that is not in the study, naming the file and field", async () => {
-    const provider = new FakeProvider();
-    const resultsDir = tempDir();
-    const attempt = run(makeStudy({ file: "surveys/my-study.yaml" }), provider, { model: "openai:other", resultsDir });
-    await expect(attempt).rejects.toThrow(InputError);
-    await expect(attempt).rejects.toThrow(
-      'surveys/my-study.yaml: field "models": --model openai:other is not one of the study\'s models (openai:fake-model); add it there, or set OPENAI_BASE_URL to run it on an OpenAI-compatible server',
-    );
-    expect(existsSync(join(resultsDir, "test-study"))).toBe(false);
+  it("accepts a --model that is not in the study, with a note saying so", async () => {
+    const provider = new FakeProvider({ id: "openai:other" });
+    const lines: string[] = [];
+    const summary = await run(makeStudy({ respondents: 2 }), provider, { model: "openai:other", log: (line: string) => lines.push(line) });
+    expect(summary).toMatchObject({ status: "completed", models: ["openai:other"] });
+    expect(lines).toContain("note: --model openai:other is not among the study's models (openai:fake-model); generating for it anyway");
   });
 
   it("lets --model name any openai: model of a self-hosted server (OPENAI_BASE_URL), and exports its answers", async () => {
