@@ -28,3 +28,12 @@ export * as estimands from "./estimands/index.ts";
 export * as inference from "./inference/index.ts";
 export * as evaluation from "./evaluation/index.ts";
 export * as simulation from "./simulation/index.ts";
+
+// The pipeline: a study's stored answers to calibrated intervals, evaluation, comparison and the report.
+export { Estimands, Calibration, VectorTarget, PilotSet } from "./config/analysis-schema.ts";
+export { storedAnswers, type StoredAnswers } from "./pipeline/stored-answers.ts";
+export { analyzeStudy, type AnalyzeOptions, type KindAnalysis, type MethodResults, type StudyAnalysis } from "./pipeline/analyze.ts";
+export { analysisSettings, type AnalysisSettings } from "./pipeline/settings.ts";
+export { checkCalibratable, writeStudyResults, type StudyAnswers, type StudyResults } from "./pipeline/study-results.ts";
+export { writeDemoStudy } from "./pipeline/demo-study.ts";
+export { renderReport, type ReportInput } from "./report/html.ts";

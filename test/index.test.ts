@@ -3,11 +3,12 @@ import * as silicon from "../src/index.ts";
 
 describe("the library entry point", () => {
   it("exposes the workflow and every stage", () => {
-    for (const name of ["loadStudy", "generate", "createProvider", "readTasksTable", "readTable", "compilePersona", "InputError"]) {
+    for (const name of ["loadStudy", "generate", "createProvider", "readTasksTable", "readTable", "compilePersona", "InputError", "storedAnswers", "analyzeStudy", "writeStudyResults", "writeDemoStudy", "renderReport"]) {
       expect(typeof (silicon as Record<string, unknown>)[name], name).toBe("function");
     }
     expect(typeof silicon.inference.calibrate).toBe("function");
     expect(typeof silicon.estimands.estimateTasks).toBe("function");
+    expect(typeof silicon.estimands.studyTasks).toBe("function");
     expect(typeof silicon.evaluation.leaveOneOut).toBe("function");
     expect(typeof silicon.simulation.generatePopulationFrames).toBe("function");
   });
