@@ -28,7 +28,7 @@ export interface RawCalibrationOptions {
   decay?: string;
 }
 
-/** Produces the tasks table a command works on: today `--tasks F`; the study pipeline supplies another. */
+/** Produces the tasks table a command works on from `--tasks F` (a study file takes the study forms in src/cli/study-commands.ts instead). */
 export type TasksSource = () => Promise<TasksTable>;
 
 /** The methods for help texts, indented by two spaces. */
@@ -163,9 +163,6 @@ export function tasksSourceFrom(raw: { tasks?: string }, study: string | undefin
     if (study !== undefined) throw new UsageError(`silicon ${command}: give either <study.yaml> or --tasks, not both`);
     const path = raw.tasks;
     return async () => (await import("../config/tasks.ts")).readTasksTable(path);
-  }
-  if (study !== undefined) {
-    throw new UsageError(`silicon ${command} <study.yaml> runs on the study's tasks table, which the study pipeline does not produce yet; pass --tasks <file>`);
   }
   throw new UsageError(`silicon ${command} needs a tasks table: --tasks <file> (or a <study.yaml>)`);
 }

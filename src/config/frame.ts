@@ -40,6 +40,8 @@ export interface FrameOptions {
   items: SurveyItem[];
   /** Historical waves must hold a real answer column for every item. */
   historical: boolean;
+  /** Items a historical wave need not have answers to (pilot items, new questions). */
+  optionalItems?: ReadonlySet<string>;
 }
 
 export async function loadFrame(path: string, options: FrameOptions): Promise<Frame> {
@@ -61,7 +63,7 @@ export function frameFromTable(table: DataTable, options: FrameOptions): Frame {
   for (const item of options.items) {
     const name = answerColumn(item);
     if (!(name in table.columns)) {
-      if (options.historical) {
+      if (options.historical && !options.optionalItems?.has(item.id)) {
         requireColumns(table, [name], `real answers to item "${item.id}", required in a historical wave`);
       }
       continue;

@@ -12,6 +12,7 @@ import { compileQuestion, questionFields } from "../personas/render.ts";
 import { simulatedModelProblem } from "../simulation/models.ts";
 import { readTable, tableFormatOf } from "../tables/read.ts";
 import type { DataTable } from "../tables/types.ts";
+import { checkAnalysis, type AnalysisPlan } from "./check-analysis.ts";
 import { answerColumn, frameFromTable, type Frame } from "./frame.ts";
 import { Study, Survey, type Wave } from "./schema.ts";
 import { locate, readYamlFile, validateYaml, type YamlPath, type YamlSource } from "./yaml.ts";
@@ -31,6 +32,8 @@ export interface LoadedStudy {
   surveyFile: string;
   persona: PersonaTemplate;
   waves: LoadedWave[];
+  /** The estimands and calibration sections, checked and resolved (derived columns computed per wave). */
+  analysis: AnalysisPlan;
   /**
    * Where a field of the study file sits, for errors found later (e.g. an
    * unknown model or a missing API key: `locate(["models", 1])`).
@@ -71,6 +74,7 @@ export async function loadStudy(path: string): Promise<LoadedStudy> {
   const survey = loadSurvey(surveyFile);
   const persona = compilePersona(personaFile);
 
+  const pilotItems = new Set(study.calibration.pilot.flatMap((set) => set.items));
   const tables = new Map<string, Promise<DataTable>>();
   const waves: LoadedWave[] = [];
   for (const [i, wave] of study.waves.entries()) {
@@ -88,12 +92,15 @@ export async function loadStudy(path: string): Promise<LoadedStudy> {
       weightColumn: study.respondent.weight,
       items: survey.items,
       historical: wave.role === "historical",
+      // Pilot items are new questions: historical waves have no answers to them.
+      optionalItems: pilotItems,
     });
     checkWave(source, survey, surveyFile, persona, wave, i, frame);
     waves.push({ wave, frame });
   }
 
-  return { file: path, dir, study, survey, surveyFile, persona, waves, locate: where };
+  const analysis = checkAnalysis(where, study.estimands, study.calibration, survey, waves);
+  return { file: path, dir, study, survey, surveyFile, persona, waves, analysis, locate: where };
 }
 
 function resolveInput(source: YamlSource, dir: string, value: string, path: YamlPath): string {

@@ -4,6 +4,7 @@
  * YAML keys are snake_case, as social scientists write them by hand.
  */
 import { z } from "zod";
+import { Calibration, Estimands } from "./analysis-schema.ts";
 
 const identifier = z
   .string()
@@ -216,8 +217,9 @@ export const Study = z.strictObject({
   budget: z.strictObject({ max_cost_usd: z.number().positive().optional() }).default({}),
   /** Per-model price overrides, keyed by `vendor:model`. */
   prices: z.record(z.string(), Price).default({}),
-  /** Estimands and calibration settings (see src/estimands and src/inference). */
-  estimands: z.unknown().optional(),
-  calibration: z.unknown().optional(),
+  /** What to estimate per task: items, subgroups, derived columns, vector targets (src/config/analysis-schema.ts). */
+  estimands: Estimands.prefault({}),
+  /** How the target wave is calibrated against the historical ones, and evaluated. */
+  calibration: Calibration.prefault({}),
 });
 export type Study = z.infer<typeof Study>;

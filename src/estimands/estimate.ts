@@ -31,8 +31,8 @@ export interface EstimateOptions extends ResolveOptions {
   items?: readonly (string | ItemEstimand)[];
   /** Subgroup specs; default: everyone. */
   by?: readonly SubgroupSpec[];
-  /** Tasks of this wave get role `target` (their real data, if any, kept only to score evaluation). */
-  targetWave?: string;
+  /** Tasks of this wave (or these waves) get role `target` (their real data, if any, kept only to score evaluation). */
+  targetWave?: string | readonly string[];
 }
 
 export interface EstimateResult {
@@ -53,7 +53,7 @@ export function estimateTasks(design: SurveyDesign, answers: SyntheticAnswers, o
     if (k < 0) throw new InputError({ file: resolved.source, field: item }, `no synthetic answers to item ${JSON.stringify(item)}`);
     return k;
   });
-  const target = targetWaveIndex(design, options.targetWave);
+  const targetWaves = new Set((typeof options.targetWave === "string" ? [options.targetWave] : (options.targetWave ?? [])).map((w) => targetWaveIndex(design, w)));
   const specs = options.by === undefined || options.by.length === 0 ? [EVERYONE] : options.by;
   const domains = specs.map((spec) => domainsOf(design, spec));
   const subgroupColumns = [...new Set(specs.flatMap((s) => s.columns))].filter(
@@ -77,7 +77,7 @@ export function estimateTasks(design: SurveyDesign, answers: SyntheticAnswers, o
           d.levels.forEach((level, levelOrder) => {
             const row = taskRow({
               design, domains: d, level: levelOrder, item: estimand.item, model, coord,
-              role: level.wave === target ? "target" : "history",
+              role: targetWaves.has(level.wave) ? "target" : "history",
               real: realSums[specOrder]?.[levelOrder], synthetic: synSums[levelOrder]!, gap: gaps?.[levelOrder], subgroupColumns,
             });
             if (row.syn_n === 0) dropped.noSynthetic.push(row.task);
@@ -104,8 +104,7 @@ export function taskId(item: string, subgroup: string, wave?: string): string {
   return `${item}|${subgroup}${wave === undefined ? "" : `@${wave}`}`;
 }
 
-function targetWaveIndex(design: SurveyDesign, wave: string | undefined): number {
-  if (wave === undefined) return -1;
+function targetWaveIndex(design: SurveyDesign, wave: string): number {
   if (!design.hasWaves) throw new UsageError(`a target wave (${wave}) needs waves: name the wave column of ${design.source} (--group)`);
   const k = design.waves.indexOf(wave);
   if (k < 0) throw new UsageError(`target wave ${JSON.stringify(wave)} is not a wave of ${design.source}; its waves are ${design.waves.join(", ")}`);

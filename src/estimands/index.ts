@@ -13,3 +13,4 @@ export { respondentValues, partitionAnswers, type ValueTarget } from "./responde
 export { estimateTasks, taskId, type EstimateOptions, type EstimateResult, type ItemEstimand } from "./estimate.ts";
 export { formatTasksCsv } from "./tasks-writer.ts";
 export { estimateFromFiles, readResponseFiles, type EstimateFromFilesOptions, type ResponseFilesOptions } from "./from-files.ts";
+export { studyDesign, studyTasks, targetWaves, vectorTasks } from "./from-study.ts";

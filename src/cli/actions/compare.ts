@@ -29,7 +29,8 @@ export const COMPARISON_COLUMNS = [
   "naive_median_width",
 ] as const;
 
-function flat(c: ModelComparison) {
+/** One comparison as a flat record of COMPARISON_COLUMNS. */
+export function comparisonRecord(c: ModelComparison) {
   return {
     model: c.model,
     history: c.history,
@@ -50,7 +51,7 @@ export async function runCompare(source: TasksSource, raw: EvaluateCliOptions, i
   const { history, scored, notes } = evaluationRows(table, protocol);
   const { models: comparison, notes: planNotes } = compareModels(protocol, history, scored, options);
   return OutputSet.write((out) => {
-    if (raw.out !== undefined) out.stage(raw.out, toCsv(COMPARISON_COLUMNS, comparison.map(flat)));
+    if (raw.out !== undefined) out.stage(raw.out, toCsv(COMPARISON_COLUMNS, comparison.map(comparisonRecord)));
     if (raw.json) {
       io.stdout(JSON.stringify({ protocol, method: options.method, alpha: options.alpha, models: comparison }, null, 2) + "\n");
     } else {

@@ -81,7 +81,12 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
 }
 
 export function evaluatedCsv(evaluation: Evaluation): string {
-  const rows = evaluation.tasks.flatMap((t) =>
+  return toCsv(EVALUATED_COLUMNS, evaluatedRecords(evaluation));
+}
+
+/** One record per held-out task and coordinate: its interval, real_est, and whether each interval covered it. */
+export function evaluatedRecords(evaluation: Evaluation) {
+  return evaluation.tasks.flatMap((t) =>
     t.rows.map((r) => ({
       ...r,
       group: t.group ?? "",
@@ -89,7 +94,6 @@ export function evaluatedCsv(evaluation: Evaluation): string {
       naive_covered: r.real_est >= r.naive_lower && r.real_est <= r.naive_upper,
     })),
   );
-  return toCsv(EVALUATED_COLUMNS, rows);
 }
 
 const PROTOCOL_NAMES: Record<Protocol, string> = {

@@ -8,6 +8,7 @@ export function register(program: Command): void {
     .description("Models side by side: their gaps (bias) and their held-out calibrated width and coverage")
     .summary("models side by side: bias, calibrated width and coverage");
   addTasksOption(command);
+  command.option("--results <dir>", "with <study.yaml>: the folder holding results/<study>/", "results");
   command.option("--protocol <loo|chrono>", "held-out protocol for coverage and width", "loo");
   addCalibrationOptions(command, "alg4")
     .option("--json", "print the comparison as JSON")
@@ -18,11 +19,20 @@ export function register(program: Command): void {
 The narrower a model's calibrated interval at the same coverage, the more its
 synthetic samples are worth. Options as for silicon evaluate.
 
+With <study.yaml> the tasks come from the study's stored answers, compared
+kind by kind (gaps in a thermometer's points are not gaps in proportions).
+
 Examples:
+  silicon compare results/demo/study.yaml
   silicon compare --tasks examples/tasks.csv
   silicon compare --tasks examples/tasks.csv --protocol chrono --method alg1 --json`,
     )
-    .action(async (study: string | undefined, options) => {
+    .action(async (study: string | undefined, options, cmd: Command) => {
+      if (study !== undefined && options.tasks === undefined) {
+        const { runStudyCompare } = await import("../study-commands.ts");
+        await runStudyCompare(study, options, cmd);
+        return;
+      }
       const { runCompare } = await import("../actions/compare.ts");
       await runCompare(tasksSourceFrom(options, study, "compare"), options);
     });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { SiliconError, UsageError } from "../../errors.ts";
+import { UsageError } from "../../errors.ts";
 
 interface EstimateFlags {
   real?: string;
@@ -17,10 +17,14 @@ interface EstimateFlags {
   distribution?: string;
   allowUnmatched?: boolean;
   out?: string;
+  results?: string;
 }
 
 const EXAMPLES = `
 Examples:
+  # A study's tasks table from its stored answers (after silicon generate)
+  silicon estimate results/demo/study.yaml
+
   # Wide files: one column per item; tasks by party and by party × region
   silicon estimate --real respondents.csv --synthetic synthetic.csv --id id \\
     --weight weight --items therm,approve --by party,party+region \\
@@ -65,14 +69,17 @@ export function register(program: Command): void {
     .option("--per-option <items>", "choice items estimated as the proportion per option (coordinates of one task)")
     .option("--distribution <column>", "long synthetic file: rows with this option column set give that option's probability")
     .option("--allow-unmatched", "skip synthetic rows whose id the real file lacks (default: an error)")
-    .option("--out <file>", "tasks table to write (CSV); - for standard output")
+    .option("--out <file>", "tasks table to write (CSV); - for standard output (with <study.yaml>: default results/<study>/tasks.csv)")
+    .option("--results <dir>", "with <study.yaml>: the folder holding results/<study>/", "results")
     .addHelpText("after", EXAMPLES)
     .action(async (study: string | undefined, flags: EstimateFlags) => {
       if (study !== undefined) {
         if (flags.real !== undefined || flags.synthetic !== undefined) {
           throw new UsageError("give either a study file or --real and --synthetic, not both");
         }
-        throw new SiliconError("silicon estimate <study.yaml> is not available yet; use --real and --synthetic");
+        const { runStudyEstimate } = await import("../study-commands.ts");
+        await runStudyEstimate(study, flags);
+        return;
       }
       const { runEstimateFromFiles } = await import("../estimate-files.ts");
       await runEstimateFromFiles(flags);

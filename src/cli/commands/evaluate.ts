@@ -8,6 +8,7 @@ export function register(program: Command): void {
     .description("Held-out coverage and width of a calibration method, per model, beside the naive synthetic-only interval")
     .summary("held-out coverage and width per model (leave-one-out or chronological)");
   addTasksOption(command);
+  command.option("--results <dir>", "with <study.yaml>: the folder holding results/<study>/", "results");
   command.option("--protocol <loo|chrono>", "loo: each history task in turn is the target; chrono: each group (wave) calibrated on the earlier ones");
   addCalibrationOptions(command, "alg4")
     .option("--json", 'print {"protocol", "method", "alpha", "by_model": {...}} instead of tables')
@@ -21,13 +22,23 @@ ${METHOD_HELP}
 Coverage is judged against each held-out task's real estimate, as the paper
 does; the population methods (alg1, alg2, alg5) are conservative for it.
 
+With <study.yaml> the tasks come from the study's stored answers, evaluated
+kind by kind with the study's calibration section (flags override it).
+
 Examples:
+  silicon evaluate results/demo/study.yaml --protocol loo
+  silicon evaluate results/demo/study.yaml --protocol chrono --json
   silicon evaluate --tasks examples/tasks.csv --protocol loo
   silicon evaluate --tasks examples/tasks.csv --protocol chrono --method alg1
   silicon evaluate --tasks examples/tasks.csv --protocol loo --adjust --json
   silicon evaluate --tasks examples/tasks.csv --protocol loo --alpha 0.2 --strata subgroup --out results/loo.csv`,
     )
-    .action(async (study: string | undefined, options) => {
+    .action(async (study: string | undefined, options, cmd: Command) => {
+      if (study !== undefined && options.tasks === undefined) {
+        const { runStudyEvaluate } = await import("../study-commands.ts");
+        await runStudyEvaluate(study, options, cmd);
+        return;
+      }
       const { runEvaluate } = await import("../actions/evaluate.ts");
       await runEvaluate(tasksSourceFrom(options, study, "evaluate"), options);
     });

@@ -1,0 +1,227 @@
+/**
+ * The study forms of the commands: `silicon estimate|calibrate|evaluate|
+ * compare|report|run <study.yaml>` and `silicon demo`. Each loads the study
+ * (every check before any work), reads the stored answers, and runs the
+ * stages the command names; run generates first. Calibration settings come
+ * from the study's `calibration` section; flags given on the command line
+ * override them.
+ */
+import { join, relative } from "node:path";
+import type { Command } from "commander";
+import { loadStudy, type LoadedStudy } from "../config/load.ts";
+import { InfeasibleError, UsageError } from "../errors.ts";
+import { studyTasks } from "../estimands/from-study.ts";
+import type { Protocol } from "../evaluation/evaluate.ts";
+import { analyzeStudy, type StudyAnalysis } from "../pipeline/analyze.ts";
+import { writeDemoStudy } from "../pipeline/demo-study.ts";
+import { intervalsCsv, OUTPUT_FILES, tasksCsv } from "../pipeline/outputs.ts";
+import { analysisSettings, describeSettings, type AnalysisSettings } from "../pipeline/settings.ts";
+import { storedAnswers } from "../pipeline/stored-answers.ts";
+import { checkCalibratable, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
+import { OutputSet } from "../util/atomic-write.ts";
+import { processIo, type Io } from "./actions/calibrate.ts";
+import { parseProtocol } from "./actions/evaluate.ts";
+import { parseAlpha, type RawCalibrationOptions } from "./calibration-options.ts";
+import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
+
+export interface StudyFlags extends Partial<RawCalibrationOptions> {
+  results?: string;
+  out?: string;
+}
+
+const DEFAULT_RESULTS = "results";
+
+async function loadForAnalysis(studyFile: string): Promise<LoadedStudy> {
+  const study = await loadStudy(studyFile);
+  checkCalibratable(study);
+  return study;
+}
+
+/** The study's settings with the flags the user typed (not commander's defaults) on top. */
+export function settingsFrom(study: LoadedStudy, raw: Partial<RawCalibrationOptions>, command: Command | undefined): AnalysisSettings {
+  const settings = analysisSettings(study.study.calibration);
+  const given = (key: string) => command !== undefined && ["cli", "env"].includes(command.getOptionValueSource(key) ?? "");
+  if (given("range")) throw new UsageError("--range: a study's tasks are clipped to each item's own scale (0–100 for thermometers, 0–1 for proportions); it applies to --tasks tables only");
+  if (given("weights")) throw new UsageError("--weights: a study's tasks have no weight column; use --decay γ (alg2) or calibration.decay in the study");
+  if (given("method") && raw.method !== undefined) {
+    if (raw.method === "alg3" || raw.method === "alg3-bonferroni") settings.vectorMethod = raw.method;
+    else settings.method = raw.method as AnalysisSettings["method"];
+  }
+  if (given("alpha") && raw.alpha !== undefined) settings.alpha = parseAlpha(raw.alpha);
+  if (given("strata") && raw.strata !== undefined) settings.strata = raw.strata.split(",").map((s) => s.trim());
+  if (given("decay") && raw.decay !== undefined) settings.decay = Number(raw.decay);
+  if (raw.adjust === true) {
+    settings.adjust = {
+      ...(raw.splitBy === undefined ? {} : { splitBy: raw.splitBy }),
+      ...(raw.features === undefined ? {} : { features: raw.features.trim() === "none" ? [] : raw.features.split(",").map((f) => f.trim()) }),
+      ridge: Number(raw.ridge ?? 1),
+      seed: Number(raw.seed ?? 1),
+    };
+  } else if (given("splitBy") || given("features")) {
+    throw new UsageError(`${given("splitBy") ? "--split-by" : "--features"} only applies with --adjust`);
+  }
+  if (settings.method === "alg2" && settings.decay === undefined) throw new UsageError("--method alg2 on a study needs --decay γ (or calibration.decay in the study)");
+  return settings;
+}
+
+function resultsDir(flags: StudyFlags): string {
+  return flags.results ?? DEFAULT_RESULTS;
+}
+
+function say(io: Io, line: string): void {
+  io.stderr(`silicon: ${line}\n`);
+}
+
+function analyzeStored(study: LoadedStudy, flags: StudyFlags, settings: AnalysisSettings, steps: Parameters<typeof analyzeStudy>[3], io: Io): { analysis: StudyAnalysis; tasks: ReturnType<typeof studyTasks> } {
+  const stored = storedAnswers(study, resultsDir(flags));
+  if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
+  const tasks = studyTasks(study, stored.answers);
+  for (const warning of tasks.warnings) say(io, `warning: ${warning}`);
+  // One kind with too little history for α must not hide the others: each is reported, and only all failing stops.
+  const analysis = analyzeStudy(study, tasks.tasks, settings, { ...steps, onInfeasible: "record" });
+  const problems = analysis.kinds.flatMap((k) => k.problems);
+  const ran = analysis.kinds.some((k) => k.intervals.length > 0 || Object.keys(k.evaluations).length > 0 || k.comparison.length > 0);
+  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^[a-z -]+ skipped: /, ""));
+  return { analysis, tasks };
+}
+
+export async function runStudyEstimate(studyFile: string, flags: StudyFlags, io: Io = processIo): Promise<void> {
+  const study = await loadForAnalysis(studyFile);
+  const stored = storedAnswers(study, resultsDir(flags));
+  const result = studyTasks(study, stored.answers);
+  const out = flags.out ?? join(resultsDir(flags), study.study.name, OUTPUT_FILES.tasks.name);
+  const csv = tasksCsv(result.tasks);
+  if (out === "-") io.stdout(csv);
+  else await OutputSet.write((set) => set.stage(out, csv));
+  for (const warning of result.warnings) say(io, `warning: ${warning}`);
+  const targets = result.tasks.filter((t) => t.role === "target").length;
+  say(io, `wrote ${result.tasks.length} task rows (${result.tasks.length - targets} history, ${targets} target) from ${stored.count} stored answers to ${out === "-" ? "standard output" : out}`);
+}
+
+export async function runStudyCalibrate(studyFile: string, raw: RawCalibrationOptions & StudyFlags, command?: Command, io: Io = processIo): Promise<StudyAnalysis> {
+  const study = await loadForAnalysis(studyFile);
+  const settings = settingsFrom(study, raw, command);
+  const { analysis } = analyzeStored(study, raw, settings, { protocols: [], compare: false }, io);
+  const targets = analysis.kinds.reduce((n, k) => n + k.targets.length, 0);
+  if (targets === 0) throw new UsageError(`${study.file} has no target wave (role: target): nothing to calibrate; silicon evaluate ${studyFile} checks the method on the historical waves`);
+  const out = raw.out ?? join(resultsDir(raw), study.study.name, OUTPUT_FILES.intervals.name);
+  const csv = intervalsCsv(analysis);
+  const count = analysis.kinds.reduce((n, k) => n + k.intervals.length, 0);
+  if (out === "-") {
+    // The table is the output; the summary goes where messages go.
+    io.stdout(csv);
+    io.stderr(`${describeSettings(settings)}\n\n${calibrationTable(analysis)}`);
+  } else {
+    await OutputSet.write((set) => set.stage(out, csv));
+    io.stdout(`${describeSettings(settings)}\n\n${calibrationTable(analysis)}`);
+    io.stdout(`wrote ${count} intervals to ${out}\n`);
+  }
+  for (const line of analysis.warnings) say(io, `warning: ${line}`);
+  for (const line of analysis.notes) say(io, `note: ${line}`);
+  return analysis;
+}
+
+export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOptions & StudyFlags & { protocol?: string; json?: boolean }, command?: Command, io: Io = processIo): Promise<StudyAnalysis> {
+  const protocol: Protocol = parseProtocol(raw.protocol);
+  const study = await loadForAnalysis(studyFile);
+  const settings = settingsFrom(study, raw, command);
+  const { analysis } = analyzeStored(study, raw, settings, { calibrate: false, protocols: [protocol], compare: false }, io);
+  if (raw.json) {
+    const kinds = analysis.kinds.flatMap((k) =>
+      [k, ...(k.alternative === undefined ? [] : [k.alternative])]
+        .filter((r) => r.evaluations[protocol] !== undefined)
+        .map((r) => ({ kind: k.kind.key, label: k.kind.label, range: k.kind.range, ...r.evaluations[protocol]!.report })),
+    );
+    const single = kinds.length === 1 ? { method: kinds[0]!.method, by_model: kinds[0]!.by_model } : {};
+    io.stdout(JSON.stringify({ protocol, alpha: settings.alpha, ...single, kinds }, null, 2) + "\n");
+  } else {
+    io.stdout(`${protocol === "loo" ? "leave-one-task-out" : "chronological (expanding window over waves)"} evaluation; ${describeSettings(settings)}; coverage judged against each held-out task's real estimate\n\n${coverageTable(analysis, [protocol])}`);
+    if (protocol === "chrono") io.stdout(`\nBy wave (tasks of one wave share its shock, so coverage varies more between waves than binomial error suggests):\n${byGroupTable(analysis)}`);
+  }
+  for (const line of analysis.warnings) say(io, `warning: ${line}`);
+  for (const line of analysis.notes) say(io, `note: ${line}`);
+  return analysis;
+}
+
+export async function runStudyCompare(studyFile: string, raw: RawCalibrationOptions & StudyFlags & { json?: boolean }, command?: Command, io: Io = processIo): Promise<StudyAnalysis> {
+  const study = await loadForAnalysis(studyFile);
+  const settings = settingsFrom(study, raw, command);
+  const { analysis } = analyzeStored(study, raw, settings, { calibrate: false, protocols: ["loo"], compare: true, alternative: false }, io);
+  if (raw.json) {
+    io.stdout(JSON.stringify({ protocol: "loo", alpha: settings.alpha, kinds: analysis.kinds.map((k) => ({ kind: k.kind.key, label: k.kind.label, method: k.method, models: k.comparison })) }, null, 2) + "\n");
+  } else {
+    io.stdout(`Models side by side: gap = real − synthetic over each model's history; calibrated width and coverage held out one task at a time; ${describeSettings(settings)}\n\n${comparisonTable(analysis)}`);
+  }
+  for (const line of analysis.warnings) say(io, `warning: ${line}`);
+  for (const line of analysis.notes) say(io, `note: ${line}`);
+  return analysis;
+}
+
+/** Prints where the outputs are and the coverage table. */
+function printResults(results: StudyResults, io: Io): void {
+  const here = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return rel === "" || rel.startsWith("..") ? path : rel;
+  };
+  io.stdout(`\n${coverageTable(results.analysis, ["loo", "target"])}\n`);
+  io.stdout(`wrote ${results.files.map(here).join(", ")}\n`);
+  io.stdout(`open ${here(join(results.dir, OUTPUT_FILES.report.name))} in a browser for the report\n`);
+  for (const line of results.analysis.warnings) say(io, `warning: ${line}`);
+}
+
+export async function runStudyReport(studyFile: string, flags: StudyFlags, command?: Command, io: Io = processIo): Promise<StudyResults> {
+  const study = await loadForAnalysis(studyFile);
+  const settings = settingsFrom(study, flags, command);
+  return report(study, settings, flags, io);
+}
+
+async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io): Promise<StudyResults> {
+  const stored = storedAnswers(study, resultsDir(flags));
+  if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
+  const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: `silicon ${process.argv.slice(2).join(" ")}` });
+  for (const warning of results.tasks.warnings) say(io, `warning: ${warning}`);
+  printResults(results, io);
+  return results;
+}
+
+export interface RunFlags extends StudyFlags {
+  model?: string;
+  maxCost?: string;
+  concurrency?: string;
+  quiet?: boolean;
+  timeout?: string;
+}
+
+/** Generates what the store lacks, then estimates, calibrates, evaluates, compares and reports. */
+export async function runStudy(studyFile: string, flags: RunFlags, command?: Command, io: Io = processIo): Promise<StudyResults> {
+  const study = await loadForAnalysis(studyFile);
+  const settings = settingsFrom(study, flags, command);
+  const { runGenerateCommand } = await import("./generate.ts");
+  await runGenerateCommand(studyFile, {
+    results: resultsDir(flags),
+    ...(flags.model === undefined ? {} : { model: flags.model }),
+    ...(flags.maxCost === undefined ? {} : { maxCost: flags.maxCost }),
+    ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+    ...(flags.timeout === undefined ? {} : { timeout: flags.timeout }),
+    ...(flags.quiet === undefined ? {} : { quiet: flags.quiet }),
+  });
+  return report(study, settings, flags, io);
+}
+
+/** Builds the demo study in results/demo/ and runs the whole pipeline on it, offline. */
+export async function runDemo(flags: RunFlags, io: Io = processIo): Promise<StudyResults> {
+  const started = Date.now();
+  const dir = join(resultsDir(flags), "demo");
+  const studyFile = await writeDemoStudy(dir);
+  say(io, `demo: wrote the study to ${relative(process.cwd(), studyFile) || studyFile} (simulated models: no network, no key)`);
+  const results = await runStudy(studyFile, { ...flags, quiet: flags.quiet ?? true }, undefined, io);
+  const loo = results.analysis.kinds.flatMap((k) => Object.entries(k.evaluations.loo?.report.by_model ?? {}));
+  const covered = loo.reduce((s, [, m]) => s + m.coverage * m.tasks, 0);
+  const naive = loo.reduce((s, [, m]) => s + m.naive_coverage * m.tasks, 0);
+  const tasks = loo.reduce((s, [, m]) => s + m.tasks, 0);
+  io.stdout(
+    `\nheld-out tasks (leave-one-out, all kinds and models): calibrated coverage ${(covered / tasks).toFixed(3)}, naive coverage ${(naive / tasks).toFixed(3)} ` +
+      `(target 1 − α = ${1 - results.analysis.settings.alpha}); ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  return results;
+}

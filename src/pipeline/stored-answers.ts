@@ -1,0 +1,86 @@
+/**
+ * The synthetic answers of a study from its store (results/<study>/
+ * store.sqlite): every answer asked with the study's current prompts (as
+ * `silicon generate` exports them), as SyntheticAnswers for the estimands.
+ * A refusal or a nonresponse is a missing answer: the respondent was asked
+ * and stays in the synthetic design. Distribution answers (first-token
+ * probabilities) become one entry per option.
+ */
+import { join } from "node:path";
+import type { LoadedStudy } from "../config/load.ts";
+import { InputError, UsageError } from "../errors.ts";
+import { preparePrompts } from "../generation/plan.ts";
+import type { PromptMode } from "../generation/prompt.ts";
+import { renderQuestion } from "../personas/render.ts";
+import { cellId } from "../store/answers.ts";
+import { openStoreReadOnly } from "../store/store.ts";
+import type { StudyAnswers } from "./study-results.ts";
+
+export interface StoredAnswers extends StudyAnswers {
+  /** Cells the study asks for (models × waves × respondents × items × generations). */
+  cells: number;
+  /** Of them, cells with a stored answer under the current prompts. */
+  stored: number;
+}
+
+const MODES: readonly string[] = ["structured", "free_text"];
+
+export function storedAnswers(study: LoadedStudy, resultsDir: string): StoredAnswers {
+  const dir = join(resultsDir, study.study.name);
+  const mode = study.study.elicitation;
+  if (!MODES.includes(mode)) {
+    throw new InputError(study.locate(["elicitation"]), `"${mode}" elicitation is not available in silicon generate yet; use "structured" or "free_text"`);
+  }
+  const store = openStoreReadOnly(dir);
+  if (store === undefined) {
+    throw new UsageError(`no stored answers for study "${study.study.name}" in ${dir}: run silicon generate ${study.file} (or silicon run ${study.file}) first`);
+  }
+  const id: string[] = [];
+  const item: string[] = [];
+  const value: number[] = [];
+  const model: string[] = [];
+  const wave: string[] = [];
+  const generation: number[] = [];
+  const option: number[] = [];
+  let stored = 0;
+  let costUsd: number;
+  const { currentKeys } = preparePrompts(study, mode as PromptMode, renderQuestion);
+  try {
+    const push = (a: { respondent: string; item: string; model: string; wave: string; generation: number }, v: number, o: number) => {
+      id.push(a.respondent);
+      item.push(a.item);
+      value.push(v);
+      model.push(a.model);
+      wave.push(a.wave);
+      generation.push(a.generation);
+      option.push(o);
+    };
+    for (const answer of store.allAnswers()) {
+      if (currentKeys.get(cellId(answer.model, answer.wave, answer.respondent, answer.item, answer.generation)) !== answer.cellKey) continue;
+      stored += 1;
+      if (answer.status === "answered" && answer.distribution !== null) {
+        const probabilities = JSON.parse(answer.distribution) as Record<string, number>;
+        for (const [code, p] of Object.entries(probabilities)) push(answer, p, Number(code));
+      } else {
+        push(answer, answer.status === "answered" && answer.value !== null ? answer.value : NaN, NaN);
+      }
+    }
+    costUsd = store.spentUsd();
+  } finally {
+    store.close();
+  }
+  if (stored === 0) {
+    throw new UsageError(`the store in ${dir} has no answers to the study's current prompts: run silicon generate ${study.file} (or silicon run ${study.file})`);
+  }
+  const answers = {
+    source: join(dir, "store.sqlite"),
+    id,
+    item,
+    value,
+    model,
+    wave,
+    generation,
+    ...(option.some((o) => !Number.isNaN(o)) ? { option } : {}),
+  };
+  return { answers, count: stored, store: answers.source, costUsd, cells: currentKeys.size, stored };
+}

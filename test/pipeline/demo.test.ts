@@ -1,0 +1,68 @@
+/**
+ * `silicon demo`, as a user runs it: offline, it writes results/demo/ with
+ * the tasks, the intervals, the evaluation and report.html, prints where
+ * they are and the coverage table; on its fixed seed the calibrated
+ * intervals cover at least 1 − α of the held-out tasks for every kind and
+ * model while the naive ones cover far fewer; a rerun reuses the store.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, type CliRun } from "../helpers/run-cli.ts";
+
+interface Summary {
+  tasks: number;
+  coverage: number;
+  naive_coverage: number;
+  median_width: number;
+}
+
+describe("silicon demo", () => {
+  const dir = mkdtempSync(join(tmpdir(), "silicon-demo-"));
+  let first: CliRun;
+  beforeAll(async () => {
+    first = await runCli(["demo", "--results", dir]);
+  }, 180_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes the study, the outputs and the report, and prints where they are", () => {
+    expect(first.stderr).not.toMatch(/internal error/);
+    expect(first.code).toBe(0);
+    for (const name of ["study.yaml", "survey.yaml", "persona.hbs", "frames/w2024.csv", "store.sqlite", "responses.csv", "tasks.csv", "intervals.csv", "evaluation.json", "evaluation.csv", "comparison.csv", "report.html"]) {
+      expect(existsSync(join(dir, "demo", name)), name).toBe(true);
+    }
+    expect(first.stdout).toMatch(/open .*demo\/report\.html in a browser/);
+    expect(first.stdout).toMatch(/held-out tasks \(leave-one-out, all kinds and models\): calibrated coverage 1\.000, naive coverage 0\.1\d\d \(target 1 − α = 0\.9\)/);
+    expect(first.stdout).toMatch(/approval: Co-partisan × Opposition by region\s+alg3\s+target wave\s+simulated:polarized\s+4\s+1\.000\s+0\.000/);
+  });
+
+  it("covers at least 1 − α of held-out tasks for every kind and model, the naive interval far fewer", () => {
+    const evaluation = JSON.parse(readFileSync(join(dir, "demo", "evaluation.json"), "utf8"));
+    expect(evaluation.alpha).toBe(0.1);
+    expect(evaluation.kinds.map((k: { kind: string }) => k.kind)).toEqual(["thermometer", "vector:approval"]);
+    for (const kind of evaluation.kinds) {
+      for (const protocol of ["loo", "chrono", "target"]) {
+        const byModel = Object.entries(kind[protocol].by_model as Record<string, Summary>);
+        expect(byModel.map(([model]) => model)).toEqual(["simulated:biased", "simulated:polarized"]);
+        for (const [model, s] of byModel) {
+          const label = `${kind.kind} ${protocol} ${model}`;
+          expect(s.tasks, label).toBeGreaterThan(0);
+          expect(s.coverage, label).toBeGreaterThanOrEqual(0.9);
+          expect(s.naive_coverage, label).toBeLessThanOrEqual(0.25);
+        }
+      }
+    }
+    // Enough history for the chosen methods: 120 thermometer and 20 approval tasks per model held out one at a time.
+    expect(evaluation.kinds[0].loo.by_model["simulated:biased"].tasks).toBe(120);
+    expect(evaluation.kinds[1].loo.by_model["simulated:biased"].tasks).toBe(20);
+  });
+
+  it("reuses the stored answers on a rerun and writes the same tables", async () => {
+    const before = ["tasks.csv", "intervals.csv", "evaluation.json"].map((name) => readFileSync(join(dir, "demo", name), "utf8"));
+    const again = await runCli(["demo", "--results", dir]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/\(134400 already stored\); this run 0 answered; 0 calls sent/);
+    expect(["tasks.csv", "intervals.csv", "evaluation.json"].map((name) => readFileSync(join(dir, "demo", name), "utf8"))).toEqual(before);
+  }, 120_000);
+});
