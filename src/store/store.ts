@@ -6,13 +6,14 @@
  * `Store.open` is for the one writer (it takes the store's lock and repairs
  * what a killed run left); `openStoreReadOnly` is for everyone else.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
 import { prepareCalls, type CallCompletion, type CallFailure, type CallStart, type CallStatements, type StoredCall } from "./calls.ts";
 import { openReadOnly, openWritable, transaction } from "./db.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
+import { makeFolder } from "../util/atomic-write.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { prepareRuns, type InterruptedWork, type RunStart, type RunStatements, type RunStatus, type RunTotals } from "./runs.ts";
 
@@ -56,7 +57,7 @@ export class Store {
 
   /** Opens the store in `studyDir` for writing, creating it if needed. */
   static async open(studyDir: string, options: OpenStoreOptions): Promise<Store> {
-    mkdirSync(studyDir, { recursive: true });
+    makeFolder(studyDir);
     const path = storePath(studyDir);
     const lockOptions: Parameters<typeof acquireStoreLock>[1] = { waitMs: options.lockWaitMs ?? 0 };
     if (options.onLockWait !== undefined) lockOptions.onWait = options.onLockWait;

@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 import { randomBytes } from "node:crypto";
+import { SiliconError, UsageError } from "../errors.ts";
 import { crashPoint } from "./crash-points.ts";
 
 /**
@@ -8,7 +9,7 @@ import { crashPoint } from "./crash-points.ts";
  * a half-written file: write a sibling temporary file, then rename over.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  prepareFolder(path);
   removeOrphanedTemporaries(path);
   const tmp = temporarySibling(path);
   try {
@@ -16,7 +17,49 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (error) {
     rmSync(tmp, { force: true });
-    throw error;
+    throw writeError(path, error);
+  }
+}
+
+/**
+ * A file-system failure while writing `path`, as one line: a path the user
+ * gave that cannot be written (a folder, a file in the way, no permission)
+ * is a usage error (exit 2); a full disk or anything else, exit 1. Never an
+ * "internal error" with a stack trace.
+ */
+export function writeError(path: string, error: unknown): SiliconError {
+  if (error instanceof SiliconError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason: Record<string, string> = {
+    EISDIR: "it is a folder; give a file name",
+    ENOTDIR: "part of the path is a file, not a folder",
+    EEXIST: "part of the path is a file, not a folder",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EROFS: "the file system is read-only",
+    ENAMETOOLONG: "the name is too long",
+  };
+  if (code !== undefined && reason[code] !== undefined) return new UsageError(`cannot write ${path}: ${reason[code]}`, { cause: error });
+  if (code === "ENOSPC" || code === "EDQUOT") return new SiliconError(`cannot write ${path}: no space left on the device`, { cause: error });
+  return new SiliconError(`cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+/** Creates the folder `path` goes in, and refuses a `path` that is a folder, before anything is written. */
+function prepareFolder(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+  } catch (error) {
+    throw writeError(path, error);
+  }
+}
+
+/** Creates the folder `dir` (and its parents), or says in one line why it cannot. */
+export function makeFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw writeError(dir, error);
   }
 }
 
@@ -65,10 +108,15 @@ export class OutputSet {
   private readonly staged: { tmp: string; path: string }[] = [];
 
   stage(path: string, data: string | Uint8Array): void {
-    mkdirSync(dirname(path), { recursive: true });
+    prepareFolder(path);
     removeOrphanedTemporaries(path);
     const tmp = temporarySibling(path);
-    writeFileSync(tmp, data);
+    try {
+      writeFileSync(tmp, data);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw writeError(path, error);
+    }
     this.staged.push({ tmp, path });
   }
 
@@ -79,7 +127,11 @@ export class OutputSet {
 
   commit(): void {
     for (const { tmp, path } of this.staged) {
-      renameSync(tmp, path);
+      try {
+        renameSync(tmp, path);
+      } catch (error) {
+        throw writeError(path, error);
+      }
       crashPoint("output-rename");
     }
     this.staged.length = 0;

@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { OutputSet, removeOrphanedTemporaries, writeFileAtomic } from "../../src/util/atomic-write.ts";
+import { SiliconError, UsageError } from "../../src/errors.ts";
+import { makeFolder, OutputSet, removeOrphanedTemporaries, writeError, writeFileAtomic } from "../../src/util/atomic-write.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-atomic-");
@@ -53,5 +54,44 @@ describe("temporaries of a killed writer", () => {
 
   it("does nothing for a folder that does not exist yet", () => {
     expect(() => removeOrphanedTemporaries(join(tempDir(), "missing", "x.csv"))).not.toThrow();
+  });
+});
+
+describe("paths that cannot be written", () => {
+  it("are one-line usage errors naming the path, before anything is written", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "file"), "x");
+    const attempts: [() => unknown, string][] = [
+      [() => writeFileAtomic(join(dir, "file", "out.csv"), "a"), `cannot write ${join(dir, "file", "out.csv")}: part of the path is a file, not a folder`],
+      [() => writeFileAtomic(dir, "a"), `cannot write ${dir}: it is a folder; give a file name`],
+      [() => makeFolder(join(dir, "file", "sub")), `cannot write ${join(dir, "file", "sub")}: part of the path is a file, not a folder`],
+    ];
+    for (const [attempt, message] of attempts) {
+      const error = (() => {
+        try {
+          attempt();
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toBe(message);
+      expect((error as UsageError).exitCode).toBe(2);
+    }
+    await expect(
+      OutputSet.write((out) => {
+        out.stage(join(dir, "ok.csv"), "a\n");
+        out.stage(dir, "b\n");
+      }),
+    ).rejects.toThrow(`cannot write ${dir}: it is a folder; give a file name`);
+    expect(readdirSync(dir).sort()).toEqual(["file"]);
+  });
+
+  it("a full disk or an unknown failure is exit 1 with the path, never an internal error", () => {
+    const full = writeError("out.csv", Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+    expect(full).toBeInstanceOf(SiliconError);
+    expect(full).not.toBeInstanceOf(UsageError);
+    expect(full.message).toBe("cannot write out.csv: no space left on the device");
+    expect(writeError("out.csv", new Error("EIO: i/o error")).message).toBe("cannot write out.csv: EIO: i/o error");
   });
 });
