@@ -302,4 +302,37 @@ export const CASES: BadInputCase[] = [
     error: /^tasks\.csv: row 3 \(line 4\), column "real_est": expected a number \(the real estimate\), got "high"$/,
   },
   { name: "estimate: a study file with --real", files: { "real.csv": REAL, "syn.csv": SYN, "study.yaml": "name: x\n" }, args: ["estimate", "study.yaml", ...ESTIMATE().slice(1)], error: /^give either a study file or --real and --synthetic, not both$/ },
+
+  // ---- the pipeline: run, report, demo, and the study forms of estimate, calibrate, evaluate, compare ----
+  { name: "run: wave role", files: study({ "study.yaml": studyYaml("role: target", "role: forecast") }), args: ["run", "study.yaml"], error: /^study\.yaml: line 11, field "waves\[1\]\.role": expected "historical" or "target", got "forecast"$/ },
+  { name: "run: calibration alpha not below 1", files: study({ "study.yaml": BASE_FILES["study.yaml"] + "calibration:\n  alpha: 2\n" }), args: ["run", "study.yaml"], error: /^study\.yaml: line 15, field "calibration\.alpha": expected a number < 1, got 2$/ },
+  { name: "run: --results is a file", files: study({ results: "not a folder\n" }), args: ["run", "study.yaml"], error: /^cannot write results\/test: part of the path is a file, not a folder$/ },
+  { name: "report: no stored answers yet", files: study(), args: ["report", "study.yaml"], error: /^no stored answers for study "test" in results\/test: run silicon generate study\.yaml \(or silicon run study\.yaml\) first$/ },
+  { name: "report: estimand of an unknown item", files: study({ "study.yaml": BASE_FILES["study.yaml"] + "estimands:\n  items: [approve, nope]\n" }), args: ["report", "study.yaml"], error: /^study\.yaml: line 15, field "estimands\.items\[1\]": unknown item "nope": the survey's items are approve, therm$/ },
+  { name: "report: subgroup column in no frame", files: study({ "study.yaml": BASE_FILES["study.yaml"] + "estimands:\n  by: [income]\n" }), args: ["report", "study.yaml"], error: /^study\.yaml: line 15, field "estimands\.by\[0\]": subgroup column "income" is not a column of w1\.csv \(wave "w1"\) nor a derived column; the frame has: id, weight, party, region, age, approve, therm$/ },
+  {
+    name: "report: derived column that calls a function",
+    files: study({ "study.yaml": BASE_FILES["study.yaml"] + 'estimands:\n  derived:\n    side: "(d) => process.exit(3)"\n' }),
+    args: ["report", "study.yaml"],
+    error: /^study\.yaml: line 16, field "estimands\.derived\.side": Invalid function call: "process\.exit\(3\)": only arquero's op functions may be called/,
+  },
+  {
+    name: "report: derived column that does not parse",
+    files: study({ "study.yaml": BASE_FILES["study.yaml"] + 'estimands:\n  derived:\n    side: "(d) => d.party +"\n' }),
+    args: ["report", "study.yaml"],
+    error: /^study\.yaml: line 16, field "estimands\.derived\.side": does not parse as an arquero expression: "\(d\) => d\.party \+"; write e\.g\. /,
+  },
+  {
+    name: "report: vector level that occurs in no wave",
+    files: study({ "study.yaml": BASE_FILES["study.yaml"] + "estimands:\n  vectors:\n    - name: v\n      item: approve\n      coordinate: party\n      levels: [Democrat, Green]\n" }),
+    args: ["report", "study.yaml"],
+    error: /^study\.yaml: line 19, field "estimands\.vectors\[0\]\.levels\[1\]": level "Green" of "party" occurs in no wave; its values are: Democrat, Independent, Republican$/,
+  },
+  { name: "compare: study with alg2 and no decay", files: study({ "study.yaml": BASE_FILES["study.yaml"] + "calibration:\n  method: alg2\n" }), args: ["compare", "study.yaml"], error: /^study\.yaml: line 15, field "calibration\.method": alg2 weighs historical tasks: set calibration\.decay / },
+  { name: "calibrate: --range on a study", files: study(), args: ["calibrate", "study.yaml", "--range", "0,1"], error: /^--range: a study's tasks are clipped to each item's own scale .*; it applies to --tasks tables only$/ },
+  { name: "evaluate: study without --protocol", files: study(), args: ["evaluate", "study.yaml"], error: /^--protocol is required: loo \(leave one task out\) or chrono \(expanding window over group\)$/ },
+  { name: "estimate: study with no stored answers", files: study(), args: ["estimate", "study.yaml"], error: /^no stored answers for study "test" in results\/test: run silicon generate study\.yaml \(or silicon run study\.yaml\) first$/ },
+  { name: "demo: --results is a file", files: { results: "not a folder\n" }, args: ["demo"], error: /^cannot write results\/demo\/survey\.yaml: part of the path is a file, not a folder$/ },
+  { name: "calibrate: --out is a folder", files: { "tasks.csv": TASKS, "out/intervals.csv/keep": "" }, args: [...CALIBRATE(), "--alpha", "0.5"], error: /^cannot write out\/intervals\.csv: it is a folder; give a file name$/ },
+  { name: "estimate: --out inside a file", files: { "real.csv": REAL, "syn.csv": SYN, out: "a file\n" }, args: ESTIMATE(), error: /^cannot write out\/tasks\.csv: part of the path is a file, not a folder$/ },
 ];

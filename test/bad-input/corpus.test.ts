@@ -60,11 +60,11 @@ async function inProcess(dir: string, args: string[], env: Record<string, string
 const STACK_FRAME = /^\s+at /m;
 
 describe("the bad-input corpus", () => {
-  it("has at least 40 cases, across every input kind and command that reads files", () => {
+  it("has at least 40 cases, across every input kind and every command", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
     const kinds = new Set(CASES.map((c) => c.name.split(":")[0]!.split(" ")[0]));
     expect([...kinds].sort()).toEqual(
-      expect.arrayContaining(["calibrate", "compare", "estimate", "evaluate", "frame", "generate", "persona", "study", "survey", "tasks"]),
+      expect.arrayContaining(["calibrate", "compare", "demo", "estimate", "evaluate", "frame", "generate", "persona", "report", "run", "study", "survey", "tasks"]),
     );
     for (const format of ["frame csv", "frame parquet", "frame sav", "tasks parquet"]) {
       expect(CASES.some((c) => c.name.startsWith(format)), format).toBe(true);
