@@ -39,6 +39,8 @@ export interface FakeVendorOptions {
   retryAfterMs?: number;
   /** When set, any other bearer token gets a 401 whose body echoes the header it got. */
   apiKey?: string;
+  /** Echo the Authorization header in every error and garbled body, as careless proxies do (leak tests). */
+  echoAuthorization?: boolean;
   /** The answer text of choice `index` (undefined, or by default: a valid answer from the schema or prompt). */
   answer?: (request: ReceivedRequest, index: number) => string | undefined;
   /** Fraction of choices that are refusals (message.refusal). */
@@ -241,7 +243,8 @@ export class FakeVendor {
     if (format === undefined) {
       return json(res, 404, { error: { message: `Unknown request URL: ${req.method} ${path}`, type: "invalid_request_error", code: "unknown_url" } });
     }
-    const error = (status: number, type: string, message: string, code?: string) => errorReply(res, format, status, type, message, code);
+    const echo = () => (this.options.echoAuthorization === true ? ` (got Authorization: ${req.headers.authorization ?? req.headers["x-api-key"] ?? "none"})` : "");
+    const error = (status: number, type: string, message: string, code?: string) => errorReply(res, format, status, type, message + echo(), code);
     const raw = await readBody(req);
     let wire: unknown;
     try {
@@ -291,7 +294,7 @@ export class FakeVendor {
         return error(500, format === "openai" ? "server_error" : "api_error", "The server had an error while processing your request.");
       case "502":
         res.writeHead(502, { "content-type": "text/html" });
-        return void res.end("<html><body><h1>502 Bad Gateway</h1></body></html>");
+        return void res.end(`<html><body><h1>502 Bad Gateway</h1>${echo()}</body></html>`);
       case "503":
         retryAfter();
         return error(503, format === "openai" ? "server_error" : "api_error", "The engine is currently overloaded, please try again later.");
@@ -326,7 +329,7 @@ export class FakeVendor {
     for (const [name, value] of Object.entries(this.rateLimitHeaders(format))) res.setHeader(name, value);
     if (fault === "malformed") {
       res.writeHead(200, { "content-type": "application/json" });
-      return void res.end("<html>upstream error</html>");
+      return void res.end(`<html>upstream error${echo()}</html>`);
     }
     const text = JSON.stringify(completion.body);
     if (fault === "truncated") {
