@@ -5,6 +5,7 @@
  * did you mean "generations"?".
  */
 import type { z } from "zod";
+import { editDistance } from "../util/edit-distance.ts";
 
 export type Issue = z.core.$ZodIssue;
 
@@ -185,18 +186,6 @@ function closest(key: string, allowed: readonly string[]): string | undefined {
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** The value at `path` in the parsed data, or undefined. */

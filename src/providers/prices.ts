@@ -22,6 +22,7 @@ import type { Price } from "../config/schema.ts";
 import { InputError, type InputLocation, UsageError } from "../errors.ts";
 import { VENDOR_ENV, isOfficialEndpoint } from "./endpoints.ts";
 import type { TokenUsage } from "./types.ts";
+import { editDistance } from "../util/edit-distance.ts";
 
 export const PRICES_CHECKED = "2026-11-23";
 
@@ -129,19 +130,6 @@ export interface PriceOptions {
 
 function withoutSnapshotDate(model: string): string {
   return model.replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, "");
-}
-
-/** Levenshtein distance, for "did you mean" suggestions on a mistyped model. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** The closest known ids of the same vendor (edit distance ≤ 3, ties kept). */
