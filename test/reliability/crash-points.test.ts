@@ -11,13 +11,14 @@
  * were in the one unavoidable window (on the wire, or answered but not yet
  * committed, when the process died): those exactly twice.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parquetReadObjects } from "hyparquet";
 import { afterEach, expect, it } from "vitest";
 import { runCli, spawnCli, writeStudy, type CliResult } from "../helpers/cli.ts";
 import { startFakeVendor, type FakeVendor, type ReceivedRequest } from "../helpers/fake-vendor.ts";
+import { BASE_FILES } from "../helpers/study-files.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-crash-");
@@ -268,3 +269,27 @@ function lastUser(request: ReceivedRequest): string {
   const user = request.body.messages.filter((m) => m.role === "user").at(-1);
   return typeof user?.content === "string" ? user.content : "";
 }
+
+it("silicon run killed while generating and while writing its report: the rerun leaves every output complete and no temporaries", async () => {
+  const dir = tempDir();
+  for (const [name, content] of Object.entries(BASE_FILES)) writeFileSync(join(dir, name), content);
+  const studyDir = join(dir, "results/test");
+  const outputs = ["comparison.csv", "evaluation.csv", "evaluation.json", "intervals.csv", "report.html", "responses.csv", "responses.parquet", "tasks.csv"];
+  // Generation exports two files (renames 1-2); the report's six follow (3-8).
+  for (const spec of ["before-send:4", "after-commit:6", "output-rename:1", "output-rename:5", "export-staged:1"]) {
+    const killed = await runCli(["run", "study.yaml", "--quiet"], { cwd: dir, env: { SILICON_TEST_CRASH_AT: spec } });
+    expect(killed.signal, `${spec}: ${killed.stderr}`).toBe("SIGKILL");
+    expect(snapshot(join(studyDir, "store.sqlite"))!.integrity).toBe("ok");
+  }
+  const tmp = readdirSync(studyDir).filter((name) => name.endsWith(".tmp"));
+  expect(tmp.length).toBeGreaterThan(0); // the kills left temporaries behind...
+  const rerun = await runCli(["run", "study.yaml", "--quiet"], { cwd: dir });
+  expect(rerun.code, rerun.stderr).toBe(0);
+  const files = readdirSync(studyDir).sort();
+  expect(files.filter((name) => !/^store\.sqlite(-wal|-shm|\.lock)?$/.test(name))).toEqual(outputs); // ...which the rerun cleared
+  const snap = snapshot(join(studyDir, "store.sqlite"))!;
+  expect(snap).toMatchObject({ integrity: "ok", inconsistent: 0, sent: 0, answers: 10 });
+  const report = readFileSync(join(studyDir, "report.html"), "utf8");
+  expect(report.trimEnd().endsWith("</html>")).toBe(true);
+  expect(JSON.parse(readFileSync(join(studyDir, "evaluation.json"), "utf8"))).toHaveProperty("kinds");
+});
