@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
 import { prepareCalls, type CallCompletion, type CallFailure, type CallStart, type CallStatements, type StoredCall } from "./calls.ts";
-import { openReadOnly, openWritable, transaction } from "./db.ts";
+import { openReadOnly, openWritable, reading, transaction } from "./db.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
 import { makeFolder } from "../util/atomic-write.ts";
 import { crashPoint } from "../util/crash-points.ts";
@@ -87,7 +87,7 @@ export class Store {
 
   /** Records a call as on the wire, before it is sent. */
   recordSent(call: CallStart): number {
-    return this.calls.insert(call);
+    return transaction(this.db, () => this.calls.insert(call));
   }
 
   /** Stores a response together with the answers it decides, in one transaction. */
@@ -116,19 +116,19 @@ export class Store {
   }
 
   findCompleted(requestKey: string): StoredCall | undefined {
-    return this.calls.findCompleted(requestKey);
+    return reading(this.db, () => this.calls.findCompleted(requestKey));
   }
 
   cellStates(): Map<string, StoredCellState> {
-    return this.answers.states();
+    return reading(this.db, () => this.answers.states());
   }
 
   allAnswers(): Generator<AnswerRow> {
-    return this.answers.all();
+    return readAll(this.db, this.answers);
   }
 
   spentUsd(): number {
-    return this.runs.spentUsd();
+    return reading(this.db, () => this.runs.spentUsd());
   }
 
   close(): void {
@@ -162,10 +162,20 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
   return {
     path,
     db,
-    cellStates: () => answers.states(),
-    allAnswers: () => answers.all(),
-    findCompleted: (key) => calls.findCompleted(key),
-    spentUsd: () => runs.spentUsd(),
+    cellStates: () => reading(db, () => answers.states()),
+    allAnswers: () => readAll(db, answers),
+    findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
+    spentUsd: () => reading(db, () => runs.spentUsd()),
     close: () => db.close(),
   };
+}
+
+/** Every stored answer, its SQLite errors (mid-iteration too) turned into StoreErrors. */
+function* readAll(db: DatabaseSync, answers: AnswerStatements): Generator<AnswerRow> {
+  const rows = reading(db, () => answers.all());
+  for (;;) {
+    const next = reading(db, () => rows.next());
+    if (next.done === true) return;
+    yield next.value;
+  }
 }
