@@ -2,7 +2,7 @@
  * The fake vendor speaks Chat Completions well enough for the official SDK,
  * and its faults and counters do what tests rely on.
  */
-import OpenAI from "openai";
+import OpenAI, { toFile } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConnectionError, MalformedResponseError, OverloadedError, type ProviderError, RateLimitError, ServerError } from "../../src/errors.ts";
 import { createProvider } from "../../src/providers/index.ts";
@@ -178,5 +178,44 @@ describe("the fake vendor speaking the Anthropic Messages API", () => {
     const provider = await anthropic({ refusalRate: 1 });
     const result = await provider.complete(completion, { signal });
     expect(result.choices[0]).toMatchObject({ finishReason: "refusal", refusal: expect.stringContaining("can't share") });
+  });
+});
+
+describe("the fake vendor's OpenAI Batch API", () => {
+  const line = (customId: string, content: string) =>
+    JSON.stringify({ custom_id: customId, method: "POST", url: "/v1/chat/completions", body: { ...request, messages: [request.messages[0]!, { role: "user", content }], response_format: schema } });
+
+  it("takes a JSONL file, runs the batch after a delay, bills each line once, and returns output and error files", async () => {
+    const openai = await client({ batchDelayMs: 80, batchLineFault: (r) => (JSON.stringify(r.body).includes("expire me") ? "batch_expired" : undefined) });
+    const jsonl = [line("a", "Approve?\n\n1 = Yes\n2 = No\n3 = Unsure"), line("b", "expire me\n\n1 = Yes\n2 = No\n3 = Unsure")].join("\n") + "\n";
+    const file = await openai.files.create({ file: await toFile(Buffer.from(jsonl), "silicon-x.jsonl"), purpose: "batch" });
+    const created = await openai.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { silicon_batch: "silicon-x-1" } });
+    expect((await openai.batches.retrieve(created.id)).status).toBe("in_progress");
+    expect(vendor!.stats).toMatchObject({ billed: 0, batches: { created: 1, lines: 2, billedLines: 0 } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const done = await openai.batches.retrieve(created.id);
+    expect(done).toMatchObject({ status: "completed", request_counts: { total: 2, completed: 1, failed: 1 } });
+    const output = (await (await openai.files.content(done.output_file_id!)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(output).toHaveLength(1);
+    expect(output[0]).toMatchObject({ custom_id: "a", response: { status_code: 200, body: { object: "chat.completion" } } });
+    const errors = (await (await openai.files.content(done.error_file_id!)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(errors[0]).toMatchObject({ custom_id: "b", response: null, error: { code: "batch_expired" } });
+    expect(vendor!.stats).toMatchObject({ billed: 1, batches: { billedLines: 1 } });
+    // A line's key is the hash of its body, as for the same request sent synchronously.
+    const key = vendor!.stats.keyOfResponse.get(output[0].response.request_id)!;
+    expect(vendor!.count(key)).toEqual({ received: 1, billed: 1, unusable: 0 });
+    // Looking again bills nothing more.
+    await openai.batches.retrieve(created.id);
+    expect(vendor!.stats.billed).toBe(1);
+  });
+
+  it("can create a batch and lose the response, which a listing by metadata then finds", async () => {
+    const openai = await client({ batchCallFault: (call) => (call.operation === "create" ? "create-lost" : undefined) });
+    const file = await openai.files.create({ file: await toFile(Buffer.from(line("a", "Approve?") + "\n"), "x.jsonl"), purpose: "batch" });
+    await expect(
+      openai.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { silicon_batch: "silicon-y-7" } }),
+    ).rejects.toBeInstanceOf(OpenAI.APIConnectionError);
+    const page = await openai.batches.list({ limit: 100 });
+    expect(page.data.map((b) => b.metadata?.["silicon_batch"])).toEqual(["silicon-y-7"]);
   });
 });

@@ -41,6 +41,12 @@ export interface FakeVendorOptions {
   apiKey?: string;
   /** Echo the Authorization header in every error and garbled body, as careless proxies do (leak tests). */
   echoAuthorization?: boolean;
+  /** OpenAI Batch API: a batch ends (and its requests are billed) this long after it is created (default 0: at the first look). */
+  batchDelayMs?: number;
+  /** OpenAI Batch API: a line of a batch that comes back as an error instead of a response. */
+  batchLineFault?: (request: ReceivedRequest) => "batch_expired" | "server_error" | undefined;
+  /** OpenAI Batch API: a fault for a batch API call (`create-lost`: the batch is created, the response lost). */
+  batchCallFault?: (call: BatchApiCall) => "500" | "reset" | "create-lost" | undefined;
   /** The answer text of choice `index` (undefined, or by default: a valid answer from the schema or prompt). */
   answer?: (request: ReceivedRequest, index: number) => string | undefined;
   /** Fraction of choices that are refusals (message.refusal). */
@@ -54,6 +60,33 @@ export interface FakeVendorOptions {
 }
 
 export type WireFormat = "openai" | "anthropic";
+
+/** A call to the fake's OpenAI Batch API, numbered per operation. */
+export interface BatchApiCall {
+  operation: "upload" | "create" | "retrieve" | "list" | "content";
+  number: number;
+}
+
+interface FakeFile {
+  id: string;
+  filename: string;
+  purpose: string;
+  content: Buffer;
+}
+
+interface FakeBatchJob {
+  id: string;
+  inputFileId: string;
+  metadata: Record<string, string>;
+  createdAt: number;
+  readyAt: number;
+  status: "validating" | "in_progress" | "completed";
+  total: number;
+  completed: number;
+  failed: number;
+  outputFileId: string | null;
+  errorFileId: string | null;
+}
 
 export interface ReceivedRequest {
   /** 1-based arrival number. */
@@ -126,6 +159,8 @@ export interface VendorStats {
   authorizations: Set<string>;
   /** Tokens reported in the usage of responses delivered intact (what a client could have stored). */
   delivered: { responses: number; inputTokens: number; outputTokens: number; cachedInputTokens: number };
+  /** OpenAI Batch API: batches created, and batch requests (lines) received and billed. */
+  batches: { created: number; lines: number; billedLines: number };
 }
 
 export class FakeVendor {
@@ -138,6 +173,7 @@ export class FakeVendor {
     faults: {},
     authorizations: new Set(),
     delivered: { responses: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
+    batches: { created: 0, lines: 0, billedLines: 0 },
   };
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -148,6 +184,9 @@ export class FakeVendor {
   private handling = 0;
   private idleWaiters: (() => void)[] = [];
   private gate: { opened: Promise<void>; open: () => void } | undefined;
+  private readonly files = new Map<string, FakeFile>();
+  private readonly batchJobs = new Map<string, FakeBatchJob>();
+  private readonly batchCalls = new Map<BatchApiCall["operation"], number>();
 
   constructor(options: FakeVendorOptions = {}) {
     this.options = options;
@@ -238,6 +277,7 @@ export class FakeVendor {
     if (req.method === "GET" && /\/models$/.test(path)) {
       return json(res, 200, { object: "list", data: [{ id: "fake-model", object: "model", created: 0, owned_by: "silicon-tests" }] });
     }
+    if (/\/v1\/(files|batches)(\/|$)/.test(path)) return this.serveBatchApi(req, res, path);
     const format: WireFormat | undefined =
       req.method !== "POST" ? undefined : /\/chat\/completions$/.test(path) ? "openai" : /\/v1\/messages$/.test(path) ? "anthropic" : undefined;
     if (format === undefined) {
@@ -338,6 +378,162 @@ export class FakeVendor {
     }
     res.writeHead(200, { "content-type": "application/json" });
     res.end(text);
+  }
+
+
+  // --- OpenAI Batch API: files, batches, output files ------------------------
+
+  /** Every batch created so far (for tests that look at what reached the vendor). */
+  get batchList(): readonly FakeBatchJob[] {
+    return [...this.batchJobs.values()];
+  }
+
+  private async serveBatchApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) this.stats.authorizations.add(authorization);
+    if (this.options.apiKey !== undefined && authorization !== `Bearer ${this.options.apiKey}`) {
+      this.tally("auth");
+      return json(res, 401, { error: { message: `Incorrect API key provided: ${authorization ?? "(none)"}.`, type: "invalid_request_error", code: "invalid_api_key" } });
+    }
+    const raw = await readBodyBuffer(req);
+    const operation: BatchApiCall["operation"] | undefined =
+      req.method === "POST" && /\/v1\/files$/.test(path) ? "upload"
+      : req.method === "POST" && /\/v1\/batches$/.test(path) ? "create"
+      : req.method === "GET" && /\/v1\/batches\/[^/]+$/.test(path) ? "retrieve"
+      : req.method === "GET" && /\/v1\/batches$/.test(path) ? "list"
+      : req.method === "GET" && /\/v1\/files\/[^/]+\/content$/.test(path) ? "content"
+      : undefined;
+    if (operation === undefined) return json(res, 404, { error: { message: `Unknown request URL: ${req.method} ${path}`, type: "invalid_request_error" } });
+    const number = (this.batchCalls.get(operation) ?? 0) + 1;
+    this.batchCalls.set(operation, number);
+    const fault = this.options.batchCallFault?.({ operation, number });
+    if (fault === "500") return json(res, 500, { error: { message: "The server had an error while processing your request.", type: "server_error" } });
+    if (fault === "reset") return void req.socket.destroy();
+
+    switch (operation) {
+      case "upload": {
+        const form = await new Response(new Uint8Array(raw), { headers: { "content-type": String(req.headers["content-type"]) } }).formData();
+        const file = form.get("file");
+        if (!(file instanceof Blob)) return json(res, 400, { error: { message: "'file' is required", type: "invalid_request_error" } });
+        const id = `file-fake${this.files.size + 1}`;
+        const record: FakeFile = { id, filename: (file as File).name ?? "upload.jsonl", purpose: String(form.get("purpose")), content: Buffer.from(await file.arrayBuffer()) };
+        this.files.set(id, record);
+        return json(res, 200, fileObject(record));
+      }
+      case "create": {
+        const body = JSON.parse(raw.toString("utf8")) as { input_file_id: string; endpoint: string; metadata?: Record<string, string> };
+        const input = this.files.get(body.input_file_id);
+        if (input === undefined) return json(res, 400, { error: { message: `No such File object: ${body.input_file_id}`, type: "invalid_request_error" } });
+        const lines = batchLines(input.content);
+        const id = `batch_fake${this.batchJobs.size + 1}`;
+        const now = Date.now();
+        const job: FakeBatchJob = {
+          id, inputFileId: input.id, metadata: body.metadata ?? {}, createdAt: now, readyAt: now + (this.options.batchDelayMs ?? 0),
+          status: "validating", total: lines.length, completed: 0, failed: 0, outputFileId: null, errorFileId: null,
+        };
+        this.batchJobs.set(id, job);
+        this.stats.batches.created += 1;
+        for (const line of lines) {
+          const key = createHash("sha256").update(canonicalJson(line.body)).digest("hex");
+          const counts = this.stats.byKey.get(key) ?? { received: 0, billed: 0, unusable: 0 };
+          counts.received += 1;
+          this.stats.byKey.set(key, counts);
+          this.stats.received += 1;
+          this.stats.batches.lines += 1;
+        }
+        if (fault === "create-lost") return void req.socket.destroy();
+        return json(res, 200, this.batchObject(job));
+      }
+      case "retrieve": {
+        const job = this.batchJobs.get(path.split("/").at(-1)!);
+        if (job === undefined) return json(res, 404, { error: { message: "No batch found", type: "invalid_request_error" } });
+        this.advance(job);
+        return json(res, 200, this.batchObject(job));
+      }
+      case "list": {
+        const data = [...this.batchJobs.values()].reverse().map((job) => (this.advance(job), this.batchObject(job)));
+        return json(res, 200, { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
+      }
+      case "content": {
+        const file = this.files.get(path.split("/").at(-2)!);
+        if (file === undefined) return json(res, 404, { error: { message: "No such File object", type: "invalid_request_error" } });
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        return void res.end(file.content);
+      }
+    }
+  }
+
+  /** Ends a batch whose time has come: every line answered (and billed), or errored, into output and error files. */
+  private advance(job: FakeBatchJob): void {
+    if (job.status === "completed") return;
+    if (Date.now() < job.readyAt) {
+      job.status = "in_progress";
+      return;
+    }
+    const output: string[] = [];
+    const errors: string[] = [];
+    for (const line of batchLines(this.files.get(job.inputFileId)!.content)) {
+      const key = createHash("sha256").update(canonicalJson(line.body)).digest("hex");
+      const request: ReceivedRequest = { number: this.stats.received, key, format: "openai", body: line.body, authorization: undefined };
+      const lineFault = this.options.batchLineFault?.(request);
+      if (lineFault !== undefined) {
+        job.failed += 1;
+        const error = lineFault === "batch_expired"
+          ? { code: "batch_expired", message: "This request could not be executed before the completion window expired." }
+          : null;
+        const response = lineFault === "server_error" ? { status_code: 500, request_id: `req_err${job.id}`, body: { error: { message: "The server had an error.", type: "server_error" } } } : null;
+        errors.push(JSON.stringify({ id: `batch_req_${output.length + errors.length}`, custom_id: line.custom_id, response, error }));
+        continue;
+      }
+      const completion = this.complete(request);
+      const counts = this.stats.byKey.get(key)!;
+      counts.billed += 1;
+      this.stats.billed += 1;
+      this.stats.batches.billedLines += 1;
+      this.stats.keyOfResponse.set(completion.id, key);
+      this.stats.keyOfResponse.set(completion.requestId, key);
+      this.stats.delivered.responses += 1;
+      this.stats.delivered.inputTokens += completion.usage.input;
+      this.stats.delivered.outputTokens += completion.usage.output;
+      this.stats.delivered.cachedInputTokens += completion.usage.cached;
+      job.completed += 1;
+      output.push(JSON.stringify({ id: `batch_req_${output.length + errors.length}`, custom_id: line.custom_id, response: { status_code: 200, request_id: completion.requestId, body: completion.body }, error: null }));
+    }
+    const save = (lines: string[]): string | null => {
+      if (lines.length === 0) return null;
+      const id = `file-fake${this.files.size + 1}`;
+      this.files.set(id, { id, filename: `${job.id}_output.jsonl`, purpose: "batch_output", content: Buffer.from(lines.join("\n") + "\n") });
+      return id;
+    };
+    job.outputFileId = save(output);
+    job.errorFileId = save(errors);
+    job.status = "completed";
+  }
+
+  private batchObject(job: FakeBatchJob): Record<string, unknown> {
+    const created = Math.floor(job.createdAt / 1000);
+    return {
+      id: job.id,
+      object: "batch",
+      endpoint: "/v1/chat/completions",
+      errors: null,
+      input_file_id: job.inputFileId,
+      completion_window: "24h",
+      status: job.status,
+      output_file_id: job.outputFileId,
+      error_file_id: job.errorFileId,
+      created_at: created,
+      in_progress_at: job.status === "validating" ? null : created,
+      expires_at: created + 86_400,
+      finalizing_at: null,
+      completed_at: job.status === "completed" ? Math.floor(Date.now() / 1000) : null,
+      failed_at: null,
+      expired_at: null,
+      cancelling_at: null,
+      cancelled_at: null,
+      request_counts: { total: job.total, completed: job.completed, failed: job.failed },
+      metadata: job.metadata,
+    };
   }
 
   private complete(request: ReceivedRequest): Completion {
@@ -568,6 +764,28 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   if (res.destroyed) return;
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
+}
+
+function readBodyBuffer(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** The lines of a batch input file: `{custom_id, method, url, body}`. */
+function batchLines(content: Buffer): { custom_id: string; body: ChatBody }[] {
+  return content
+    .toString("utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { custom_id: string; body: ChatBody });
+}
+
+function fileObject(file: FakeFile): Record<string, unknown> {
+  return { id: file.id, object: "file", bytes: file.content.length, created_at: 1_700_000_000, filename: file.filename, purpose: file.purpose, status: "processed" };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
