@@ -96,6 +96,18 @@ export class RateLimiter {
     return turn;
   }
 
+  /**
+   * Takes a request of `tokens` if it may be sent now, without queueing (for
+   * a caller that picks among several limiters, src/generation/fleet.ts).
+   */
+  tryTake(tokens: number): boolean {
+    const now = this.clock.now();
+    if (this.delayFor(tokens, now) > 0) return false;
+    this.requests?.take(1, now);
+    this.tokens?.take(tokens, now);
+    return true;
+  }
+
   /** Holds every send for `ms` (a 429's retry-after). */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
