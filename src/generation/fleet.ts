@@ -213,7 +213,8 @@ export class Fleet implements Router {
           return;
         }
         member.failures += 1;
-        if (state.health === "probing" || member.failures >= this.breaker.failureThreshold) {
+        // A request sent before the endpoint was taken out may fail after: that is no new trip.
+        if (state.health === "probing" || (state.health === "up" && member.failures >= this.breaker.failureThreshold)) {
           const probeFailed = state.health === "probing";
           state.health = "out";
           state.trips += 1;
