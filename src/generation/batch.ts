@@ -147,15 +147,28 @@ export class Batcher implements BatchSender {
     this.released = true;
     for (const [callId, waiter] of this.waiters) waiter.resolve({ kind: "deferred", callId });
     this.waiters.clear();
+    // Queued but not yet submitted: nothing was sent.
+    for (const queue of this.queues.values()) for (const queued of queue.splice(0)) queued.resolve({ kind: "deferred", callId: -1 });
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
   }
 
   /**
    * After the engine's jobs are done: collects the batches no job waited for
-   * (left by earlier runs), when waiting; else polls them once.
+   * (left by earlier runs), when waiting; else polls them once. Returns only
+   * when nothing is left running (the store is closed after it).
    */
   async finish(): Promise<void> {
-    if (this.open.size > 0 && !this.released) this.ensureLoop();
-    while (this.loop !== undefined) await this.loop;
+    for (;;) {
+      if (this.open.size > 0 && !this.released) this.ensureLoop();
+      if (this.loop !== undefined) {
+        await this.loop;
+        continue;
+      }
+      await this.submissions;
+      if (this.flushTimer === undefined && this.loop === undefined) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   private scheduleFlush(): void {
