@@ -18,6 +18,8 @@ export interface GenerateCommandOptions {
   wait?: string | boolean;
   timeout?: string;
   quiet?: boolean;
+  batch?: boolean;
+  pollInterval?: string;
 }
 
 export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<void> {
@@ -25,12 +27,17 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
   const maxCostUsd = options.maxCost === undefined ? undefined : parseNumber("--max-cost", options.maxCost, { min: 0 }, "a number of US dollars, e.g. 5 or 0.50");
   const concurrency = options.concurrency === undefined ? undefined : parseNumber("--concurrency", options.concurrency, { min: 1, integer: true }, "a whole number of requests, at least 1");
   const timeoutMs = 1000 * parseNumber("--timeout", options.timeout ?? "60", { min: 0.001 }, "a number of seconds");
+  // --wait [seconds] (for the store's lock) and --no-wait (for batches) share commander's `wait`:
+  // undefined by default, true or a string with --wait, false with --no-wait.
+  const waitForBatches = options.wait !== false;
+  if (options.wait === false && options.batch !== true) throw new UsageError("--no-wait only applies to --batch runs");
   const lockWaitMs =
     options.wait === undefined || options.wait === false
       ? 0
       : options.wait === true
         ? Infinity
         : 1000 * parseNumber("--wait", options.wait, { min: 0 }, "a number of seconds");
+  const pollIntervalMs = 1000 * parseNumber("--poll-interval", options.pollInterval ?? "30", { min: 0.001 }, "a number of seconds");
   const quiet = options.quiet === true;
   const notice = (line: string) => {
     if (!quiet) process.stderr.write(`silicon: ${redactSecrets(line)}\n`);
@@ -65,6 +72,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
       resultsDir: options.results ?? "results",
       timeoutMs,
       lockWaitMs,
+      ...(options.batch === true ? { batch: true, wait: waitForBatches, pollIntervalMs } : {}),
       progress,
       argv: process.argv.slice(2),
       stopSignal: stop.signal,
