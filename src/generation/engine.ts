@@ -419,6 +419,14 @@ export class Engine {
           return { kind: "stopped" };
         }
         reservation = held;
+        try {
+          for (let wait = route.ready(stopSignal); wait !== undefined; wait = route.ready(stopSignal)) await wait;
+        } catch {
+          route.unused();
+          this.options.budget.settle(reservation, 0);
+          this.options.concurrency.release();
+          return { kind: "stopped" };
+        }
         const startedAt = clock.now();
         callId = store.recordSent(this.callStart(ask, key, tryNumber, request, parameters, reservation.amountUsd));
         this.totals.callsSent += 1;

@@ -184,6 +184,7 @@ export class Fleet implements Router {
     };
     return {
       provider: member.endpoint.provider,
+      ready: (signal) => member.limiter.waitForPause(signal),
       succeeded: (rateLimit, tokens) => {
         if (!settle()) return;
         member.limiter.observe(rateLimit, tokens);

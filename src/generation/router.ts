@@ -18,6 +18,11 @@ export interface Route {
   failed(error: unknown): void;
   /** The request was not sent after all (the cost cap stopped it). */
   unused(): void;
+  /**
+   * Waits, if a 429 arrived since `acquire`, for its retry-after; undefined
+   * when the request may go at once (the caller then sends in the same tick).
+   */
+  ready(signal: AbortSignal): Promise<void> | undefined;
 }
 
 export interface Router {
@@ -47,6 +52,7 @@ export class SingleRouter implements Router {
         }
       },
       unused: () => undefined,
+      ready: (signal) => limiter.waitForPause(signal),
     };
   }
 
