@@ -517,7 +517,7 @@ export class Batcher implements BatchSender {
 function describeCounts(counts: Record<string, number>, requests: number): string {
   const done = (counts["completed"] ?? 0) + (counts["failed"] ?? 0) + (counts["succeeded"] ?? 0) + (counts["errored"] ?? 0) + (counts["canceled"] ?? 0) + (counts["expired"] ?? 0);
   const total = counts["total"] ?? requests;
-  return `${done.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} done`;
+  return `${done} of ${total} done`;
 }
 
 function iso(ms: number): string {
