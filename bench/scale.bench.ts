@@ -103,9 +103,9 @@ async function throughput(report: Report, label: string, studyLimits: boolean): 
 /**
  * Watches the engine's sends: every 429 it gets back opens a window of its
  * retry-after; a send (a call of the provider) inside an open window is one
- * that did not honour it. The window opens 1 ms after the 429 reaches the
- * provider boundary: sends already on their way in that same instant (before
- * the engine has read the 429) are not counted.
+ * that did not honour it. The window opens in the microtask just before the
+ * engine's own reaction to the 429: sends that were already queued to run
+ * before the engine could read it are not counted.
  */
 class RetryAfterWatch {
   seen = 0;
@@ -124,7 +124,9 @@ class RetryAfterWatch {
           if (error instanceof RateLimitError && error.retryAfterMs !== undefined) {
             this.seen += 1;
             const now = performance.now();
-            this.windows.push([now + 1, now + error.retryAfterMs]);
+            const retryAfterMs = error.retryAfterMs;
+            // Opens as the engine hears of it: the reactions already queued (sends on their way) run first.
+            queueMicrotask(() => this.windows.push([now, now + retryAfterMs]));
           }
           throw error;
         }
