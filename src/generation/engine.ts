@@ -431,7 +431,15 @@ export class Engine {
         callId = store.recordSent(this.callStart(ask, key, tryNumber, request, parameters, reservation.amountUsd));
         this.totals.callsSent += 1;
         try {
-          outcome = { result: await route.provider.complete(request, { signal: this.options.abortSignal ?? neverAborted }) };
+          // The route hears of a failure as the first reaction to it: a 429's pause is
+          // in place before anything else that was waiting gets to run.
+          const failedRoute = route;
+          outcome = {
+            result: await route.provider.complete(request, { signal: this.options.abortSignal ?? neverAborted }).catch((error: unknown) => {
+              failedRoute.failed(error);
+              throw error;
+            }),
+          };
         } catch (error) {
           outcome = { error };
         }
@@ -442,12 +450,14 @@ export class Engine {
 
       if ("result" in outcome) {
         const missing = missingLogprobs(request, outcome.result, router.provider);
-        if (missing !== undefined) outcome = { error: missing };
+        if (missing !== undefined) {
+          route?.failed(missing);
+          outcome = { error: missing };
+        }
       }
 
       if ("error" in outcome) {
         const error = outcome.error;
-        route?.failed(error);
         const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
         this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : 0);
         this.totals.callsFailed += 1;
