@@ -135,7 +135,8 @@ function cacheNote(summary: RunSummary): string | undefined {
 
 function waitingNote(summary: RunSummary): string | undefined {
   if (summary.waitingInBatches === 0) return undefined;
-  const batches = summary.batch === undefined ? "" : `, ${summary.batch.submitted} batch${summary.batch.submitted === 1 ? "" : "es"} submitted now`;
+  if (summary.batch === undefined) return `${summary.waitingInBatches} request(s) waiting in vendor batches: run silicon generate --batch to collect them`;
+  const batches = `, ${summary.batch.submitted} batch${summary.batch.submitted === 1 ? "" : "es"} submitted now`;
   return `${summary.waitingInBatches} request(s) waiting in vendor batches${batches}: run silicon generate --batch again to collect them`;
 }
 

@@ -231,6 +231,12 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     log(`note: --model ${model} is not among the study's models (${study.study.models.join(", ")}); generating for it anyway`);
   }
   noteModeChoices(study, mode, log);
+  if (batch && mode === "questionnaire") {
+    log(
+      `note: --batch with questionnaire elicitation: each question of a conversation waits for the batch holding the one before it, ` +
+        `so a run takes ${study.survey.items.length} batch rounds or more (each up to 24 hours)`,
+    );
+  }
   const prepared = preparePrompts(study, mode, deps.renderQuestion, [...new Set([...study.study.models, ...models])]);
   const modelPlans = models.map((id) => ({ id, multipleChoices: routers.get(id)!.provider.capabilities.multipleChoices }));
   const storeDir = join(options.resultsDir ?? "results", study.study.name);
