@@ -18,6 +18,9 @@ export interface FakeProviderOptions {
   /** Throw this instead of answering (by call number); undefined answers. */
   fail?: (request: CompletionRequest, call: number) => Error | undefined;
   inputTokens?: (request: CompletionRequest) => number;
+  /** Input tokens read from / written to the prompt cache (parts of the input). */
+  cachedInputTokens?: (request: CompletionRequest, call: number) => number;
+  cacheWriteTokens?: (request: CompletionRequest, call: number) => number;
   outputTokensPerChoice?: number;
 }
 
@@ -68,8 +71,8 @@ export class FakeProvider implements Provider {
         usage: {
           inputTokens: input,
           outputTokens: (this.options.outputTokensPerChoice ?? 6) * choices.length,
-          cachedInputTokens: 0,
-          cacheWriteTokens: 0,
+          cachedInputTokens: this.options.cachedInputTokens?.(request, call) ?? 0,
+          cacheWriteTokens: this.options.cacheWriteTokens?.(request, call) ?? 0,
         },
         requestId: `req_${call}`,
       };
