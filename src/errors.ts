@@ -121,5 +121,13 @@ export class BadRequestError extends ProviderError {}
 /** A 2xx whose body is not what the wire format promises (malformed, truncated). */
 export class MalformedResponseError extends ProviderError {}
 
+/**
+ * One request of a vendor batch came back without a result: errored, expired
+ * or canceled, or its whole batch was lost. `retryable` says whether a
+ * follow-up batch may succeed. It never stops a run: a request the vendor
+ * rejects inside a batch is recorded as nonresponse with the vendor's reason.
+ */
+export class BatchItemError extends ProviderError {}
+
 /** A bug in silicon, not in the user's input. */
 export class InternalError extends SiliconError {}

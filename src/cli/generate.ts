@@ -18,6 +18,8 @@ export interface GenerateCommandOptions {
   wait?: string | boolean;
   timeout?: string;
   quiet?: boolean;
+  batch?: boolean;
+  pollInterval?: string;
 }
 
 export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<void> {
@@ -25,12 +27,17 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
   const maxCostUsd = options.maxCost === undefined ? undefined : parseNumber("--max-cost", options.maxCost, { min: 0 }, "a number of US dollars, e.g. 5 or 0.50");
   const concurrency = options.concurrency === undefined ? undefined : parseNumber("--concurrency", options.concurrency, { min: 1, integer: true }, "a whole number of requests, at least 1");
   const timeoutMs = 1000 * parseNumber("--timeout", options.timeout ?? "60", { min: 0.001 }, "a number of seconds");
+  // --wait [seconds] (for the store's lock) and --no-wait (for batches) share commander's `wait`:
+  // undefined by default, true or a string with --wait, false with --no-wait.
+  const waitForBatches = options.wait !== false;
+  if (options.wait === false && options.batch !== true) throw new UsageError("--no-wait only applies to --batch runs");
   const lockWaitMs =
     options.wait === undefined || options.wait === false
       ? 0
       : options.wait === true
         ? Infinity
         : 1000 * parseNumber("--wait", options.wait, { min: 0 }, "a number of seconds");
+  const pollIntervalMs = 1000 * parseNumber("--poll-interval", options.pollInterval ?? "30", { min: 0.001 }, "a number of seconds");
   const quiet = options.quiet === true;
   const notice = (line: string) => {
     if (!quiet) process.stderr.write(`silicon: ${redactSecrets(line)}\n`);
@@ -65,6 +72,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
       resultsDir: options.results ?? "results",
       timeoutMs,
       lockWaitMs,
+      ...(options.batch === true ? { batch: true, wait: waitForBatches, pollIntervalMs } : {}),
       progress,
       argv: process.argv.slice(2),
       stopSignal: stop.signal,
@@ -104,13 +112,47 @@ export function formatRunSummary(summary: RunSummary): string {
   const outcome = [`${t.answered} answered`];
   if (t.refusals > 0) outcome.push(`${t.refusals} refused`);
   if (t.nonresponse > 0) outcome.push(`${t.nonresponse} nonresponse`);
-  const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${formatUsd(t.costUsd)}`;
+  const batch = t.batchCalls > 0 ? ` (${t.batchCalls} in batches, at batch prices)` : "";
+  const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${batch}${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${formatUsd(t.costUsd)}`;
   const before = summary.done > 0 ? ` (${summary.done} already stored)` : "";
   const status = summary.status === "completed" ? "" : ` [${summary.status}]`;
+  const extras = [cacheNote(summary), waitingNote(summary), distributionNote(summary), endpointNote(summary)].filter((note) => note !== undefined);
   return (
     `${summary.study}${status}: ${summary.cells} cells for ${models}${before}; this run ${outcome.join(", ")}; ${calls}; ` +
+    extras.map((note) => `${note}; `).join("") +
     `wrote ${summary.exports.csv} and ${summary.exports.parquet} (${summary.exports.rows} rows)`
   );
+}
+
+/** What the vendors' prompt caches read and what that saved against the same tokens uncached. */
+function cacheNote(summary: RunSummary): string | undefined {
+  const t = summary.totals;
+  if (t.cachedInputTokens === 0 && t.cacheWriteTokens === 0) return undefined;
+  const share = t.inputTokens > 0 ? Math.round((100 * t.cachedInputTokens) / t.inputTokens) : 0;
+  const saved = t.cacheSavingsUsd >= 0 ? `saved ${formatUsd(t.cacheSavingsUsd)}` : `cost ${formatUsd(-t.cacheSavingsUsd)} more (cache writes)`;
+  return `prompt cache: ${t.cachedInputTokens} of ${t.inputTokens} input tokens read from it (${share}%), ${saved}`;
+}
+
+function waitingNote(summary: RunSummary): string | undefined {
+  if (summary.waitingInBatches === 0) return undefined;
+  if (summary.batch === undefined) return `${summary.waitingInBatches} request(s) waiting in vendor batches: run silicon generate --batch to collect them`;
+  const batches = `, ${summary.batch.submitted} batch${summary.batch.submitted === 1 ? "" : "es"} submitted now`;
+  return `${summary.waitingInBatches} request(s) waiting in vendor batches${batches}: run silicon generate --batch again to collect them`;
+}
+
+function distributionNote(summary: RunSummary): string | undefined {
+  const d = summary.distributions;
+  if (d === undefined || d.answers === 0) return undefined;
+  const percent = (p: number) => `${(100 * p).toFixed(p < 0.001 ? 2 : 1)}%`;
+  return `${d.answers} answer distributions, probability off the options ${percent(d.meanNonOptionMass)} on average (at most ${percent(d.maxNonOptionMass)})`;
+}
+
+function endpointNote(summary: RunSummary): string | undefined {
+  const parts = Object.entries(summary.endpoints).map(
+    ([model, endpoints]) =>
+      `${model}: ${endpoints.map((e) => `${e.name} ${e.sent} sent${e.failed > 0 ? `/${e.failed} failed` : ""}${e.trips > 0 ? `, taken out ${e.trips}×` : ""}`).join(", ")}`,
+  );
+  return parts.length === 0 ? undefined : `endpoints ${parts.join("; ")}`;
 }
 
 export function formatDryRun(summary: DryRunSummary): string {
@@ -121,6 +163,9 @@ export function formatDryRun(summary: DryRunSummary): string {
     `Cells: ${summary.cells}` +
       (stored ? ` (${summary.done} already stored, ${summary.pending} to ask${summary.stale > 0 ? `, ${summary.stale} of them because the prompt changed` : ""})` : ", all to ask"),
   );
+  if (summary.batch) lines.push("Priced at the vendors' batch prices (--batch).");
+  if (summary.mode === "logprobs") lines.push("logprobs elicitation: choice items are asked once for one token (output 1 token per call).");
+  if (summary.mode === "questionnaire") lines.push("questionnaire elicitation: one conversation per respondent and generation; each turn carries the questions and answers before it.");
   const header = ["model", "calls", "from store", "input tokens", "output tokens", "est. cost", "worst case"];
   const rows = summary.models.map((m) => [m.model, m.calls, m.cachedCalls, m.inputTokens, m.outputTokens, formatUsd(m.costUsd), formatUsd(m.worstCaseUsd)]);
   if (summary.models.length > 1) {
@@ -137,7 +182,9 @@ export function formatDryRun(summary: DryRunSummary): string {
   );
   if (summary.maxCostUsd !== undefined) lines.push(`Cap: --max-cost ${formatUsd(summary.maxCostUsd)} for this run.`);
   else if (summary.studyBudgetUsd !== undefined) lines.push(`Cap: the study's budget.max_cost_usd, ${formatUsd(summary.studyBudgetUsd)} for this run (--max-cost overrides it).`);
-  if (summary.spentUsd > 0) lines.push(`Spent on this study by earlier runs: ${formatUsd(summary.spentUsd)}.`);
+  const waiting = summary.models.reduce((n, m) => n + m.waitingInBatches, 0);
+  if (waiting > 0) lines.push(`${waiting} request(s) are waiting in vendor batches from earlier runs: --batch collects them; they are never sent again.`);
+  if (summary.spentUsd > 0) lines.push(`Spent (or committed to batches) on this study by earlier runs: ${formatUsd(summary.spentUsd)}.`);
   return lines.join("\n") + "\n";
 }
 

@@ -181,6 +181,27 @@ export const RateLimits = z.strictObject({
   tokens_per_minute: z.number().positive().optional(),
 });
 
+/**
+ * One endpoint of a model served from several places (a fleet): a server
+ * (`base_url`), an account (`api_key_env`), or both, with its own rate
+ * limits. A bare string is a base URL.
+ */
+export const Endpoint = z.preprocess(
+  (value) => (typeof value === "string" ? { base_url: value } : value),
+  z.strictObject({
+    /** Default: the vendor's (or ANTHROPIC_BASE_URL / OPENAI_BASE_URL). */
+    base_url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL, e.g. http://gpu1:8000/v1" }).optional(),
+    /** The variable holding this endpoint's key; its name must end in API_KEY, so silicon redacts its value everywhere. */
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*API_KEY$/, "expected the name of an environment variable ending in API_KEY, e.g. OPENAI_TEAM2_API_KEY")
+      .optional(),
+    requests_per_minute: z.number().positive().optional(),
+    tokens_per_minute: z.number().positive().optional(),
+  }),
+);
+export type Endpoint = z.infer<typeof Endpoint>;
+
 export const Study = z.strictObject({
   /** Names the results folder, results/<name>/. */
   name: identifier,
@@ -214,6 +235,12 @@ export const Study = z.strictObject({
   max_attempts: z.number().int().positive().default(3),
   concurrency: z.number().int().positive().default(8),
   rate_limits: RateLimits.default({}),
+  /**
+   * Models served from several endpoints (a fleet of vLLM or Ollama servers,
+   * several vendor accounts), keyed by `vendor:model`: calls spread over them
+   * by their rate limits, and a failing one is taken out and probed later.
+   */
+  endpoints: z.record(ModelId, z.array(Endpoint).min(1)).default({}),
   budget: z.strictObject({ max_cost_usd: z.number().positive().optional() }).default({}),
   /** Per-model price overrides, keyed by `vendor:model`. */
   prices: z.record(z.string(), Price).default({}),

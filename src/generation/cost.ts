@@ -89,6 +89,13 @@ export class Budget {
     return { amountUsd };
   }
 
+  /** Reserves `amountUsd` whether or not it fits: for money already committed (a batch an earlier run submitted). */
+  hold(amountUsd: number): Reservation {
+    this.reserved += amountUsd;
+    this.inFlight += 1;
+    return { amountUsd };
+  }
+
   /**
    * Reserves `amountUsd`, waiting for reservations in flight to settle if it
    * does not fit yet; undefined once it cannot fit (the cap is reached).

@@ -5,10 +5,15 @@
  * response is stored the moment it arrives, with the answers it decides, in
  * one transaction; a call is recorded as on the wire just before it is sent,
  * so a killed run leaves an exact account of what may have been billed.
+ *
+ * Requests go out one by one through each model's router (router.ts,
+ * fleet.ts), or, in a batch run, through the batcher (batch.ts), which
+ * gathers them into vendor batches at half price: the same jobs, re-asks,
+ * retries and store writes either way.
  */
-import type { SurveyItem } from "../config/schema.ts";
 import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
 import {
+  BadRequestError,
   ConnectionError,
   MalformedResponseError,
   OverloadedError,
@@ -16,9 +21,9 @@ import {
   RateLimitError,
   TimeoutError,
 } from "../errors.ts";
-import type { ChatMessage, CompletionChoice, CompletionRequest, CompletionResult, Provider } from "../providers/types.ts";
+import type { ChatMessage, CompletionChoice, CompletionRequest, CompletionResult, Provider, TokenUsage } from "../providers/types.ts";
 import type { AnswerRow } from "../store/answers.ts";
-import type { CallFailure, ParsedChoice } from "../store/calls.ts";
+import type { CallFailure, CallStart, ParsedChoice } from "../store/calls.ts";
 import type { RunTotals } from "../store/runs.ts";
 import type { Store } from "../store/store.ts";
 import { crashPoint } from "../util/crash-points.ts";
@@ -26,10 +31,10 @@ import { redactSecrets } from "../util/secrets.ts";
 import type { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, type Reservation, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import { requestKey, seedFor } from "./keys.ts";
-import { parseAnswer, type ParseOutcome } from "./parse.ts";
-import type { Job } from "./plan.ts";
+import { parseAnswer, parseLogprobs, type ParseOutcome } from "./parse.ts";
+import type { ConversationJob, ItemJob, Job, PromptUnit } from "./plan.ts";
 import { reaskMessage, type PromptMode } from "./prompt.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import type { Route, Router } from "./router.ts";
 import { onFailure, type RetryPolicy } from "./retry.ts";
 import type { Clock, StudyLike } from "./types.ts";
 
@@ -40,15 +45,39 @@ export interface EngineTotals extends RunTotals {
   retries: number;
   /** Cells written in this run. */
   done: number;
+  /** Requests left waiting in vendor batches when the run ended (their cells are asked when collected). */
+  deferred: number;
+}
+
+/** How a request sent in a batch came back. */
+export type BatchOutcome =
+  | { kind: "result"; callId: number; result: CompletionResult; latencyMs: number }
+  | { kind: "error"; callId: number; error: unknown; latencyMs: number }
+  /** Still waiting at the vendor when this run stopped waiting (--no-wait, Ctrl-C); callId -1: never submitted. */
+  | { kind: "deferred"; callId: number };
+
+/** What the engine needs from the batcher (batch.ts). */
+export interface BatchSender {
+  /** Queues a request for the next batch of its model and resolves when its result is in. */
+  send(call: CallStart, request: CompletionRequest): Promise<BatchOutcome>;
+  /** The result of a call an earlier run left waiting in a batch. */
+  awaitWaiting(callId: number): Promise<BatchOutcome>;
+  /** Stops waiting: every job waiting for a batch is let go (its request stays in the batch). */
+  release(): void;
+}
+
+/** A call an earlier run left waiting in a vendor batch. */
+export interface WaitingCall {
+  callId: number;
+  try: number;
 }
 
 export interface EngineOptions {
   study: StudyLike;
   store: Store;
   runId: number;
-  providers: Map<string, Provider>;
+  routers: Map<string, Router>;
   prices: Map<string, ResolvedPrice>;
-  limiters: Map<string, RateLimiter>;
   concurrency: AdaptiveConcurrency;
   budget: Budget;
   mode: PromptMode;
@@ -56,6 +85,12 @@ export interface EngineOptions {
   clock: Clock;
   random: () => number;
   env: NodeJS.ProcessEnv;
+  /** Send through vendor batches instead of one call at a time. */
+  batcher?: BatchSender;
+  /** Requests already waiting in vendor batches, by request key: never sent again. */
+  waiting?: Map<string, WaitingCall>;
+  /** Jobs in progress at once in a batch run (each waits for its batch). */
+  batchJobs?: number;
   /** Aborting stops new sends; requests in flight finish and are stored. */
   stopSignal?: AbortSignal;
   /** Aborting also cancels requests in flight (their responses are lost). */
@@ -63,10 +98,27 @@ export interface EngineOptions {
   onProgress?: (totals: EngineTotals) => void;
 }
 
-type AskResult = { kind: "response" } | { kind: "failed" } | { kind: "stopped" };
+type AskResult = { kind: "response" } | { kind: "failed" } | { kind: "stopped" } | { kind: "deferred" };
 
 /** Decides the answers a response settles, and how each choice was read. */
 type Finalize = (choices: CompletionChoice[], callId: number) => { answers: AnswerRow[]; parsed: ParsedChoice[] };
+
+/** One request of a job: the unit (item) it asks, for which generations, with which conversation. */
+interface Ask {
+  model: string;
+  unit: PromptUnit;
+  /** Cell keys by generation, for the answer rows. */
+  cellKey: (generation: number) => string;
+  generation: number;
+  n: number;
+  attempt: number;
+  /** Every message sent, from the first question on. */
+  messages: ChatMessage[];
+  /** Cells recorded as nonresponse if the vendor keeps failing. */
+  generations: number[];
+  /** Conversations mark their last message as a cache breakpoint too. */
+  conversation: boolean;
+}
 
 interface Reask {
   generation: number;
@@ -87,8 +139,11 @@ export class Engine {
     cachedInputTokens: 0,
     cacheWriteTokens: 0,
     costUsd: 0,
+    cacheSavingsUsd: 0,
+    batchCalls: 0,
     retries: 0,
     done: 0,
+    deferred: 0,
   };
   stopReason: StopReason | undefined;
   /** The error that stopped the run (bad key, bad request, a bug). */
@@ -105,15 +160,15 @@ export class Engine {
     if (options.stopSignal?.aborted) this.stop("stopped");
   }
 
-  /** Runs the jobs, at most `concurrency.max` at once, until done or stopped. */
+  /** Runs the jobs, at most `concurrency.max` at once (`batchJobs` in a batch run), until done or stopped. */
   async run(jobs: Job[]): Promise<void> {
     const active = new Set<Promise<void>>();
-    const cap = this.options.concurrency.max;
+    const cap = this.options.batcher !== undefined ? (this.options.batchJobs ?? 200_000) : this.options.concurrency.max;
     for (const job of jobs) {
       if (this.stopReason !== undefined) break;
       while (active.size >= cap) await Promise.race(active);
       if (this.stopReason !== undefined) break;
-      const task: Promise<void> = this.processJob(job)
+      const task: Promise<void> = (job.kind === "conversation" ? this.processConversation(job) : this.processJob(job))
         .catch((error: unknown) => this.fail(error))
         .finally(() => active.delete(task));
       active.add(task);
@@ -129,54 +184,67 @@ export class Engine {
   private fail(error: unknown): void {
     if (this.fatalError === undefined) this.fatalError = error;
     this.stop("failed");
+    this.options.batcher?.release();
   }
 
-  private async processJob(job: Job): Promise<void> {
+  private async processJob(job: ItemJob): Promise<void> {
     const pending = new Set(job.pending);
     const reasks: Reask[] = [];
     const maxAttempts = this.options.study.study.max_attempts;
-    const result = await this.ask(job, job.firstGeneration, job.n, 1, [], job.pending, (choices, callId) => {
+    const cellKey = (g: number) => job.cellKeys[g - job.firstGeneration]!;
+    const first: Ask = {
+      model: job.model,
+      unit: job,
+      cellKey,
+      generation: job.firstGeneration,
+      n: job.n,
+      attempt: 1,
+      messages: [{ role: "user", content: job.user }],
+      generations: job.pending,
+      conversation: false,
+    };
+    const result = await this.ask(first, (choices, callId) => {
       const answers: AnswerRow[] = [];
       const parsed: ParsedChoice[] = [];
       for (let i = 0; i < job.n; i++) {
         const generation = job.firstGeneration + i;
         const choice = choices[i];
-        const outcome: ParseOutcome =
-          choice === undefined ? { status: "invalid", reason: "no answer returned" } : parseAnswer(job.item, choice);
+        const outcome: ParseOutcome = choice === undefined ? { status: "invalid", reason: "no answer returned" } : this.read(job, choice);
         if (choice !== undefined) parsed.push(toParsed(outcome));
         if (!pending.has(generation)) continue;
-        if (outcome.status !== "invalid") answers.push(this.row(job, generation, outcome, 1, callId));
+        if (outcome.status !== "invalid") answers.push(this.row(first, generation, outcome, 1, callId));
         // Fewer choices than n: ask that generation on its own (a different request).
         else if (choice === undefined && job.n > 1) reasks.push({ generation, attempt: 1, followUp: [] });
-        else if (choice === undefined) answers.push(this.row(job, generation, invalidAfter(1, outcome.reason), 1, callId));
-        else if (maxAttempts > 1) reasks.push({ generation, attempt: 2, followUp: followUp(job.item, choice, outcome.reason, this.options.mode) });
-        else answers.push(this.row(job, generation, invalidAfter(1, outcome.reason), 1, callId));
+        else if (choice === undefined) answers.push(this.row(first, generation, invalidAfter(1, outcome.reason), 1, callId));
+        else if (maxAttempts > 1) reasks.push({ generation, attempt: 2, followUp: followUp(job, choice, outcome.reason) });
+        else answers.push(this.row(first, generation, invalidAfter(1, outcome.reason), 1, callId));
       }
       return { answers, parsed };
     });
     if (result.kind !== "response") return;
-    await Promise.all(reasks.map((reask) => this.reaskChain(job, reask)));
+    await Promise.all(reasks.map((reask) => this.reaskChain(first, reask)));
   }
 
   /** Re-asks one generation after an invalid answer, up to the study's max_attempts in all. */
-  private async reaskChain(job: Job, start: Reask): Promise<void> {
+  private async reaskChain(first: Ask, start: Reask): Promise<void> {
     const maxAttempts = this.options.study.study.max_attempts;
+    const unit = first.unit;
     let current: Reask | undefined = start;
     while (current !== undefined) {
       // An invalid answer is stored (with its call); the re-ask is not sent yet.
       crashPoint("between-reasks");
       const { generation, attempt, followUp: messages } = current;
       let next: Reask | undefined;
-      const result = await this.ask(job, generation, 1, attempt, messages, [generation], (choices, callId) => {
+      const ask: Ask = { ...first, generation, n: 1, attempt, messages: [first.messages[0]!, ...messages], generations: [generation] };
+      const result = await this.ask(ask, (choices, callId) => {
         const choice = choices[0];
-        const outcome: ParseOutcome =
-          choice === undefined ? { status: "invalid", reason: "no answer returned" } : parseAnswer(job.item, choice);
+        const outcome: ParseOutcome = choice === undefined ? { status: "invalid", reason: "no answer returned" } : this.read(unit, choice);
         const parsed = choice === undefined ? [] : [toParsed(outcome)];
-        if (outcome.status !== "invalid") return { answers: [this.row(job, generation, outcome, attempt, callId)], parsed };
+        if (outcome.status !== "invalid") return { answers: [this.row(ask, generation, outcome, attempt, callId)], parsed };
         if (attempt >= maxAttempts || choice === undefined) {
-          return { answers: [this.row(job, generation, invalidAfter(attempt, outcome.reason), attempt, callId)], parsed };
+          return { answers: [this.row(ask, generation, invalidAfter(attempt, outcome.reason), attempt, callId)], parsed };
         }
-        next = { generation, attempt: attempt + 1, followUp: [...messages, ...followUp(job.item, choice, outcome.reason, this.options.mode)] };
+        next = { generation, attempt: attempt + 1, followUp: [...messages, ...followUp(unit, choice, outcome.reason)] };
         return { answers: [], parsed };
       });
       current = result.kind === "response" ? next : undefined;
@@ -184,22 +252,81 @@ export class Engine {
   }
 
   /**
+   * A questionnaire: the respondent's items in turn, in one conversation, each
+   * question after the model's earlier answers (re-asks included). Turns
+   * already answered are replayed from the store, so a resumed conversation
+   * continues exactly where it stopped.
+   */
+  private async processConversation(job: ConversationJob): Promise<void> {
+    const maxAttempts = this.options.study.study.max_attempts;
+    const messages: ChatMessage[] = [];
+    const g = job.generation;
+    for (let t = 0; t < job.turns.length; t++) {
+      const unit = job.turns[t]!;
+      const pending = job.pending[t]!;
+      messages.push({ role: "user", content: unit.user });
+      for (let attempt = 1; ; attempt++) {
+        let reply: CompletionChoice | undefined;
+        let again: string | undefined;
+        const ask: Ask = {
+          model: job.model,
+          unit,
+          cellKey: () => job.cellKeys[t]!,
+          generation: g,
+          n: 1,
+          attempt,
+          messages: [...messages],
+          generations: pending ? [g] : [],
+          conversation: true,
+        };
+        const result = await this.ask(ask, (choices, callId) => {
+          reply = choices[0];
+          const outcome: ParseOutcome = reply === undefined ? { status: "invalid", reason: "no answer returned" } : this.read(unit, reply);
+          const parsed = reply === undefined ? [] : [toParsed(outcome)];
+          if (outcome.status === "invalid" && attempt < maxAttempts && reply !== undefined) {
+            again = outcome.reason;
+            return { answers: [], parsed };
+          }
+          const final = outcome.status === "invalid" ? invalidAfter(attempt, outcome.reason) : outcome;
+          return { answers: pending ? [this.row(ask, g, final, attempt, callId)] : [], parsed };
+        });
+        if (result.kind === "failed") {
+          // Later questions follow answers the vendor never gave: a later run asks them again.
+          const rows = job.turns
+            .map((later, i) => ({ later, i }))
+            .filter(({ i }) => i > t && job.pending[i]!)
+            .map(({ later, i }) =>
+              this.row({ ...ask, unit: later, cellKey: () => job.cellKeys[i]! }, g, { status: "nonresponse", reason: "vendor failure on an earlier question of the questionnaire", transient: true }, 0, null),
+            );
+          this.options.store.writeAnswers(rows);
+          this.tally(rows);
+          return;
+        }
+        if (result.kind !== "response") return;
+        messages.push({ role: "assistant", content: reply?.text ?? "" });
+        if (again === undefined) break;
+        messages.push({ role: "user", content: reaskMessage(unit.item, again, unit.itemMode) });
+      }
+    }
+  }
+
+  /** How a choice is read: log-probabilities under logprobs elicitation, else the text. */
+  private read(unit: PromptUnit, choice: CompletionChoice): ParseOutcome {
+    return unit.itemMode === "logprobs"
+      ? parseLogprobs(unit.item, choice, unit.answerKeys!, this.options.study.study.temperature)
+      : parseAnswer(unit.item, choice);
+  }
+
+  /**
    * One request: from the cache if its response is stored, else sent (with
-   * retries) and stored with the answers `finalize` decides. `generations`
+   * retries) and stored with the answers `finalize` decides. `ask.generations`
    * are the cells recorded as nonresponse if the vendor keeps failing.
    */
-  private async ask(
-    job: Job,
-    generation: number,
-    n: number,
-    attempt: number,
-    followUpMessages: ChatMessage[],
-    generations: number[],
-    finalize: Finalize,
-  ): Promise<AskResult> {
+  private async ask(ask: Ask, finalize: Finalize): Promise<AskResult> {
     const { store, study, clock } = this.options;
-    const identity = { model: job.model, wave: job.wave.id, respondent: job.respondentId, item: job.item.id };
-    const key = requestKey(identity, generation, n, job.prompt, followUpMessages, job.parameters);
+    const unit = ask.unit;
+    const identity = { model: ask.model, wave: unit.wave.id, respondent: unit.respondentId, item: unit.item.id };
+    const key = requestKey(identity, ask.generation, ask.n, unit.prompt, ask.messages.slice(1), unit.parameters);
     const cached = store.findCompleted(key);
     if (cached !== undefined) {
       this.totals.cacheHits += 1;
@@ -210,89 +337,143 @@ export class Engine {
       return { kind: "response" };
     }
 
-    const provider = this.options.providers.get(job.model)!;
-    const price = this.options.prices.get(job.model)!;
-    const limiter = this.options.limiters.get(job.model)!;
-    const messages: ChatMessage[] = [{ role: "user", content: job.user }, ...followUpMessages];
-    const request = this.request(job, provider, messages, generation, n);
-    const maxTokens = study.study.max_tokens;
-    const rateTokens = estimateInputTokens(job.system, messages, job.schema) + n * maxTokens;
-    const worstCost = worstCaseCost(worstCaseInputTokens(job.system, messages, request.answerSchema), n * maxTokens, price);
+    const router = this.options.routers.get(ask.model)!;
+    const price = this.options.prices.get(ask.model)!;
+    const batcher = this.options.batcher;
+    const request = this.request(ask, router.provider);
+    const rateTokens = estimateInputTokens(unit.system, ask.messages, unit.schema) + ask.n * request.maxTokens;
+    const worstCost = worstCaseCost(worstCaseInputTokens(unit.system, ask.messages, request.answerSchema), ask.n * request.maxTokens, price);
     const parameters = {
       temperature: request.temperature,
       max_tokens: request.maxTokens,
       seed: request.seed,
-      n,
-      elicitation: this.options.mode,
+      n: ask.n,
+      elicitation: unit.parameters.elicitation,
       answer_schema: request.answerSchema ?? null,
+      ...(request.topLogprobs !== undefined ? { top_logprobs: request.topLogprobs } : {}),
     };
     const stopSignal = this.stopper.signal;
+    let waiting = this.options.waiting?.get(key);
+    if (waiting !== undefined && batcher === undefined) {
+      // Sent in a batch by an earlier run: only a batch run collects it; never pay twice.
+      this.totals.deferred += 1;
+      return { kind: "deferred" };
+    }
 
-    for (let tryNumber = 1; ; tryNumber++) {
+    for (let tryNumber = waiting?.try ?? 1; ; tryNumber++) {
       if (this.stopReason !== undefined) return { kind: "stopped" };
-      let ticket: number;
-      try {
-        ticket = await this.options.concurrency.acquire(stopSignal);
-      } catch {
-        return { kind: "stopped" };
-      }
-      try {
-        await limiter.acquire(rateTokens, stopSignal);
-      } catch {
-        this.options.concurrency.release();
-        return { kind: "stopped" };
-      }
-      let reservation: Reservation | undefined;
-      try {
-        reservation = this.stopReason === undefined ? await this.options.budget.reserve(worstCost, stopSignal) : undefined;
-      } catch {
-        reservation = undefined;
-      }
-      if (reservation === undefined) {
-        this.options.concurrency.release();
-        if (this.stopReason === undefined) this.stop("budget");
-        return { kind: "stopped" };
-      }
-      const startedAt = clock.now();
-      const callId = store.recordSent({
-        runId: this.options.runId,
-        requestKey: key,
-        study: study.study.name,
-        model: job.model,
-        wave: job.wave.id,
-        respondent: job.respondentId,
-        item: job.item.id,
-        generation,
-        n,
-        attempt,
-        try: tryNumber,
-        system: job.system,
-        messages,
-        parameters,
-        reservedUsd: reservation.amountUsd,
-        startedAt: iso(startedAt),
-      });
-      this.totals.callsSent += 1;
-      crashPoint("before-send");
+      let ticket: number | undefined;
+      let route: Route | undefined;
+      let reservation: Reservation;
+      let callId: number;
+      let outcome: { result: CompletionResult } | { error: unknown };
+      let latencyMs: number;
+      let finishedAt: number;
 
-      let result: CompletionResult;
-      try {
-        result = await provider.complete(request, { signal: this.options.abortSignal ?? neverAborted });
-      } catch (error) {
+      if (batcher !== undefined) {
+        let sent: BatchOutcome;
+        if (waiting !== undefined) {
+          // Its worst case was reserved by the run that submitted it; what it costs counts here when it arrives.
+          reservation = this.options.budget.hold(0);
+          sent = await batcher.awaitWaiting(waiting.callId);
+          waiting = undefined;
+        } else {
+          const held = this.options.budget.tryReserve(worstCost * price.batch_factor);
+          if (held === undefined) {
+            this.stop("budget");
+            return { kind: "stopped" };
+          }
+          reservation = held;
+          sent = await batcher.send(this.callStart(ask, key, tryNumber, request, parameters, reservation.amountUsd), request);
+          if (sent.callId >= 0) {
+            this.totals.callsSent += 1;
+            this.totals.batchCalls += 1;
+          }
+        }
+        callId = sent.callId;
+        finishedAt = clock.now();
+        if (sent.kind === "deferred") {
+          if (sent.callId >= 0) this.totals.deferred += 1;
+          return { kind: "deferred" };
+        }
+        latencyMs = sent.latencyMs;
+        outcome = sent.kind === "result" ? { result: sent.result } : { error: sent.error };
+      } else {
+        try {
+          ticket = await this.options.concurrency.acquire(stopSignal);
+        } catch {
+          return { kind: "stopped" };
+        }
+        try {
+          route = await router.acquire(rateTokens, stopSignal);
+        } catch {
+          this.options.concurrency.release();
+          return { kind: "stopped" };
+        }
+        let held: Reservation | undefined;
+        try {
+          held = this.stopReason === undefined ? await this.options.budget.reserve(worstCost, stopSignal) : undefined;
+        } catch {
+          held = undefined;
+        }
+        if (held === undefined) {
+          route.unused();
+          this.options.concurrency.release();
+          if (this.stopReason === undefined) this.stop("budget");
+          return { kind: "stopped" };
+        }
+        reservation = held;
+        try {
+          for (let wait = route.ready(stopSignal); wait !== undefined; wait = route.ready(stopSignal)) await wait;
+        } catch {
+          route.unused();
+          this.options.budget.settle(reservation, 0);
+          this.options.concurrency.release();
+          return { kind: "stopped" };
+        }
+        const startedAt = clock.now();
+        callId = store.recordSent(this.callStart(ask, key, tryNumber, request, parameters, reservation.amountUsd));
+        this.totals.callsSent += 1;
+        crashPoint("before-send");
+        try {
+          // The route hears of a failure as the first reaction to it: a 429's pause is
+          // in place before anything else that was waiting gets to run.
+          const failedRoute = route;
+          outcome = {
+            result: await route.provider.complete(request, { signal: this.options.abortSignal ?? neverAborted }).catch((error: unknown) => {
+              failedRoute.failed(error);
+              throw error;
+            }),
+          };
+        } catch (error) {
+          outcome = { error };
+        }
         this.options.concurrency.release();
-        const finishedAt = clock.now();
+        finishedAt = clock.now();
+        latencyMs = finishedAt - startedAt;
+      }
+
+      if ("result" in outcome) {
+        const missing = missingLogprobs(request, outcome.result, router.provider);
+        if (missing !== undefined) {
+          route?.failed(missing);
+          outcome = { error: missing };
+        }
+      }
+
+      if ("error" in outcome) {
+        const error = outcome.error;
         const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
         this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : 0);
         this.totals.callsFailed += 1;
-        if (error instanceof RateLimitError || error instanceof OverloadedError) {
+        if ((error instanceof RateLimitError || error instanceof OverloadedError) && ticket !== undefined) {
           this.options.concurrency.onOverload(ticket);
-          if (error.retryAfterMs !== undefined) limiter.pause(error.retryAfterMs);
         }
         const failure: CallFailure = {
           errorClass: error instanceof Error ? error.name : "Error",
           errorMessage: redactSecrets(error instanceof Error ? error.message : String(error), this.options.env),
           httpStatus: error instanceof ProviderError ? error.status : undefined,
-          latencyMs: finishedAt - startedAt,
+          latencyMs,
           finishedAt: iso(finishedAt),
           costUsd: billingUnknown ? null : 0,
         };
@@ -307,16 +488,18 @@ export class Engine {
           crashPoint("after-failure");
           this.totals.retries += 1;
           this.progress();
+          // A batch's retry goes into the next batch: the batch is the wait.
+          const delay = batcher !== undefined ? 0 : router.retryDelay(error, action.delayMs);
           try {
-            await clock.sleep(action.delayMs, stopSignal);
+            if (delay > 0) await clock.sleep(delay, stopSignal);
           } catch {
             return { kind: "stopped" };
           }
           continue;
         }
         if (action.kind === "give-up") {
-          const answers = generations.map((g) =>
-            this.row(job, g, { status: "nonresponse", reason: `vendor failure: ${redactSecrets(action.reason, this.options.env)}`, transient: true }, attempt, callId),
+          const answers = ask.generations.map((g) =>
+            this.row(ask, g, { status: "nonresponse", reason: `vendor failure: ${redactSecrets(action.reason, this.options.env)}`, transient: true }, ask.attempt, callId),
           );
           store.recordFailed(callId, failure, answers);
           this.tally(answers);
@@ -327,18 +510,15 @@ export class Engine {
         return { kind: "stopped" };
       }
 
+      // The response arrived (from the vendor, or from a collected batch); it is not stored yet.
       crashPoint("after-response");
-      this.options.concurrency.release();
-      this.options.concurrency.onSuccess();
-      limiter.observe(result.rateLimit, rateTokens);
-      const finishedAt = clock.now();
-      const cost = costUsd(result.usage, price);
+      const result = outcome.result;
+      if (ticket !== undefined) this.options.concurrency.onSuccess();
+      route?.succeeded(result.rateLimit, rateTokens);
+      const batch = batcher !== undefined;
+      const cost = costUsd(result.usage, price, { batch });
       this.options.budget.settle(reservation, cost);
-      this.totals.costUsd += cost;
-      this.totals.inputTokens += result.usage.inputTokens;
-      this.totals.outputTokens += result.usage.outputTokens;
-      this.totals.cachedInputTokens += result.usage.cachedInputTokens;
-      this.totals.cacheWriteTokens += result.usage.cacheWriteTokens;
+      this.count(result.usage, cost, price, batch);
       const { answers, parsed } = finalize(result.choices, callId);
       store.recordCompleted(
         callId,
@@ -347,7 +527,7 @@ export class Engine {
           parsed,
           usage: result.usage,
           costUsd: cost,
-          latencyMs: finishedAt - startedAt,
+          latencyMs,
           finishedAt: iso(finishedAt),
           requestId: result.requestId,
           vendorModel: result.model,
@@ -360,48 +540,96 @@ export class Engine {
     }
   }
 
-  private request(job: Job, provider: Provider, messages: ChatMessage[], generation: number, n: number): CompletionRequest {
+  private callStart(
+    ask: Ask,
+    key: string,
+    tryNumber: number,
+    request: CompletionRequest,
+    parameters: Record<string, unknown>,
+    reservedUsd: number,
+  ): CallStart {
+    const unit = ask.unit;
+    return {
+      runId: this.options.runId,
+      requestKey: key,
+      study: this.options.study.study.name,
+      model: ask.model,
+      wave: unit.wave.id,
+      respondent: unit.respondentId,
+      item: unit.item.id,
+      generation: ask.generation,
+      n: ask.n,
+      attempt: ask.attempt,
+      try: tryNumber,
+      system: unit.system,
+      messages: request.messages,
+      parameters,
+      reservedUsd,
+      startedAt: iso(this.options.clock.now()),
+    };
+  }
+
+  /** Token and money totals, with what the prompt cache saved against the same tokens uncached. */
+  private count(usage: TokenUsage, cost: number, price: ResolvedPrice, batch: boolean): void {
+    this.totals.costUsd += cost;
+    this.totals.inputTokens += usage.inputTokens;
+    this.totals.outputTokens += usage.outputTokens;
+    this.totals.cachedInputTokens += usage.cachedInputTokens;
+    this.totals.cacheWriteTokens += usage.cacheWriteTokens;
+    if (usage.cachedInputTokens > 0 || usage.cacheWriteTokens > 0) {
+      const uncached = { ...usage, cachedInputTokens: 0, cacheWriteTokens: 0 };
+      this.totals.cacheSavingsUsd += costUsd(uncached, price, { batch }) - cost;
+    }
+  }
+
+  private request(ask: Ask, provider: Provider): CompletionRequest {
     const { study } = this.options;
-    const frame = study.waves[job.waveIndex]!.frame;
+    const unit = ask.unit;
+    const frame = study.waves[unit.waveIndex]!.frame;
     const request: CompletionRequest = {
-      system: job.system,
-      messages,
-      maxTokens: study.study.max_tokens,
+      system: unit.system,
+      messages: ask.messages,
+      maxTokens: unit.maxTokens,
       temperature: study.study.temperature,
-      seed: seedFor(study.study.seed, generation),
-      n,
+      seed: seedFor(study.study.seed, ask.generation),
+      n: ask.n,
       cacheSystemPrompt: this.cacheSystemPrompt,
       subject: {
-        respondent: frame.profile(job.respondentIndex),
-        respondentId: job.respondentId,
-        item: job.item,
-        wave: { id: job.wave.id, context: job.wave.context },
-        generation,
+        respondent: frame.profile(unit.respondentIndex),
+        respondentId: unit.respondentId,
+        item: unit.item,
+        wave: { id: unit.wave.id, context: unit.wave.context },
+        generation: ask.generation,
       },
     };
-    if (job.schema !== undefined && provider.capabilities.answerSchema) request.answerSchema = job.schema;
+    if (ask.conversation) request.cacheMessages = true;
+    if (unit.topLogprobs !== undefined) request.topLogprobs = unit.topLogprobs;
+    if (unit.schema !== undefined && provider.capabilities.answerSchema) request.answerSchema = unit.schema;
     return request;
   }
 
   private row(
-    job: Job,
+    ask: Ask,
     generation: number,
-    outcome: { status: "answered"; value: number } | { status: "refusal" | "nonresponse"; reason: string; transient?: boolean },
+    outcome: ParseOutcome | { status: "nonresponse"; reason: string; transient?: boolean },
     attempts: number,
     callId: number | null,
   ): AnswerRow {
+    const unit = ask.unit;
+    const distribution = outcome.status === "answered" ? outcome.distribution : undefined;
     return {
-      model: job.model,
-      wave: job.wave.id,
-      respondent: job.respondentId,
-      item: job.item.id,
+      model: ask.model,
+      wave: unit.wave.id,
+      respondent: unit.respondentId,
+      item: unit.item.id,
       generation,
-      cellKey: job.cellKeys[generation - job.firstGeneration]!,
+      cellKey: ask.cellKey(generation),
       value: outcome.status === "answered" ? outcome.value : null,
-      distribution: null,
-      status: outcome.status,
+      distribution: distribution === undefined ? null : JSON.stringify(distribution.probabilities),
+      nonOptionMass: distribution === undefined ? null : distribution.nonOptionMass,
+      status: outcome.status === "invalid" ? "nonresponse" : outcome.status,
       reason: outcome.status === "answered" ? null : outcome.reason,
-      transient: outcome.status === "nonresponse" && outcome.transient === true,
+      transient: outcome.status === "nonresponse" && "transient" in outcome && outcome.transient === true,
       attempts,
       callId,
       runId: this.options.runId,
@@ -431,10 +659,26 @@ function isBillingUnknown(error: ProviderError): boolean {
   return error instanceof TimeoutError || error instanceof ConnectionError || error instanceof MalformedResponseError;
 }
 
-function followUp(item: SurveyItem, choice: CompletionChoice, reason: string, mode: PromptMode): ChatMessage[] {
+/**
+ * A server that ignores `top_logprobs` cannot serve logprobs elicitation at
+ * all: stop the run (a re-ask would get the same) rather than record every
+ * cell as invalid.
+ */
+function missingLogprobs(request: CompletionRequest, result: CompletionResult, provider: Provider): BadRequestError | undefined {
+  if (request.topLogprobs === undefined) return undefined;
+  if (result.choices.every((c) => c.topLogprobs !== undefined || (c.refusal !== undefined && c.refusal !== ""))) return undefined;
+  return new BadRequestError(
+    provider.id,
+    "asked for first-token log-probabilities (top_logprobs) and got none: this server does not return them; " +
+      "use elicitation: structured or free_text (or SILICON_OPENAI_LOGPROBS=false to say so up front)",
+    { retryable: false },
+  );
+}
+
+function followUp(unit: PromptUnit, choice: CompletionChoice, reason: string): ChatMessage[] {
   return [
     { role: "assistant", content: choice.text },
-    { role: "user", content: reaskMessage(item, reason, mode) },
+    { role: "user", content: reaskMessage(unit.item, reason, unit.itemMode) },
   ];
 }
 

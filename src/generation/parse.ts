@@ -12,12 +12,20 @@
  */
 import type { SurveyItem } from "../config/schema.ts";
 import type { CompletionChoice } from "../providers/types.ts";
-import { optionsOf, rangeOf } from "./prompt.ts";
+import { optionsOf, rangeOf, type AnswerKey } from "./prompt.ts";
 
 export type ParseOutcome =
-  | { status: "answered"; value: number }
+  | { status: "answered"; value: number; distribution?: Distribution }
   | { status: "invalid"; reason: string }
   | { status: "refusal"; reason: string };
+
+/** An answer distribution read from log-probabilities (logprobs elicitation). */
+export interface Distribution {
+  /** Probability of each option code, summing to 1 (options outside the top alternatives get 0). */
+  probabilities: Record<string, number>;
+  /** Probability of first tokens that are no option (before renormalising over the options). */
+  nonOptionMass: number;
+}
 
 const DECLINED_ACTS = "(?:answer|respond|reply|provide|share|express|give|state|comply|assist|help|participate|take|adopt|pretend|role-?play|speak|say)";
 const REFUSAL_PATTERNS = [
@@ -30,12 +38,8 @@ const REFUSAL_PATTERNS = [
 const NUMBER = /[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?/gi;
 
 export function parseAnswer(item: SurveyItem, choice: CompletionChoice): ParseOutcome {
-  if (choice.refusal !== undefined && choice.refusal.trim() !== "") {
-    return { status: "refusal", reason: `refused: ${clip(choice.refusal)}` };
-  }
-  if (choice.finishReason === "content_filter") {
-    return { status: "refusal", reason: "refused: the vendor's content filter stopped the answer" };
-  }
+  const refused = vendorRefusal(choice);
+  if (refused !== undefined) return refused;
   const text = stripFence(choice.text.trim());
   if (text === "") {
     return {
@@ -55,6 +59,68 @@ export function parseAnswer(item: SurveyItem, choice: CompletionChoice): ParseOu
     return { status: "invalid", reason: `${outcome.reason}; the answer was cut off at max_tokens` };
   }
   return outcome;
+}
+
+function vendorRefusal(choice: CompletionChoice): ParseOutcome | undefined {
+  if (choice.refusal !== undefined && choice.refusal.trim() !== "") {
+    return { status: "refusal", reason: `refused: ${clip(choice.refusal)}` };
+  }
+  if (choice.finishReason === "content_filter") {
+    return { status: "refusal", reason: "refused: the vendor's content filter stopped the answer" };
+  }
+  return undefined;
+}
+
+/**
+ * logprobs elicitation: the answer distribution from the first token's top
+ * alternatives. Each alternative that is an answer key once spaces (and the
+ * tokenizers' word-start marks Ġ and ▁) are stripped counts for its option;
+ * alternatives naming the same option add up. The options' share of
+ * probability is renormalised to 1 and tempered as sampling at `temperature`
+ * would (p^(1/T), the mode at T = 0); what the model put elsewhere is
+ * reported as `nonOptionMass`. The value is the distribution's expected code.
+ */
+export function parseLogprobs(item: SurveyItem, choice: CompletionChoice, keys: readonly AnswerKey[], temperature: number): ParseOutcome {
+  const refused = vendorRefusal(choice);
+  if (refused !== undefined) return refused;
+  const top = choice.topLogprobs ?? [];
+  const mass = new Map<number, number>(keys.map((k) => [k.code, 0]));
+  let optionMass = 0;
+  for (const { token, logprob } of top) {
+    const key = keys.find((k) => k.key === token.replace(/^[\sĠ▁]+|\s+$/g, ""));
+    if (key === undefined || !Number.isFinite(logprob)) continue;
+    const p = Math.exp(logprob);
+    mass.set(key.code, mass.get(key.code)! + p);
+    optionMass += p;
+  }
+  if (!(optionMass > 0)) {
+    const seen = top.slice(0, 5).map((t) => JSON.stringify(t.token)).join(", ");
+    return { status: "invalid", reason: `no option code among the likely first tokens${seen === "" ? "" : ` (${seen})`}` };
+  }
+  const tempered = temper([...mass.values()].map((p) => p / optionMass), temperature);
+  const probabilities: Record<string, number> = {};
+  let value = 0;
+  [...mass.keys()].forEach((code, i) => {
+    probabilities[String(code)] = tempered[i]!;
+    value += code * tempered[i]!;
+  });
+  return { status: "answered", value, distribution: { probabilities, nonOptionMass: Math.min(1, Math.max(0, 1 - optionMass)) } };
+}
+
+/** p^(1/T), renormalised; at T = 0 all mass on the most likely (shared equally on ties). */
+function temper(p: number[], temperature: number): number[] {
+  if (temperature === 1) return p;
+  if (temperature <= 0) {
+    const top = Math.max(...p);
+    const ties = p.filter((x) => x === top).length;
+    return p.map((x) => (x === top ? 1 / ties : 0));
+  }
+  // In logs, so that small probabilities at low temperature do not underflow to 0/0.
+  const logs = p.map((x) => (x > 0 ? Math.log(x) / temperature : -Infinity));
+  const max = Math.max(...logs);
+  const weights = logs.map((l) => Math.exp(l - max));
+  const total = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => w / total);
 }
 
 export function looksLikeRefusal(text: string): boolean {

@@ -6,6 +6,15 @@
  * depends only on k and the provider, so a resumed run asks exactly the
  * requests the killed one did, and finds their responses in the cache.
  *
+ * In a questionnaire (elicitation `questionnaire`) a job is one conversation:
+ * a respondent's items in survey order for one generation, each item's
+ * question a turn after the model's earlier answers.
+ *
+ * Under logprobs elicitation one call gives a respondent's exact answer
+ * distribution for a choice item, so such items are asked once (generation 1
+ * only, whatever `generations` says); items a token cannot answer are asked
+ * as structured, k times.
+ *
  * `preparePrompts` renders every prompt before the store is touched (a
  * template error is bad input and must leave nothing behind); `planJobs` then
  * leaves out the cells the store already holds with the current prompt.
@@ -14,7 +23,7 @@ import type { SurveyItem, Wave } from "../config/schema.ts";
 import type { AnswerSchema } from "../providers/types.ts";
 import { cellId, type StoredCellState } from "../store/answers.ts";
 import { cellKey, promptDigest, type AnswerParameters } from "./keys.ts";
-import { buildItemPrompt, type PromptMode } from "./prompt.ts";
+import { buildItemPrompt, itemModeOf, TOP_LOGPROBS, type AnswerKey, type ItemMode, type PromptMode } from "./prompt.ts";
 import type { RenderQuestion, StudyLike } from "./types.ts";
 
 /** OpenAI accepts n up to 128. */
@@ -27,23 +36,39 @@ export interface PromptUnit {
   respondentIndex: number;
   respondentId: string;
   item: SurveyItem;
+  /** How this item is asked (a logprobs study asks scales as structured). */
+  itemMode: ItemMode;
   system: string;
   user: string;
   schema: AnswerSchema | undefined;
-  /** promptDigest(system, user). */
+  /** logprobs: the one-token answers. */
+  answerKeys: AnswerKey[] | undefined;
+  /** Output cap of each ask: 1 token under logprobs, else the study's max_tokens. */
+  maxTokens: number;
+  topLogprobs: number | undefined;
+  /** Generations asked of this item: the study's k, or 1 for a distribution (logprobs). */
+  generations: number;
+  /**
+   * promptDigest(system, user); in a questionnaire, of the system prompt and
+   * every question up to this one, so a turn's key changes with any earlier question.
+   */
   prompt: string;
   parameters: AnswerParameters;
 }
 
 export interface PreparedPrompts {
   mode: PromptMode;
+  /** The study's k. */
   generations: number;
+  /** In survey order within each (wave, respondent). */
   units: PromptUnit[];
   /** Current cell key of every cell of every study model, by cellId (exports keep only these). */
   currentKeys: Map<string, string>;
 }
 
-export interface Job extends PromptUnit {
+/** One first-ask request for consecutive generations of one (model, wave, respondent, item). */
+export interface ItemJob extends PromptUnit {
+  kind: "item";
   model: string;
   firstGeneration: number;
   /** Generations this job's first request asks for (its `n`). */
@@ -53,6 +78,21 @@ export interface Job extends PromptUnit {
   /** Generations still to answer (the others of the chunk are stored and current). */
   pending: number[];
 }
+
+/** A questionnaire: one respondent's items in one conversation, for one generation. */
+export interface ConversationJob {
+  kind: "conversation";
+  model: string;
+  generation: number;
+  /** The respondent's units in survey order; `turns[0]` holds the system prompt and the wave. */
+  turns: PromptUnit[];
+  /** Cell key of each turn's cell. */
+  cellKeys: string[];
+  /** Whether each turn's cell still needs an answer (answered turns are replayed from the store). */
+  pending: boolean[];
+}
+
+export type Job = ItemJob | ConversationJob;
 
 export interface ModelPlan {
   id: string;
@@ -74,14 +114,17 @@ export interface Plan {
   jobs: Job[];
 }
 
-export function parametersOf(study: StudyLike, mode: PromptMode, schema: AnswerSchema | undefined): AnswerParameters {
-  return {
+export function parametersOf(study: StudyLike, mode: PromptMode, itemMode: ItemMode, schema: AnswerSchema | undefined): AnswerParameters {
+  const parameters: AnswerParameters = {
     temperature: study.study.temperature,
-    maxTokens: study.study.max_tokens,
+    maxTokens: itemMode === "logprobs" ? 1 : study.study.max_tokens,
     seed: study.study.seed,
-    elicitation: mode,
+    // A scale in a logprobs study is asked exactly as in a structured one: same keys, same stored answers.
+    elicitation: mode === "logprobs" ? itemMode : mode,
     schema: schema === undefined ? "" : JSON.stringify(schema),
   };
+  if (itemMode === "logprobs") parameters.topLogprobs = TOP_LOGPROBS;
+  return parameters;
 }
 
 /**
@@ -93,29 +136,38 @@ export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestio
   const prepared: PreparedPrompts = { mode, generations: k, units: [], currentKeys: new Map() };
   study.waves.forEach(({ wave, frame }, waveIndex) => {
     const questions = study.survey.items.map((item) => {
-      const prompt = buildItemPrompt(study.survey, item, renderQuestion(item, wave.context, study.surveyFile), mode);
-      return { item, prompt, parameters: parametersOf(study, mode, prompt.schema) };
+      const itemMode = itemModeOf(mode, item);
+      const prompt = buildItemPrompt(study.survey, item, renderQuestion(item, wave.context, study.surveyFile), itemMode);
+      return { item, itemMode, prompt, parameters: parametersOf(study, mode, itemMode, prompt.schema) };
     });
     for (let r = 0; r < frame.size; r++) {
       const respondentId = frame.ids[r]!;
       const system = study.persona.render(frame.profile(r), wave.context, respondentId);
-      for (const { item, prompt, parameters } of questions) {
-        const digest = promptDigest(system, prompt.user);
+      const asked: string[] = [];
+      for (const { item, itemMode, prompt, parameters } of questions) {
+        asked.push(prompt.user);
+        const digest = mode === "questionnaire" ? promptDigest(system, JSON.stringify(asked)) : promptDigest(system, prompt.user);
+        const generations = itemMode === "logprobs" ? 1 : k;
         prepared.units.push({
           waveIndex,
           wave,
           respondentIndex: r,
           respondentId,
           item,
+          itemMode,
           system,
           user: prompt.user,
           schema: prompt.schema,
+          answerKeys: prompt.answerKeys,
+          maxTokens: parameters.maxTokens,
+          topLogprobs: parameters.topLogprobs,
+          generations,
           prompt: digest,
           parameters,
         });
         for (const model of models) {
           const identity = { model, wave: wave.id, respondent: respondentId, item: item.id };
-          for (let g = 1; g <= k; g++) {
+          for (let g = 1; g <= generations; g++) {
             prepared.currentKeys.set(cellId(model, wave.id, respondentId, item.id, g), cellKey(identity, g, digest, parameters));
           }
         }
@@ -125,37 +177,71 @@ export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestio
   return prepared;
 }
 
+type CellCheck = (model: string, unit: PromptUnit, generation: number) => { key: string; pending: boolean };
+
 /** The jobs for `models`, leaving out cells `stored` holds with their current key. */
 export function planJobs(prepared: PreparedPrompts, models: ModelPlan[], stored: Map<string, StoredCellState>): Plan {
-  const k = prepared.generations;
   const plan: Plan = { cells: 0, done: 0, stale: 0, retried: 0, pending: 0, jobs: [] };
+  const check: CellCheck = (model, unit, g) => {
+    const id = cellId(model, unit.wave.id, unit.respondentId, unit.item.id, g);
+    const key = prepared.currentKeys.get(id)!;
+    plan.cells += 1;
+    const state = stored.get(id);
+    let pending = true;
+    if (state === undefined) pending = true;
+    else if (state.cellKey !== key) plan.stale += 1;
+    else if (state.transient) plan.retried += 1;
+    else pending = false;
+    if (pending) plan.pending += 1;
+    else plan.done += 1;
+    return { key, pending };
+  };
+  if (prepared.mode === "questionnaire") planConversations(prepared, models, check, plan);
+  else planItems(prepared, models, check, plan);
+  return plan;
+}
+
+function planItems(prepared: PreparedPrompts, models: ModelPlan[], check: CellCheck, plan: Plan): void {
   for (const unit of prepared.units) {
     for (const model of models) {
       const chunk = model.multipleChoices ? MAX_CHOICES_PER_CALL : 1;
-      for (let first = 1; first <= k; first += chunk) {
-        const n = Math.min(chunk, k - first + 1);
+      for (let first = 1; first <= unit.generations; first += chunk) {
+        const n = Math.min(chunk, unit.generations - first + 1);
         const cellKeys: string[] = [];
         const pending: number[] = [];
         for (let g = first; g < first + n; g++) {
-          const id = cellId(model.id, unit.wave.id, unit.respondentId, unit.item.id, g);
-          const key = prepared.currentKeys.get(id)!;
-          cellKeys.push(key);
-          plan.cells += 1;
-          const state = stored.get(id);
-          if (state === undefined) pending.push(g);
-          else if (state.cellKey !== key) {
-            plan.stale += 1;
-            pending.push(g);
-          } else if (state.transient) {
-            plan.retried += 1;
-            pending.push(g);
-          } else plan.done += 1;
+          const cell = check(model.id, unit, g);
+          cellKeys.push(cell.key);
+          if (cell.pending) pending.push(g);
         }
-        if (pending.length === 0) continue;
-        plan.pending += pending.length;
-        plan.jobs.push({ ...unit, model: model.id, firstGeneration: first, n, cellKeys, pending });
+        if (pending.length > 0) plan.jobs.push({ ...unit, kind: "item", model: model.id, firstGeneration: first, n, cellKeys, pending });
       }
     }
   }
-  return plan;
+}
+
+function planConversations(prepared: PreparedPrompts, models: ModelPlan[], check: CellCheck, plan: Plan): void {
+  const units = prepared.units;
+  for (let start = 0; start < units.length; ) {
+    let end = start + 1;
+    while (end < units.length && units[end]!.waveIndex === units[start]!.waveIndex && units[end]!.respondentIndex === units[start]!.respondentIndex) end++;
+    const turns = units.slice(start, end);
+    for (const model of models) {
+      for (let g = 1; g <= prepared.generations; g++) {
+        const cells = turns.map((unit) => check(model.id, unit, g));
+        const pending = cells.map((c) => c.pending);
+        const first = pending.indexOf(true);
+        if (first < 0) continue;
+        // Answers after a question asked again followed another conversation: they are asked again too.
+        for (let t = first + 1; t < pending.length; t++) {
+          if (pending[t]) continue;
+          pending[t] = true;
+          plan.done -= 1;
+          plan.pending += 1;
+        }
+        plan.jobs.push({ kind: "conversation", model: model.id, generation: g, turns, cellKeys: cells.map((c) => c.key), pending });
+      }
+    }
+    start = end;
+  }
 }

@@ -4,6 +4,14 @@
  * instructions, the question, its options and how to answer. Under structured
  * elicitation the answer is also constrained by a JSON schema.
  *
+ * Elicitation modes (the study's `elicitation`): `structured` and `free_text`
+ * ask each item on its own; `questionnaire` asks every item of a respondent
+ * in one conversation, each turn constrained like `structured`; `logprobs`
+ * asks a choice item for one token, the code of an option, and reads the
+ * answer distribution from the first token's log-probabilities. Items a single
+ * token cannot answer (thermometers, numbers, more than ten options) are
+ * asked as `structured` in a logprobs study (`itemModeOf`).
+ *
  * The schema keeps to what every vendor's strict mode accepts: an object with
  * one required `answer`, an integer `enum` of option codes for choice items,
  * a bare number for thermometer and numeric items (range constraints such as
@@ -13,14 +21,53 @@
 import type { AnswerOption, Survey, SurveyItem } from "../config/schema.ts";
 import type { AnswerSchema } from "../providers/types.ts";
 
-/** How answers are asked for in this version (logprobs and questionnaire come later). */
-export type PromptMode = "structured" | "free_text";
+/** The study's elicitation. */
+export type PromptMode = "structured" | "free_text" | "logprobs" | "questionnaire";
+export const PROMPT_MODES: readonly PromptMode[] = ["structured", "free_text", "logprobs", "questionnaire"];
+
+/** How one item is asked and read. */
+export type ItemMode = "structured" | "free_text" | "logprobs";
+
+/** Alternatives asked for the first token in logprobs mode (the most OpenAI and vLLM return by default). */
+export const TOP_LOGPROBS = 20;
+
+/** A one-token answer of a choice item in logprobs mode, and the option code it stands for. */
+export interface AnswerKey {
+  key: string;
+  code: number;
+}
 
 export interface ItemPrompt {
   /** The first user message. */
   user: string;
   /** The JSON schema for structured output (structured mode only). */
   schema?: AnswerSchema;
+  /** logprobs mode: the one-token answers, one per option. */
+  answerKeys?: AnswerKey[];
+}
+
+/**
+ * The one-token answers of a choice item: its own codes when every code is a
+ * digit 0–9 (a digit is one token in every vendor's tokenizer), else the
+ * positions 1, 2, … of its options as listed (the model is shown those).
+ * Undefined for scales and for more than ten options: no single token can
+ * answer them.
+ */
+export function answerKeys(item: SurveyItem): AnswerKey[] | undefined {
+  const options = optionsOf(item);
+  if (options === undefined) return undefined;
+  if (options.every((o) => Number.isInteger(o.code) && o.code >= 0 && o.code <= 9)) {
+    return options.map((o) => ({ key: String(o.code), code: o.code }));
+  }
+  if (options.length > 9) return undefined;
+  return options.map((o, i) => ({ key: String(i + 1), code: o.code }));
+}
+
+/** How `item` is asked in a study whose elicitation is `mode`. */
+export function itemModeOf(mode: PromptMode, item: SurveyItem): ItemMode {
+  if (mode === "questionnaire") return "structured";
+  if (mode === "logprobs") return answerKeys(item) === undefined ? "structured" : "logprobs";
+  return mode;
 }
 
 export function optionsOf(item: SurveyItem): AnswerOption[] | undefined {
@@ -42,36 +89,42 @@ export function rangeOf(item: SurveyItem): { min: number; max: number; integer: 
   return undefined;
 }
 
-/** `question` is the item text already rendered with the wave's context. */
-export function buildItemPrompt(survey: Survey, item: SurveyItem, question: string, mode: PromptMode): ItemPrompt {
+/**
+ * `question` is the item text already rendered with the wave's context;
+ * `mode` is how the item is asked (itemModeOf), never `questionnaire`.
+ */
+export function buildItemPrompt(survey: Survey, item: SurveyItem, question: string, mode: ItemMode): ItemPrompt {
   const parts: string[] = [];
   if (survey.instructions !== undefined && survey.instructions.trim() !== "") parts.push(survey.instructions.trim());
   parts.push(question.trim());
   const options = optionsOf(item);
-  if (options !== undefined) parts.push(options.map((o) => `${formatCode(o.code)} = ${o.label}`).join("\n"));
+  const keys = mode === "logprobs" ? answerKeys(item) : undefined;
+  if (mode === "logprobs" && keys === undefined) throw new RangeError(`item ${item.id} cannot be asked for one token`);
+  if (options !== undefined) parts.push(options.map((o, i) => `${keys?.[i]?.key ?? formatCode(o.code)} = ${o.label}`).join("\n"));
   parts.push(answerInstruction(item, mode));
   const prompt: ItemPrompt = { user: parts.join("\n\n") };
   if (mode === "structured") prompt.schema = answerSchema(item);
+  if (keys !== undefined) prompt.answerKeys = keys;
   return prompt;
 }
 
 /** The sentence telling the respondent how to answer. */
-export function answerInstruction(item: SurveyItem, mode: PromptMode): string {
-  const what = expectedAnswer(item);
+export function answerInstruction(item: SurveyItem, mode: ItemMode): string {
+  const what = expectedAnswer(item, mode === "logprobs" ? answerKeys(item) : undefined);
   return mode === "structured"
     ? `Reply with JSON of the form {"answer": <${what.short}>}, giving ${what.long}.`
     : `Reply with ${what.long} only.`;
 }
 
 /** The short corrective follow-up after an answer that could not be used. */
-export function reaskMessage(item: SurveyItem, reason: string, mode: PromptMode): string {
+export function reaskMessage(item: SurveyItem, reason: string, mode: ItemMode): string {
   return `That answer could not be used (${reason}). ${answerInstruction(item, mode)}`;
 }
 
-function expectedAnswer(item: SurveyItem): { short: string; long: string } {
+function expectedAnswer(item: SurveyItem, keys: AnswerKey[] | undefined): { short: string; long: string } {
   const options = optionsOf(item);
   if (options !== undefined) {
-    const codes = options.map((o) => formatCode(o.code));
+    const codes = keys?.map((k) => k.key) ?? options.map((o) => formatCode(o.code));
     return { short: "code", long: `the code of one option (${codes.join(", ")})` };
   }
   const range = rangeOf(item)!;

@@ -1,9 +1,12 @@
 /**
  * Requests and tokens per minute, from the study's `rate_limits`, as two
- * token buckets refilled continuously (as the vendors meter them). A bucket
- * holds one second's worth (at least one request), so a run starts smoothly
- * instead of firing a minute's quota at once. A request larger than a full
- * bucket goes when the bucket is full and leaves it in debt.
+ * token buckets refilled continuously (as the vendors meter them). Requests
+ * are spaced evenly: at 600 a minute, one every 100 ms from the start, so a
+ * one-second window holds a second's share, as vendors that count per second
+ * (or over a sliding window) see it. Their bucket starts with one request and
+ * holds two, so a timer that fires late does not lose the slot. The token
+ * bucket holds one second's worth. A request larger than a full bucket goes
+ * when the bucket is full and leaves it in debt.
  *
  * The vendors' own view feeds in too: when their headers say no requests or
  * too few tokens remain, every send waits for their reset; a 429's
@@ -24,10 +27,11 @@ export class TokenBucket {
   private level: number;
   private updatedAt: number;
 
-  constructor(perMinute: number, now: number) {
+  /** `capacity` defaults to one second's worth, at least 1; the bucket starts with `initial` (default full). */
+  constructor(perMinute: number, now: number, capacity: number = Math.max(1, perMinute / 60), initial: number = capacity) {
     this.rate = perMinute / 60_000;
-    this.capacity = Math.max(1, perMinute / 60);
-    this.level = this.capacity;
+    this.capacity = capacity;
+    this.level = Math.min(initial, capacity);
     this.updatedAt = now;
   }
 
@@ -72,7 +76,7 @@ export class RateLimiter {
   constructor(limits: RateLimits, clock: Clock) {
     this.clock = clock;
     const now = clock.now();
-    if (limits.requestsPerMinute !== undefined) this.requests = new TokenBucket(limits.requestsPerMinute, now);
+    if (limits.requestsPerMinute !== undefined) this.requests = new TokenBucket(limits.requestsPerMinute, now, 2, 1);
     if (limits.tokensPerMinute !== undefined) this.tokens = new TokenBucket(limits.tokensPerMinute, now);
   }
 
@@ -96,6 +100,32 @@ export class RateLimiter {
     return turn;
   }
 
+  /**
+   * Takes a request of `tokens` if it may be sent now, without queueing (for
+   * a caller that picks among several limiters, src/generation/fleet.ts).
+   */
+  tryTake(tokens: number): boolean {
+    const now = this.clock.now();
+    if (this.delayFor(tokens, now) > 0) return false;
+    this.requests?.take(1, now);
+    this.tokens?.take(tokens, now);
+    return true;
+  }
+
+  /**
+   * Waits out a pause that began after this request passed `acquire` (a 429
+   * arrived for another request meanwhile): checked again just before sending.
+   */
+  waitForPause(signal?: AbortSignal): Promise<void> | undefined {
+    // Undefined when there is nothing to wait for, so the caller sends in the same tick as the check.
+    if (this.pausedUntil <= this.clock.now()) return undefined;
+    return (async () => {
+      for (let wait = this.pausedUntil - this.clock.now(); wait > 0; wait = this.pausedUntil - this.clock.now()) {
+        await this.clock.sleep(wait, signal);
+      }
+    })();
+  }
+
   /** Holds every send for `ms` (a 429's retry-after). */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
@@ -106,8 +136,10 @@ export class RateLimiter {
     if (state === undefined) return;
     const now = this.clock.now();
     if (state.remainingRequests !== undefined) {
-      this.requests?.limitTo(state.remainingRequests, now);
+      // None left: wait for the reset. (Emptying our own bucket too would also drop the
+      // credit earned while this response was on its way, and lose a slot every time.)
       if (state.remainingRequests <= 0 && state.resetRequestsMs !== undefined) this.pause(state.resetRequestsMs);
+      else this.requests?.limitTo(state.remainingRequests, now);
     }
     if (state.remainingTokens !== undefined) {
       this.tokens?.limitTo(state.remainingTokens, now);

@@ -5,8 +5,9 @@
  * the engine, records the run, and exports the responses.
  */
 import { join } from "node:path";
-import type { Price } from "../config/schema.ts";
+import type { Endpoint, Price } from "../config/schema.ts";
 import { renderQuestion } from "../personas/render.ts";
+import { VENDOR_ENV, type RemoteVendor } from "../providers/endpoints.ts";
 import { createProvider } from "../providers/index.ts";
 import { costUsd, priceFor, type ResolvedPrice } from "../providers/prices.ts";
 import { InputError, SiliconError, UsageError, type InputLocation } from "../errors.ts";
@@ -18,15 +19,18 @@ import { openStoreReadOnly, Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
+import { Batcher, DEFAULT_POLL_MS, type BatchModel, type BatchStats } from "./batch.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
-import { Engine, type EngineTotals } from "./engine.ts";
+import { Engine, type EngineTotals, type WaitingCall } from "./engine.ts";
+import { DEFAULT_BREAKER, Fleet, type BreakerOptions, type EndpointState } from "./fleet.ts";
 import { requestKey } from "./keys.ts";
-import { planJobs, preparePrompts, type Plan, type PreparedPrompts } from "./plan.ts";
+import { planJobs, preparePrompts, type Job, type Plan, type PreparedPrompts, type PromptUnit } from "./plan.ts";
 import { silentProgress, formatUsd, type ProgressReporter } from "./progress.ts";
-import type { PromptMode } from "./prompt.ts";
-import { RateLimiter } from "./rate-limit.ts";
+import { itemModeOf, PROMPT_MODES, type PromptMode } from "./prompt.ts";
+import { RateLimiter, type RateLimits } from "./rate-limit.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
+import { SingleRouter, type Router } from "./router.ts";
 import { locateField, systemClock, type Clock, type RenderQuestion, type StudyLike } from "./types.ts";
 
 export interface ProviderFactoryOptions {
@@ -34,12 +38,18 @@ export interface ProviderFactoryOptions {
   timeoutMs?: number;
   /** Where the model id is written in the study; located errors name it. */
   location?: InputLocation;
+  /** An endpoint's base URL (a fleet's), overriding the environment's. */
+  baseURL?: string;
 }
 
 /** The pieces from other stages the engine uses; injectable for tests and embedding. */
 export interface GenerateDeps {
   createProvider(id: string, options: ProviderFactoryOptions): Provider;
-  priceFor(id: string, overrides: Record<string, Price>, options: { env?: NodeJS.ProcessEnv; location?: InputLocation }): ResolvedPrice;
+  priceFor(
+    id: string,
+    overrides: Record<string, Price>,
+    options: { env?: NodeJS.ProcessEnv; location?: InputLocation; baseURL?: string },
+  ): ResolvedPrice;
   renderQuestion: RenderQuestion;
 }
 
@@ -71,6 +81,16 @@ export interface GenerateOptions {
   /** Wait this long for another process writing the same store (default: refuse at once). */
   lockWaitMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** Send through the vendors' batch APIs at batch prices (`--batch`). */
+  batch?: boolean;
+  /** With `batch`: wait for the batches to end (default) or submit and return (`--no-wait`). */
+  wait?: boolean;
+  /** With `batch`: the first pause between polls (default 30 s), growing to 5 minutes. */
+  pollIntervalMs?: number;
+  /** With `batch`: jobs in progress at once (default 200,000: how many requests wait in batches at a time). */
+  batchJobs?: number;
+  /** Circuit breaker of fleet endpoints (the study's `endpoints:`). */
+  breaker?: Partial<BreakerOptions>;
   clock?: Clock;
   random?: () => number;
   /** Notices for the user (a lock being waited for, work a killed run left). */
@@ -92,6 +112,8 @@ export interface ModelEstimate {
   /** Every request at max_tokens and the worst-case token count: what --max-cost reserves. */
   worstCaseUsd: number;
   price: ResolvedPrice;
+  /** Requests an earlier run left waiting in vendor batches (collected by `--batch`, never sent again). */
+  waitingInBatches: number;
 }
 
 export interface DryRunSummary {
@@ -110,6 +132,9 @@ export interface DryRunSummary {
   spentUsd: number;
   maxCostUsd: number | undefined;
   studyBudgetUsd: number | undefined;
+  /** Priced at the vendors' batch prices (`--batch`). */
+  batch: boolean;
+  mode: PromptMode;
 }
 
 export type RunStatus = "completed" | "budget" | "stopped" | "failed";
@@ -133,11 +158,18 @@ export interface RunSummary {
   interrupted: InterruptedWork;
   exports: ExportResult;
   elapsedMs: number;
+  mode: PromptMode;
+  /** Batch runs: what was submitted and collected. */
+  batch: BatchStats | undefined;
+  /** Requests waiting in vendor batches when the run ended (submitted now or earlier). */
+  waitingInBatches: number;
+  /** Fleets (the study's `endpoints:`): how each endpoint fared. */
+  endpoints: Record<string, readonly EndpointState[]>;
+  /** logprobs elicitation: distributions stored by this run and the probability they put off the options. */
+  distributions: { answers: number; meanNonOptionMass: number; maxNonOptionMass: number } | undefined;
 }
 
 export type GenerationSummary = DryRunSummary | RunSummary;
-
-const SUPPORTED_MODES: readonly string[] = ["structured", "free_text"];
 
 export async function generate(study: StudyLike, options: GenerateOptions): Promise<GenerationSummary> {
   const env = options.env ?? process.env;
@@ -145,39 +177,72 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
   const mode = checkMode(study);
+  const batch = options.batch === true;
   const models = selectModels(study, options.model);
   const concurrency = options.concurrency ?? study.study.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${concurrency}`);
   if (options.maxCostUsd !== undefined && !(options.maxCostUsd >= 0)) {
     throw new UsageError(`--max-cost must be a number of dollars, at least 0, got ${options.maxCostUsd}`);
   }
+  if (options.wait === false && !batch) throw new UsageError("--no-wait only applies to --batch runs");
+  if (options.pollIntervalMs !== undefined && !(options.pollIntervalMs > 0)) {
+    throw new UsageError(`--poll-interval must be a positive number of seconds, got ${options.pollIntervalMs / 1000}`);
+  }
 
-  const providers = new Map<string, Provider>();
+  const endpoints = checkEndpoints(study, models);
+  const routers = new Map<string, Router>();
   const prices = new Map<string, ResolvedPrice>();
   for (const model of models) {
     const index = study.study.models.indexOf(model);
     const location = locateField(study, index >= 0 ? ["models", index] : ["models"]);
-    const provider = atLocation(location, () => deps.createProvider(model, { ...providerOptions(env, options.timeoutMs), location }));
-    if (provider.capabilities.temperature === false && study.study.temperature !== 1) {
+    const fleet = endpoints.get(model);
+    const members = (fleet ?? [undefined]).map((endpoint, e) => {
+      const where = endpoint === undefined ? location : locateField(study, ["endpoints", model, e]);
+      const memberEnv = endpoint === undefined ? env : endpointEnv(env, model, endpoint);
+      const baseURL = endpoint?.base_url;
+      const provider = atLocation(where, () =>
+        deps.createProvider(model, { ...providerOptions(memberEnv, options.timeoutMs), location: where, ...(baseURL !== undefined ? { baseURL } : {}) }),
+      );
+      const price = atLocation(where, () => deps.priceFor(model, study.study.prices, { env: memberEnv, location: where, ...(baseURL !== undefined ? { baseURL } : {}) }));
+      return { endpoint, provider, price, where };
+    });
+    const price = members[0]!.price;
+    if (members.some((m) => !samePrice(m.price, price))) {
       throw new InputError(
-        locateField(study, ["temperature"]),
-        `${model} samples at temperature 1 only; set temperature: 1 in the study, or leave this model out (--model)`,
+        locateField(study, ["endpoints", model]),
+        `the endpoints of ${model} are priced differently (a self-hosted server and the vendor's API?); give the model one price under prices:`,
       );
     }
-    providers.set(model, provider);
-    const price = atLocation(location, () => deps.priceFor(model, study.study.prices, { env, location }));
+    const router: Router =
+      fleet === undefined
+        ? new SingleRouter(members[0]!.provider, new RateLimiter(members[0]!.provider.vendor === "simulated" ? {} : studyLimits(study), clock))
+        : new Fleet(
+            members.map((m, e) => ({ name: endpointName(m.endpoint!, e), provider: m.provider, limits: endpointLimits(study, m.endpoint!) })),
+            clock,
+            { ...DEFAULT_BREAKER, ...options.breaker },
+          );
+    checkCapabilities(study, mode, model, router.provider, batch && batchTransportOf(router) === undefined);
+    routers.set(model, router);
     if (price.note !== undefined && price.source === "self-hosted") log(`note: ${price.note}`);
     prices.set(model, price);
+    if (batch && fleet !== undefined && fleet.length > 1) log(`note: --batch sends every batch of ${model} to its first endpoint (${endpointName(fleet[0]!, 0)})`);
   }
   const unlisted = models.filter((model) => !study.study.models.includes(model));
   for (const model of unlisted) {
     log(`note: --model ${model} is not among the study's models (${study.study.models.join(", ")}); generating for it anyway`);
   }
+  noteModeChoices(study, mode, log);
+  if (batch && mode === "questionnaire") {
+    log(
+      `note: --batch with questionnaire elicitation: each question of a conversation waits for the batch holding the one before it, ` +
+        `so a run takes ${study.survey.items.length} batch rounds or more (each up to 24 hours)`,
+    );
+  }
   const prepared = preparePrompts(study, mode, deps.renderQuestion, [...new Set([...study.study.models, ...models])]);
-  const modelPlans = models.map((id) => ({ id, multipleChoices: providers.get(id)!.capabilities.multipleChoices }));
+  const modelPlans = models.map((id) => ({ id, multipleChoices: routers.get(id)!.provider.capabilities.multipleChoices }));
   const storeDir = join(options.resultsDir ?? "results", study.study.name);
 
-  if (options.dryRun === true) return dryRun(study, storeDir, prepared, modelPlans, prices, options.maxCostUsd);
+  if (options.dryRun === true) return dryRun(study, storeDir, prepared, modelPlans, prices, options.maxCostUsd, batch);
 
   const started = clock.now();
   const store = await Store.open(storeDir, {
@@ -197,6 +262,11 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       );
     }
     const plan = planJobs(prepared, modelPlans, store.cellStates());
+    const waiting = new Map<string, WaitingCall>();
+    for (const call of store.waitingInBatches()) if (models.includes(call.model)) waiting.set(call.requestKey, { callId: call.id, try: call.try });
+    if (waiting.size > 0 && !batch) {
+      log(`note: ${waiting.size} request(s) are waiting in vendor batches submitted earlier; they are not sent again: run with --batch to collect them`);
+    }
     // --max-cost overrides the study's budget.max_cost_usd; either caps this run.
     const studyBudget = study.study.budget.max_cost_usd;
     const limitUsd = options.maxCostUsd ?? studyBudget ?? Infinity;
@@ -215,30 +285,53 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
         elicitation: mode,
         generations: study.study.generations,
         max_attempts: study.study.max_attempts,
+        ...(batch ? { batch: true, wait: options.wait !== false } : {}),
       },
       plannedCells: plan.pending,
     });
     crashPoint("run-started");
-    // The study's rate limits are for vendors; simulated models run locally, unmetered.
-    const limits = { requestsPerMinute: study.study.rate_limits.requests_per_minute, tokensPerMinute: study.study.rate_limits.tokens_per_minute };
-    const limiters = new Map(
-      models.map((model) => [model, new RateLimiter(providers.get(model)!.vendor === "simulated" ? {} : limits, clock)]),
-    );
+    const retry = { ...DEFAULT_RETRY, ...options.retry };
+    const random = options.random ?? Math.random;
+    const batcher = batch
+      ? new Batcher({
+          store,
+          runId,
+          study: study.study.name,
+          models: new Map(models.map((model): [string, BatchModel] => {
+            const provider = routers.get(model)!.provider;
+            return [model, { vendor: provider.vendor, transport: batchTransportOf(routers.get(model)!)!, price: prices.get(model)! }];
+          })),
+          clock,
+          retry,
+          random,
+          env,
+          wait: options.wait !== false,
+          pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
+          ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
+          log,
+        })
+      : undefined;
+    if (batcher !== undefined && batcher.openFromEarlierRuns.length > 0) {
+      const open = batcher.openFromEarlierRuns;
+      log(`batch: ${open.length} batch${open.length === 1 ? "" : "es"} from earlier runs still open (${open.map((b) => `#${b.id}`).join(", ")}); collecting their results`);
+    }
     const progress = options.progress ?? silentProgress;
     const engine = new Engine({
       study,
       store,
       runId,
-      providers,
+      routers,
       prices,
-      limiters,
       concurrency: new AdaptiveConcurrency(concurrency),
       budget,
       mode,
-      retry: { ...DEFAULT_RETRY, ...options.retry },
+      retry,
       clock,
-      random: options.random ?? Math.random,
+      random,
       env,
+      waiting,
+      ...(batcher === undefined ? {} : { batcher }),
+      ...(options.batchJobs === undefined ? {} : { batchJobs: options.batchJobs }),
       ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
       ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
       onProgress: (totals) => progress.update(totals),
@@ -246,13 +339,18 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     progress.start(plan.pending);
     try {
       await engine.run(plan.jobs);
+      await batcher?.finish();
     } finally {
       progress.stop();
+    }
+    if (batcher !== undefined) {
+      engine.totals.costUsd += batcher.stats.orphanCostUsd;
     }
     crashPoint("before-finish");
     const status: RunStatus = engine.stopReason ?? "completed";
     const message = stopMessage(engine, limitUsd, options.maxCostUsd, env);
     store.finishRun(runId, new Date(clock.now()).toISOString(), status, message ?? null, engine.totals);
+    const stillWaiting = store.waitingInBatches().filter((call) => models.includes(call.model)).length;
     const exports = await exportResponses(storeDir, study.study.name, store.allAnswers(), prepared.currentKeys);
     crashPoint("after-export");
     if (engine.fatalError !== undefined) throw engine.fatalError;
@@ -273,6 +371,11 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       interrupted: store.interrupted,
       exports,
       elapsedMs: clock.now() - started,
+      mode,
+      batch: batcher?.stats,
+      waitingInBatches: stillWaiting,
+      endpoints: Object.fromEntries([...routers].filter(([, r]) => r instanceof Fleet).map(([model, r]) => [model, (r as Fleet).endpoints])),
+      distributions: mode === "logprobs" ? store.distributionSummary(runId) : undefined,
     };
   } finally {
     store.close();
@@ -281,13 +384,99 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
 
 function checkMode(study: StudyLike): PromptMode {
   const mode = study.study.elicitation;
-  if (!SUPPORTED_MODES.includes(mode)) {
-    throw new InputError(
-      locateField(study, ["elicitation"]),
-      `"${mode}" elicitation is not available in silicon generate yet; use "structured" or "free_text"`,
-    );
+  if (!(PROMPT_MODES as readonly string[]).includes(mode)) {
+    throw new InputError(locateField(study, ["elicitation"]), `unknown elicitation "${mode}": expected one of ${PROMPT_MODES.join(", ")}`);
   }
   return mode as PromptMode;
+}
+
+/** What the mode and the models must agree on, checked before anything is sent or written. */
+function checkCapabilities(study: StudyLike, mode: PromptMode, model: string, provider: Provider, noBatchApi: boolean): void {
+  if (provider.capabilities.temperature === false && study.study.temperature !== 1) {
+    throw new InputError(
+      locateField(study, ["temperature"]),
+      `${model} samples at temperature 1 only; set temperature: 1 in the study, or leave this model out (--model)`,
+    );
+  }
+  const readsLogprobs = mode === "logprobs" && study.survey.items.some((item) => itemModeOf("logprobs", item) === "logprobs");
+  if (readsLogprobs && !provider.capabilities.logprobs) {
+    const why =
+      provider.vendor === "anthropic"
+        ? "the Messages API returns no log-probabilities"
+        : "its server is configured without them (SILICON_OPENAI_LOGPROBS=false)";
+    throw new InputError(
+      locateField(study, ["elicitation"]),
+      `logprobs elicitation reads the first token's log-probabilities, and ${model} has none (${why}); use structured, free_text or questionnaire, or leave this model out (--model)`,
+    );
+  }
+  if (noBatchApi) {
+    throw new UsageError(`--batch: ${model} has no batch API; run without --batch`);
+  }
+}
+
+/** Notes on how a mode asks this survey: which items a token cannot answer, and why k is 1 for the others. */
+function noteModeChoices(study: StudyLike, mode: PromptMode, log: (line: string) => void): void {
+  if (mode !== "logprobs") return;
+  const asStructured = study.survey.items.filter((item) => itemModeOf("logprobs", item) !== "logprobs").map((item) => item.id);
+  if (asStructured.length > 0) {
+    log(
+      `note: logprobs elicitation: ${asStructured.join(", ")} cannot be answered with one token (a scale, or more than ten options); ` +
+        `asked as structured instead, ${study.study.generations} generation(s) each`,
+    );
+  }
+  if (study.study.generations > 1 && asStructured.length < study.survey.items.length) {
+    log(
+      `note: logprobs elicitation: one call gives a respondent's exact answer distribution, so choice items are asked once, not ${study.study.generations} times (generations)`,
+    );
+  }
+}
+
+/** The study's `endpoints:` of the models this run uses, checked: none for simulated models. */
+function checkEndpoints(study: StudyLike, models: string[]): Map<string, Endpoint[]> {
+  const out = new Map<string, Endpoint[]>();
+  for (const [model, list] of Object.entries(study.study.endpoints ?? {})) {
+    if (model.startsWith("simulated:")) {
+      throw new InputError(locateField(study, ["endpoints", model]), `${model} runs offline: it has no endpoints`);
+    }
+    if (models.includes(model)) out.set(model, list);
+  }
+  return out;
+}
+
+/** An endpoint's environment: its key variable stands in for the vendor's. */
+function endpointEnv(env: NodeJS.ProcessEnv, model: string, endpoint: Endpoint): NodeJS.ProcessEnv {
+  if (endpoint.api_key_env === undefined) return env;
+  const vendor = model.slice(0, model.indexOf(":")) as RemoteVendor;
+  return { ...env, [VENDOR_ENV[vendor].key]: env[endpoint.api_key_env] };
+}
+
+function endpointName(endpoint: Endpoint, index: number): string {
+  const host = endpoint.base_url === undefined ? undefined : new URL(endpoint.base_url).host;
+  const parts = [host, endpoint.api_key_env].filter((p): p is string => p !== undefined);
+  return parts.length > 0 ? parts.join(" ") : `endpoint ${index + 1}`;
+}
+
+function studyLimits(study: StudyLike): RateLimits {
+  return { requestsPerMinute: study.study.rate_limits.requests_per_minute, tokensPerMinute: study.study.rate_limits.tokens_per_minute };
+}
+
+/** An endpoint's own limits; the study's rate_limits apply to each endpoint that sets none. */
+function endpointLimits(study: StudyLike, endpoint: Endpoint): RateLimits {
+  const limits = studyLimits(study);
+  return {
+    requestsPerMinute: endpoint.requests_per_minute ?? limits.requestsPerMinute,
+    tokensPerMinute: endpoint.tokens_per_minute ?? limits.tokensPerMinute,
+  };
+}
+
+function samePrice(a: ResolvedPrice, b: ResolvedPrice): boolean {
+  return a.input === b.input && a.output === b.output && a.cached_input === b.cached_input && a.cache_write === b.cache_write && a.batch_factor === b.batch_factor;
+}
+
+/** The batch API of a model: its provider's, or for a fleet its first endpoint's. */
+function batchTransportOf(router: Router): Provider["batch"] {
+  if (router instanceof Fleet) return router.providers[0]?.batch;
+  return router.provider.batch;
 }
 
 /**
@@ -342,34 +531,43 @@ function dryRun(
   models: { id: string; multipleChoices: boolean }[],
   prices: Map<string, ResolvedPrice>,
   maxCostUsd: number | undefined,
+  batch: boolean,
 ): DryRunSummary {
   const store = openStoreReadOnly(storeDir);
   try {
     const stored: Map<string, StoredCellState> = store?.cellStates() ?? new Map();
     const plan: Plan = planJobs(prepared, models, stored);
-    const maxTokens = study.study.max_tokens;
+    const waiting = new Set((store?.waitingInBatches() ?? []).map((call) => call.requestKey));
     const estimates = new Map<string, ModelEstimate>(
       models.map(({ id }) => [
         id,
-        { model: id, cells: 0, calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, worstCaseUsd: 0, price: prices.get(id)! },
+        { model: id, cells: 0, calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, worstCaseUsd: 0, price: prices.get(id)!, waitingInBatches: 0 },
       ]),
     );
     for (const job of plan.jobs) {
       const estimate = estimates.get(job.model)!;
-      estimate.cells += job.pending.length;
-      const identity = { model: job.model, wave: job.wave.id, respondent: job.respondentId, item: job.item.id };
-      if (store?.findCompleted(requestKey(identity, job.firstGeneration, job.n, job.prompt, [], job.parameters)) !== undefined) {
-        estimate.cachedCalls += 1;
-        continue;
+      const factor = batch ? estimate.price.batch_factor : 1;
+      for (const ask of firstAsks(job)) {
+        const { unit } = ask;
+        if (ask.key !== undefined) {
+          if (store?.findCompleted(ask.key) !== undefined) {
+            estimate.cachedCalls += 1;
+            continue;
+          }
+          if (waiting.has(ask.key)) {
+            estimate.waitingInBatches += 1;
+            continue;
+          }
+        }
+        const input = estimateInputTokens(unit.system, ask.messages, unit.schema);
+        const output = Math.min(unit.maxTokens, TYPICAL_ANSWER_TOKENS) * ask.n;
+        estimate.calls += 1;
+        estimate.inputTokens += input;
+        estimate.outputTokens += output;
+        estimate.costUsd += factor * costUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0 }, estimate.price);
+        estimate.worstCaseUsd += factor * worstCaseCost(worstCaseInputTokens(unit.system, ask.messages, unit.schema), ask.n * unit.maxTokens, estimate.price);
       }
-      const messages = [{ role: "user" as const, content: job.user }];
-      const input = estimateInputTokens(job.system, messages, job.schema);
-      const output = TYPICAL_ANSWER_TOKENS * job.n;
-      estimate.calls += 1;
-      estimate.inputTokens += input;
-      estimate.outputTokens += output;
-      estimate.costUsd += costUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0 }, estimate.price);
-      estimate.worstCaseUsd += worstCaseCost(worstCaseInputTokens(job.system, messages, job.schema), job.n * maxTokens, estimate.price);
+      estimate.cells += job.kind === "item" ? job.pending.length : job.pending.filter(Boolean).length;
     }
     const list = [...estimates.values()];
     const sum = (pick: (e: ModelEstimate) => number) => list.reduce((total, e) => total + pick(e), 0);
@@ -395,8 +593,40 @@ function dryRun(
       spentUsd: store?.spentUsd() ?? 0,
       maxCostUsd,
       studyBudgetUsd: study.study.budget.max_cost_usd,
+      batch,
+      mode: prepared.mode,
     };
   } finally {
     store?.close();
   }
+}
+
+/** A placeholder answer in an estimated conversation: TYPICAL_ANSWER_TOKENS tokens at four characters each. */
+const TYPICAL_ANSWER = "x".repeat(4 * TYPICAL_ANSWER_TOKENS);
+
+/**
+ * The first asks a job will make, for the dry run: an item job's one request
+ * (its key known, so the store can be checked); a conversation's pending
+ * turns, after typical answers to the turns before (their keys depend on
+ * answers not given yet).
+ */
+function firstAsks(job: Job): { unit: PromptUnit; messages: { role: "user" | "assistant"; content: string }[]; n: number; key?: string }[] {
+  if (job.kind === "item") {
+    const identity = { model: job.model, wave: job.wave.id, respondent: job.respondentId, item: job.item.id };
+    return [{ unit: job, messages: [{ role: "user", content: job.user }], n: job.n, key: requestKey(identity, job.firstGeneration, job.n, job.prompt, [], job.parameters) }];
+  }
+  const asks: ReturnType<typeof firstAsks> = [];
+  const messages: { role: "user" | "assistant"; content: string }[] = [];
+  job.turns.forEach((unit, t) => {
+    messages.push({ role: "user", content: unit.user });
+    if (job.pending[t]) {
+      const first = job.pending.indexOf(true) === t;
+      const identity = { model: job.model, wave: unit.wave.id, respondent: unit.respondentId, item: unit.item.id };
+      // Only the first turn asked has a key known in advance (what follows depends on its answer).
+      const key = first && t === 0 ? requestKey(identity, job.generation, 1, unit.prompt, [], unit.parameters) : undefined;
+      asks.push({ unit, messages: [...messages], n: 1, ...(key !== undefined ? { key } : {}) });
+    }
+    messages.push({ role: "assistant", content: TYPICAL_ANSWER });
+  });
+  return asks;
 }

@@ -55,7 +55,12 @@ export function messageParams(model: string, request: CompletionRequest): Messag
         ...(request.cacheSystemPrompt ? { cache_control: { type: "ephemeral" as const } } : {}),
       },
     ],
-    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: request.messages.map((m, i) =>
+      // A conversation that goes on marks its last turn: the next request reads all of this from the cache.
+      request.cacheMessages && i === request.messages.length - 1
+        ? { role: m.role, content: [{ type: "text" as const, text: m.content, cache_control: { type: "ephemeral" as const } }] }
+        : { role: m.role, content: m.content },
+    ),
     ...(request.answerSchema !== undefined ? { output_config: { format: outputFormat(request.answerSchema.schema) } } : {}),
   };
 }

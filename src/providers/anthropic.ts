@@ -4,6 +4,7 @@
  * retries are off (the engine retries, once, for every vendor).
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { anthropicBatchTransport } from "./anthropic-batch.ts";
 import { messageParams, parseMessage } from "./anthropic-messages.ts";
 import { callVendor } from "./call.ts";
 import type { FailureContext } from "./errors.ts";
@@ -71,5 +72,5 @@ export function createAnthropicProvider(model: string, options: AnthropicProvide
     });
   }
 
-  return { vendor: "anthropic", model, id, capabilities: ANTHROPIC_CAPABILITIES, complete };
+  return { vendor: "anthropic", model, id, capabilities: ANTHROPIC_CAPABILITIES, complete, batch: anthropicBatchTransport(client, model, context) };
 }

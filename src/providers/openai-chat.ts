@@ -8,6 +8,7 @@
  * may lack `n`, json_schema or logprobs: `OpenAIFeatures` says what the
  * server takes, and the request degrades to what it takes.
  */
+import { createHash } from "node:crypto";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { toStrictJsonSchema } from "openai/lib/transform";
 import { z } from "zod";
@@ -96,7 +97,18 @@ export function chatParams(
     ...(request.n !== 1 ? { n: request.n } : {}),
     ...(wantLogprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {}),
     ...(responseFormat !== undefined ? { response_format: responseFormat } : {}),
+    ...(request.cacheSystemPrompt && features.officialEndpoint ? { prompt_cache_key: promptCacheKey(request.system) } : {}),
   };
+}
+
+/**
+ * OpenAI caches prompt prefixes of 1,024 tokens and more by itself; requests
+ * with the same `prompt_cache_key` are routed to the same cache, so every
+ * question to one persona can read it. Compatible servers are not sent the
+ * field (vLLM caches prefixes without it, and some servers reject unknown fields).
+ */
+export function promptCacheKey(system: string): string {
+  return `silicon-${createHash("sha256").update(system).digest("hex").slice(0, 32)}`;
 }
 
 const count = z.number().int().nonnegative();

@@ -11,6 +11,7 @@
 import OpenAI from "openai";
 import { UsageError } from "../errors.ts";
 import { callVendor } from "./call.ts";
+import { openaiBatchTransport } from "./openai-batch.ts";
 import { isOfficialEndpoint } from "./endpoints.ts";
 import type { FailureContext } from "./errors.ts";
 import { type Clock, openaiRateLimit } from "./headers.ts";
@@ -135,5 +136,5 @@ export function createOpenAIProvider(model: string, options: OpenAIProviderOptio
     });
   }
 
-  return { vendor: "openai", model, id, capabilities, complete };
+  return { vendor: "openai", model, id, capabilities, complete, batch: openaiBatchTransport(client, model, features, context) };
 }

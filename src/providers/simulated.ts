@@ -11,6 +11,8 @@ import { sample, temper, type AnswerDistribution } from "../simulation/distribut
 import { parseSimulatedModel } from "../simulation/models.ts";
 import { uniformFromKey } from "../simulation/random.ts";
 import { siliconDistribution } from "../simulation/respondent.ts";
+import { answerKeys } from "../generation/prompt.ts";
+import { simulatedBatchTransport } from "./simulated-batch.ts";
 import type { CompletionChoice, CompletionRequest, CompletionResult, Provider, TokenLogprob } from "./types.ts";
 
 export interface SimulatedProviderOptions {
@@ -27,7 +29,7 @@ export function createSimulatedProvider(model: string, options: SimulatedProvide
   const parsed = parseSimulatedModel(model);
   const latency = options.latencyMs ?? latencyFromEnv((options.env ?? process.env)["SILICON_SIMULATED_LATENCY_MS"]);
   const id = `simulated:${model}`;
-  return {
+  const provider: Provider = {
     vendor: "simulated",
     model,
     id,
@@ -49,7 +51,7 @@ export function createSimulatedProvider(model: string, options: SimulatedProvide
         const value = sample(tempered, uniformFromKey(`${drawKey}|${subject.generation + j}`));
         const choice: CompletionChoice = { text: answerText(value, subject.item, request.answerSchema?.schema), finishReason: "stop" };
         if (request.topLogprobs !== undefined && request.topLogprobs > 0) {
-          const top = topLogprobs(base, request.topLogprobs);
+          const top = topLogprobs(base, request.topLogprobs, subject.item);
           if (top !== undefined) choice.topLogprobs = top;
         }
         choices.push(choice);
@@ -69,6 +71,7 @@ export function createSimulatedProvider(model: string, options: SimulatedProvide
       };
     },
   };
+  return { ...provider, batch: simulatedBatchTransport(provider) };
 }
 
 /**
@@ -157,12 +160,16 @@ function neutral(type: unknown): unknown {
 
 /**
  * The exact answer distribution (before temperature) as first-token
- * log-probabilities: one token per answer value, its code as text ("1", "2"),
- * most likely first. Undefined for continuous answers (no finite token set).
+ * log-probabilities: one token per answer value, most likely first. The
+ * token is the one-token answer logprobs elicitation shows for the option
+ * (its code when every code is a digit, else its position: answerKeys), or
+ * the value as text. Undefined for continuous answers (no finite token set).
  */
-function topLogprobs(dist: AnswerDistribution, k: number): TokenLogprob[] | undefined {
+function topLogprobs(dist: AnswerDistribution, k: number, item: SurveyItem): TokenLogprob[] | undefined {
   if (dist.kind !== "discrete") return undefined;
-  const entries = dist.values.map((value, i) => ({ token: String(value), logprob: Math.log(dist.probs[i]!) }));
+  const keys = answerKeys(item);
+  const token = (value: number) => keys?.find((key) => key.code === value)?.key ?? String(value);
+  const entries = dist.values.map((value, i) => ({ token: token(value), logprob: Math.log(dist.probs[i]!) }));
   entries.sort((a, b) => b.logprob - a.logprob);
   return entries.slice(0, k);
 }

@@ -6,6 +6,7 @@
  */
 import type { Cell } from "../tables/types.ts";
 import type { SurveyItem } from "../config/schema.ts";
+import type { ProviderError } from "../errors.ts";
 
 export type Vendor = "anthropic" | "openai" | "simulated";
 
@@ -47,8 +48,18 @@ export interface CompletionRequest {
   answerSchema?: AnswerSchema;
   /** Ask for the top-k log-probabilities of the first output token. */
   topLogprobs?: number;
-  /** Mark the system prompt as a cache breakpoint (Anthropic). */
+  /**
+   * The system prompt is a prefix shared by many requests (the persona):
+   * Anthropic gets a cache breakpoint on it; OpenAI a `prompt_cache_key`
+   * that routes requests with the same persona to the same cache.
+   */
   cacheSystemPrompt?: boolean;
+  /**
+   * The conversation goes on after this request (a questionnaire): Anthropic
+   * gets a cache breakpoint on the last message too, so the next turn reads
+   * everything before it from the cache.
+   */
+  cacheMessages?: boolean;
   subject?: SimulationSubject;
 }
 
@@ -120,6 +131,74 @@ export interface ProviderCapabilities {
   temperature?: boolean;
 }
 
+/** One request of a batch: its custom id (silicon's request key) and the request. */
+export interface BatchLine {
+  customId: string;
+  request: CompletionRequest;
+}
+
+/** A request as the vendor receives it in a batch, and its size there. */
+export interface EncodedLine {
+  customId: string;
+  bytes: number;
+  /** The vendor's line (OpenAI JSONL line, Anthropic `{custom_id, params}`); opaque to the engine. */
+  body: unknown;
+}
+
+export interface SubmittedBatch {
+  /** The vendor's batch id. */
+  id: string;
+  /** OpenAI: the uploaded input file. */
+  inputFileId?: string;
+}
+
+/** Where a batch's results are. */
+export interface BatchRef {
+  id: string;
+  outputFileId?: string | null;
+  errorFileId?: string | null;
+}
+
+export interface BatchState {
+  /** `running` until the vendor is done with every request; `failed`: it rejected the whole batch. */
+  status: "running" | "ended" | "failed";
+  /** The vendor's own word, e.g. validating, in_progress, finalizing, completed, expired / in_progress, canceling, ended. */
+  vendorStatus: string;
+  /** Requests by state, as the vendor counts them. */
+  counts: Record<string, number>;
+  outputFileId?: string;
+  errorFileId?: string;
+  endedAt?: string;
+  /** Why the whole batch failed. */
+  message?: string;
+}
+
+/** One result of a batch: the response, or why there is none (an expired request is a retryable error). */
+export type BatchResultLine =
+  | { customId: string; result: CompletionResult }
+  | { customId: string; error: ProviderError };
+
+/**
+ * A vendor's batch API (OpenAI Batch API, Anthropic Message Batches): many
+ * requests in one submission, answered within 24 hours at a discount. The
+ * same request bodies and replies as synchronous calls; every method rejects
+ * with a typed ProviderError.
+ */
+export interface BatchTransport {
+  /** Most requests, and bytes, one batch may hold. */
+  readonly maxRequests: number;
+  readonly maxBytes: number;
+  /** The request as a batch line; throws BadRequestError for a request the vendor cannot take. */
+  encode(line: BatchLine): EncodedLine;
+  /** `label` names the batch for `find` (OpenAI metadata). */
+  submit(lines: EncodedLine[], options: { signal: AbortSignal; label: string }): Promise<SubmittedBatch>;
+  /** A batch submitted with `label` whose confirmation never arrived (a run killed mid-submission). */
+  find?(label: string, options: { signal: AbortSignal }): Promise<SubmittedBatch | undefined>;
+  poll(batch: BatchRef, options: { signal: AbortSignal }): Promise<BatchState>;
+  /** The results of an ended batch; `choices(customId)` is how many choices the request asked for. */
+  results(batch: BatchRef, options: { signal: AbortSignal; choices: (customId: string) => number }): AsyncIterable<BatchResultLine>;
+}
+
 export interface Provider {
   readonly vendor: Vendor;
   /** Model name without the vendor prefix. */
@@ -132,4 +211,6 @@ export interface Provider {
    * vendor fails, or with `signal.reason` when the caller aborts.
    */
   complete(request: CompletionRequest, options: { signal: AbortSignal }): Promise<CompletionResult>;
+  /** The vendor's batch API, when it has one (`silicon generate --batch`). */
+  readonly batch?: BatchTransport;
 }

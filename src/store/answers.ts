@@ -11,8 +11,14 @@ export interface AnswerRow {
   generation: number;
   cellKey: string;
   value: number | null;
-  /** JSON {code: probability}, for distribution elicitation. */
+  /**
+   * JSON {code: probability}, for distribution elicitation (logprobs): the
+   * answer's exact distribution over the option codes, summing to 1. `value`
+   * then holds its expected value Σ code·p (what a mean estimand uses).
+   */
   distribution: string | null;
+  /** logprobs elicitation: probability the model put on tokens that are not options (before renormalising). */
+  nonOptionMass?: number | null;
   status: AnswerStatus;
   reason: string | null;
   /** Nonresponse after transient vendor failures: a later run asks again. */
@@ -35,10 +41,10 @@ export function cellId(model: string, wave: string, respondent: string, item: st
 
 export function prepareAnswers(db: DatabaseSync) {
   const upsert = db.prepare(`INSERT OR REPLACE INTO answers (model, wave, respondent, item, generation, cell_key,
-      value, distribution, status, reason, transient, attempts, call_id, run_id, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      value, distribution, non_option_mass, status, reason, transient, attempts, call_id, run_id, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const states = db.prepare("SELECT model, wave, respondent, item, generation, cell_key, transient FROM answers");
-  const all = db.prepare(`SELECT model, wave, respondent, item, generation, cell_key, value, distribution, status,
+  const all = db.prepare(`SELECT model, wave, respondent, item, generation, cell_key, value, distribution, non_option_mass, status,
       reason, transient, attempts, call_id, run_id, created_at FROM answers
     ORDER BY model, wave, respondent, item, generation`);
 
@@ -53,6 +59,7 @@ export function prepareAnswers(db: DatabaseSync) {
         row.cellKey,
         row.value,
         row.distribution,
+        row.nonOptionMass ?? null,
         row.status,
         row.reason,
         row.transient ? 1 : 0,
@@ -87,6 +94,7 @@ export function prepareAnswers(db: DatabaseSync) {
           cellKey: String(row.cell_key),
           value: row.value === null ? null : Number(row.value),
           distribution: row.distribution === null ? null : String(row.distribution),
+          nonOptionMass: row.non_option_mass === null ? null : Number(row.non_option_mass),
           status: row.status as AnswerStatus,
           reason: row.reason === null ? null : String(row.reason),
           transient: row.transient === 1,

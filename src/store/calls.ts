@@ -19,6 +19,8 @@ export interface CallStart {
   parameters: Record<string, unknown>;
   reservedUsd: number;
   startedAt: string;
+  /** The batch (batches.id) this call is sent in; absent for a synchronous call. */
+  batchId?: number | undefined;
 }
 
 /** How one choice of a response was read (src/generation/parse.ts). */
@@ -50,6 +52,18 @@ export interface CallFailure {
   costUsd: number | null;
 }
 
+/** A call waiting in a vendor batch: its result arrives when the batch is collected. */
+export interface BatchedCall {
+  id: number;
+  requestKey: string;
+  batchId: number;
+  model: string;
+  n: number;
+  attempt: number;
+  try: number;
+  reservedUsd: number;
+}
+
 /** A completed call found by its request key: what the cache returns. */
 export interface StoredCall {
   id: number;
@@ -65,8 +79,8 @@ interface StoredChoice {
 
 export function prepareCalls(db: DatabaseSync) {
   const insert = db.prepare(`INSERT INTO calls (run_id, request_key, study, model, wave, respondent, item,
-      generation, n, attempt, try, system_prompt, messages, parameters, status, reserved_usd, started_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?)`);
+      generation, n, attempt, try, system_prompt, messages, parameters, status, reserved_usd, started_at, batch_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?)`);
   const complete = db.prepare(`UPDATE calls SET status = 'completed', raw_text = ?, choices = ?, parsed = ?,
       input_tokens = ?, output_tokens = ?, cached_input_tokens = ?, cache_write_tokens = ?, cost_usd = ?,
       latency_ms = ?, finished_at = ?, vendor_request_id = ?, vendor_model = ?
@@ -76,6 +90,11 @@ export function prepareCalls(db: DatabaseSync) {
   const byKey = db.prepare(
     "SELECT id, choices FROM calls WHERE request_key = ? AND status = 'completed' ORDER BY id LIMIT 1",
   );
+  const inBatches = db.prepare(`SELECT c.id, c.request_key, c.batch_id, c.model, c.n, c.attempt, c.try, c.reserved_usd
+    FROM calls c JOIN batches b ON b.id = c.batch_id
+    WHERE c.status = 'sent' AND b.status IN ('submitting', 'submitted') ORDER BY c.id`);
+  const ofBatch = db.prepare(`SELECT id, request_key, batch_id, model, n, attempt, try, reserved_usd
+    FROM calls WHERE batch_id = ? AND status = 'sent' ORDER BY id`);
 
   return {
     insert(call: CallStart): number {
@@ -96,6 +115,7 @@ export function prepareCalls(db: DatabaseSync) {
         JSON.stringify(call.parameters),
         call.reservedUsd,
         call.startedAt,
+        call.batchId ?? null,
       );
       return Number(result.lastInsertRowid);
     },
@@ -131,6 +151,16 @@ export function prepareCalls(db: DatabaseSync) {
       );
     },
 
+    /** Calls still waiting in a batch that is not yet collected (every model). */
+    waitingInBatches(): BatchedCall[] {
+      return (inBatches.all() as Record<string, string | number>[]).map(toBatchedCall);
+    },
+
+    /** The calls of one batch still waiting for their result. */
+    waitingIn(batchId: number): BatchedCall[] {
+      return (ofBatch.all(batchId) as Record<string, string | number>[]).map(toBatchedCall);
+    },
+
     findCompleted(requestKey: string): StoredCall | undefined {
       const row = byKey.get(requestKey) as { id: number; choices: string } | undefined;
       if (row === undefined) return undefined;
@@ -140,6 +170,19 @@ export function prepareCalls(db: DatabaseSync) {
 }
 
 export type CallStatements = ReturnType<typeof prepareCalls>;
+
+function toBatchedCall(row: Record<string, string | number>): BatchedCall {
+  return {
+    id: Number(row.id),
+    requestKey: String(row.request_key),
+    batchId: Number(row.batch_id),
+    model: String(row.model),
+    n: Number(row.n),
+    attempt: Number(row.attempt),
+    try: Number(row.try),
+    reservedUsd: Number(row.reserved_usd),
+  };
+}
 
 function toStoredChoice(choice: CompletionChoice): StoredChoice {
   return {

@@ -1,6 +1,8 @@
 /**
  * Responses for R, pandas and DuckDB: one row per answer (study, model, wave,
- * respondent, item, generation, value, status, reason), as CSV and Parquet,
+ * respondent, item, generation, value, status, reason, and for logprobs
+ * elicitation the answer's distribution as JSON and the probability it put
+ * off the options), as CSV and Parquet,
  * written together and atomically. Only answers asked with the study's
  * current prompts are exported; stale ones (the persona or a question changed
  * since) stay in the store until they are asked again.
@@ -12,7 +14,19 @@ import { OutputSet } from "../util/atomic-write.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { cellId, type AnswerRow } from "./answers.ts";
 
-export const RESPONSE_COLUMNS = ["study", "model", "wave", "respondent", "item", "generation", "value", "status", "reason"] as const;
+export const RESPONSE_COLUMNS = [
+  "study",
+  "model",
+  "wave",
+  "respondent",
+  "item",
+  "generation",
+  "value",
+  "status",
+  "reason",
+  "distribution",
+  "non_option_mass",
+] as const;
 
 export interface ExportResult {
   csv: string;
@@ -32,11 +46,26 @@ export interface ResponseColumns {
   value: (number | null)[];
   status: string[];
   reason: (string | null)[];
+  /** JSON {code: probability} (logprobs elicitation); `value` is then its expected code. */
+  distribution: (string | null)[];
+  non_option_mass: (number | null)[];
 }
 
 /** The exported rows, column-major; `currentKeys` (by cellId) decides which answers are current. */
 export function responseColumns(study: string, answers: Iterable<AnswerRow>, currentKeys: Map<string, string>): { columns: ResponseColumns; stale: number } {
-  const columns: ResponseColumns = { study: [], model: [], wave: [], respondent: [], item: [], generation: [], value: [], status: [], reason: [] };
+  const columns: ResponseColumns = {
+    study: [],
+    model: [],
+    wave: [],
+    respondent: [],
+    item: [],
+    generation: [],
+    value: [],
+    status: [],
+    reason: [],
+    distribution: [],
+    non_option_mass: [],
+  };
   let stale = 0;
   for (const a of answers) {
     if (currentKeys.get(cellId(a.model, a.wave, a.respondent, a.item, a.generation)) !== a.cellKey) {
@@ -52,6 +81,8 @@ export function responseColumns(study: string, answers: Iterable<AnswerRow>, cur
     columns.value.push(a.value);
     columns.status.push(a.status);
     columns.reason.push(a.reason);
+    columns.distribution.push(a.distribution);
+    columns.non_option_mass.push(a.nonOptionMass ?? null);
   }
   return { columns, stale };
 }
@@ -94,6 +125,8 @@ export function toParquet(columns: ResponseColumns): ArrayBuffer {
       { name: "value", data: columns.value, type: "DOUBLE" },
       { name: "status", data: columns.status, type: "STRING", nullable: false },
       { name: "reason", data: columns.reason, type: "STRING" },
+      { name: "distribution", data: columns.distribution, type: "STRING" },
+      { name: "non_option_mass", data: columns.non_option_mass, type: "DOUBLE" },
     ],
   });
 }

@@ -25,6 +25,10 @@ export interface RunTotals {
   cachedInputTokens: number;
   cacheWriteTokens: number;
   costUsd: number;
+  /** USD prompt caching saved against the same tokens uncached (negative when writes cost more than reads saved). */
+  cacheSavingsUsd: number;
+  /** Calls sent inside vendor batches (a subset of callsSent). */
+  batchCalls: number;
 }
 
 /** What a run that died (SIGKILL, power cut) left behind, found by the next writer. */
@@ -42,16 +46,19 @@ export function prepareRuns(db: DatabaseSync) {
   );
   const finish = db.prepare(`UPDATE runs SET finished_at = ?, status = ?, message = ?, answered = ?, nonresponse = ?,
       refusals = ?, calls_sent = ?, calls_failed = ?, cache_hits = ?, input_tokens = ?, output_tokens = ?,
-      cached_input_tokens = ?, cache_write_tokens = ?, cost_usd = ? WHERE id = ?`);
+      cached_input_tokens = ?, cache_write_tokens = ?, cost_usd = ?, cache_savings_usd = ?, batch_calls = ? WHERE id = ?`);
   const running = db.prepare("SELECT id FROM runs WHERE status = 'running'");
   const markInterrupted = db.prepare("UPDATE runs SET status = 'interrupted', message = ? WHERE id = ?");
+  // Calls inside a vendor batch outlive the process that submitted them: they
+  // stay 'sent' until a later run stores the batch's results.
   const inFlight = db.prepare(
-    "SELECT count(*) AS calls, coalesce(sum(reserved_usd), 0) AS reserved FROM calls WHERE run_id = ? AND status = 'sent'",
+    "SELECT count(*) AS calls, coalesce(sum(reserved_usd), 0) AS reserved FROM calls WHERE run_id = ? AND status = 'sent' AND batch_id IS NULL",
   );
-  const interruptCalls = db.prepare("UPDATE calls SET status = 'interrupted' WHERE run_id = ? AND status = 'sent'");
+  const interruptCalls = db.prepare("UPDATE calls SET status = 'interrupted' WHERE run_id = ? AND status = 'sent' AND batch_id IS NULL");
   const spent = db.prepare(`SELECT coalesce(sum(CASE
       WHEN cost_usd IS NOT NULL THEN cost_usd
       WHEN status IN ('interrupted', 'failed') THEN reserved_usd
+      WHEN status = 'sent' AND batch_id IS NOT NULL THEN reserved_usd
       ELSE 0 END), 0) AS spent FROM calls`);
 
   return {
@@ -83,6 +90,8 @@ export function prepareRuns(db: DatabaseSync) {
         totals.cachedInputTokens,
         totals.cacheWriteTokens,
         totals.costUsd,
+        totals.cacheSavingsUsd,
+        totals.batchCalls,
         id,
       );
     },
@@ -107,7 +116,7 @@ export function prepareRuns(db: DatabaseSync) {
     /**
      * Money the store knows was or may have been spent: actual costs, plus the
      * reserved worst case of calls whose billing is unknown (cut off in flight,
-     * timed out, garbled).
+     * timed out, garbled) and of calls waiting in a vendor batch.
      */
     spentUsd(): number {
       return (spent.get() as { spent: number }).spent;

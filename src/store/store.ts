@@ -10,7 +10,16 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
-import { prepareCalls, type CallCompletion, type CallFailure, type CallStart, type CallStatements, type StoredCall } from "./calls.ts";
+import { prepareBatches, type BatchPoll, type BatchRow, type BatchStart, type BatchStatements } from "./batches.ts";
+import {
+  prepareCalls,
+  type BatchedCall,
+  type CallCompletion,
+  type CallFailure,
+  type CallStart,
+  type CallStatements,
+  type StoredCall,
+} from "./calls.ts";
 import { openReadOnly, openWritable, reading, transaction } from "./db.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
 import { makeFolder } from "../util/atomic-write.ts";
@@ -40,6 +49,7 @@ export class Store {
   private readonly calls: CallStatements;
   private readonly answers: AnswerStatements;
   private readonly runs: RunStatements;
+  private readonly batches: BatchStatements;
 
   private constructor(path: string, db: DatabaseSync, lock: StoreLock) {
     this.path = path;
@@ -48,6 +58,7 @@ export class Store {
     this.calls = prepareCalls(db);
     this.answers = prepareAnswers(db);
     this.runs = prepareRuns(db);
+    this.batches = prepareBatches(db);
     this.interrupted = transaction(db, () => {
       const work = this.runs.recoverInterrupted();
       if (work.runs.length > 0) crashPoint("store-recover");
@@ -108,6 +119,59 @@ export class Store {
     });
   }
 
+  /**
+   * Records a batch about to be submitted and its calls (as 'sent', pointing at
+   * it), in one transaction; returns the batch id and the call ids in order.
+   */
+  startBatch(batch: BatchStart, calls: CallStart[]): { batchId: number; callIds: number[] } {
+    return transaction(this.db, () => {
+      const batchId = this.batches.start(batch);
+      const callIds = calls.map((call) => this.calls.insert({ ...call, batchId }));
+      return { batchId, callIds };
+    });
+  }
+
+  batchSubmitted(id: number, vendorBatchId: string, inputFileId: string | undefined, at: string): void {
+    transaction(this.db, () => this.batches.submitted(id, vendorBatchId, inputFileId, at));
+  }
+
+  batchPolled(id: number, poll: BatchPoll): void {
+    transaction(this.db, () => this.batches.polled(id, poll));
+  }
+
+  /** Closes a batch as collected or failed (its calls were stored one by one). */
+  closeBatch(id: number, status: "collected" | "failed", at: string, message: string | null = null): void {
+    transaction(this.db, () => this.batches.close(id, status, at, message));
+  }
+
+  /**
+   * A batch that can no longer be found: closed as lost, and its calls still
+   * waiting marked interrupted (they may have been billed), in one transaction.
+   */
+  loseBatch(id: number, at: string, message: string): void {
+    transaction(this.db, () => {
+      this.batches.close(id, "lost", at, message);
+      this.db.prepare("UPDATE calls SET status = 'interrupted', error_message = ? WHERE batch_id = ? AND status = 'sent'").run(message, id);
+    });
+  }
+
+  openBatches(): BatchRow[] {
+    return reading(this.db, () => this.batches.open());
+  }
+
+  batch(id: number): BatchRow | undefined {
+    return reading(this.db, () => this.batches.get(id));
+  }
+
+  /** Calls waiting in batches not yet collected. */
+  waitingInBatches(): BatchedCall[] {
+    return reading(this.db, () => this.calls.waitingInBatches());
+  }
+
+  waitingIn(batchId: number): BatchedCall[] {
+    return reading(this.db, () => this.calls.waitingIn(batchId));
+  }
+
   writeAnswers(answers: AnswerRow[]): void {
     if (answers.length === 0) return;
     transaction(this.db, () => {
@@ -131,6 +195,19 @@ export class Store {
     return reading(this.db, () => this.runs.spentUsd());
   }
 
+  /** Distribution answers (logprobs elicitation) a run stored, and the probability they put off the options. */
+  distributionSummary(runId: number): { answers: number; meanNonOptionMass: number; maxNonOptionMass: number } {
+    const row = reading(this.db, () =>
+      this.db
+        .prepare(
+          `SELECT count(*) AS answers, coalesce(avg(non_option_mass), 0) AS mean, coalesce(max(non_option_mass), 0) AS max
+           FROM answers WHERE run_id = ? AND distribution IS NOT NULL`,
+        )
+        .get(runId),
+    ) as { answers: number; mean: number; max: number };
+    return { answers: row.answers, meanNonOptionMass: row.mean, maxNonOptionMass: row.max };
+  }
+
   close(): void {
     try {
       this.db.close();
@@ -147,6 +224,7 @@ export interface ReadOnlyStore {
   cellStates(): Map<string, StoredCellState>;
   allAnswers(): Generator<AnswerRow>;
   findCompleted(requestKey: string): StoredCall | undefined;
+  waitingInBatches(): BatchedCall[];
   spentUsd(): number;
   close(): void;
 }
@@ -165,6 +243,7 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     cellStates: () => reading(db, () => answers.states()),
     allAnswers: () => readAll(db, answers),
     findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
+    waitingInBatches: () => reading(db, () => calls.waitingInBatches()),
     spentUsd: () => reading(db, () => runs.spentUsd()),
     close: () => db.close(),
   };

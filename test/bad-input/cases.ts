@@ -151,7 +151,16 @@ export const CASES: BadInputCase[] = [
   { name: "study: negative budget", files: study({ "study.yaml": studyYaml("models:", "budget: { max_cost_usd: -5 }\nmodels:") }), args: GENERATE, error: /^study\.yaml: line 13, field "budget\.max_cost_usd": expected a number > 0, got -5$/ },
   { name: "study: survey file missing", files: study({ "survey.yaml": undefined }), args: GENERATE, error: /^study\.yaml: line 2, field "survey": file not found: survey\.yaml$/ },
   { name: "study: frame file missing", files: study({ "w2.csv": undefined }), args: GENERATE, error: /^study\.yaml: line 10, field "waves\[1\]\.frame": file not found: w2\.csv$/ },
-  { name: "study: elicitation this version cannot run", files: study({ "study.yaml": studyYaml("models:", "elicitation: logprobs\nmodels:") }), args: GENERATE, error: /^study\.yaml: line 13, field "elicitation": "logprobs" elicitation is not available in silicon generate yet; use "structured" or "free_text"$/ },
+  { name: "study: unknown elicitation", files: study({ "study.yaml": studyYaml("models:", "elicitation: telepathy\nmodels:") }), args: GENERATE, error: /^study\.yaml: line 13, field "elicitation": expected "structured", "free_text", "logprobs" or "questionnaire", got "telepathy"$/ },
+  {
+    name: "study: log-probabilities from a model that has none",
+    files: study({ "study.yaml": studyYaml("models: [simulated:biased]", "elicitation: logprobs\nmodels: [anthropic:claude-haiku-5-5]") }),
+    args: GENERATE,
+    env: { ANTHROPIC_API_KEY: "sk-ant-corpus-000000" },
+    error: /^study\.yaml: line 13, field "elicitation": logprobs elicitation reads the first token's log-probabilities, and anthropic:claude-haiku-5-5 has none/,
+  },
+  { name: "generate: --poll-interval not a number", files: study(), args: [...GENERATE, "--batch", "--poll-interval", "soon"], error: /^--poll-interval expects a number of seconds; got "soon"$/ },
+  { name: "generate: --no-wait without --batch", files: study(), args: [...GENERATE, "--no-wait"], error: /^--no-wait only applies to --batch runs$/ },
   {
     name: "study: anthropic model at another temperature",
     files: study({ "study.yaml": studyYaml("models: [simulated:biased]", "temperature: 0.5\nmodels: [anthropic:claude-haiku-5-5]") }),

@@ -22,10 +22,28 @@ describe("silicon generate", () => {
   it("explains itself in --help", async () => {
     const { code, stdout } = await runCli(["generate", "--help"], { cwd: tempDir() });
     expect(code).toBe(0);
-    for (const text of ["--model <vendor:model>", "--dry-run", "--max-cost <usd>", "--concurrency <n>", "--results <dir>", "--quiet", "Examples:", "docs/generation.md"]) {
+    for (const text of ["--model <vendor:model>", "--dry-run", "--max-cost <usd>", "--concurrency <n>", "--results <dir>", "--quiet", "--batch", "--no-wait", "--poll-interval <seconds>", "Examples:", "docs/generation.md", "docs/scale.md"]) {
       expect(stdout).toContain(text);
     }
-    expect(stdout).not.toContain("--batch");
+  });
+
+  it("--batch with a simulated model: the offline emulation, with --no-wait, collects at once", async () => {
+    const dir = tempDir();
+    const study = writeStudy(dir, { respondents: 4, models: ["simulated:biased"] });
+    const { code, stdout, stderr } = await runCli(["generate", study, "--batch", "--no-wait"], { cwd: dir });
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^silicon: batch #1: submitted 12 requests for simulated:biased \(simbatch_[0-9a-f-]+\)\nsilicon: batch #1: results stored \(12 of 12 done\)\n$/);
+    expect(stdout).toBe(
+      "cli-study: 24 cells for simulated:biased; this run 24 answered; 12 calls sent (12 in batches, at batch prices), 0 from the store, $0.00; " +
+        "wrote results/cli-study/responses.csv and results/cli-study/responses.parquet (24 rows)\n",
+    );
+  });
+
+  it("--no-wait without --batch is a usage error", async () => {
+    const dir = tempDir();
+    const { code, stderr } = await runCli(["generate", writeStudy(dir, { models: ["simulated:biased"] }), "--no-wait"], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toBe("silicon: --no-wait only applies to --batch runs\n");
   });
 
   it("runs a study against an OpenAI-compatible server, then finds everything stored", async () => {

@@ -15,6 +15,9 @@ const totals = (done: number, costUsd: number, callsFailed = 0): EngineTotals =>
   cachedInputTokens: 0,
   cacheWriteTokens: 0,
   costUsd,
+  cacheSavingsUsd: 0,
+  batchCalls: 0,
+  deferred: 0,
   retries: 0,
   done,
 });

@@ -33,12 +33,12 @@ describe("TokenBucket", () => {
 });
 
 describe("RateLimiter", () => {
-  it("spaces requests at the requests-per-minute rate", async () => {
+  it("spaces requests evenly at the requests-per-minute rate, with no burst at the start", async () => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter({ requestsPerMinute: 120 }, clock); // 2 per second, bucket of 2
+    const limiter = new RateLimiter({ requestsPerMinute: 120 }, clock); // 2 per second
     const granted: number[] = [];
     await Promise.all(Array.from({ length: 6 }, () => limiter.acquire(10).then(() => granted.push(clock.now()))));
-    expect(granted).toEqual([0, 0, 500, 1000, 1500, 2000]);
+    expect(granted).toEqual([0, 500, 1000, 1500, 2000, 2500]);
   });
 
   it("meters tokens per minute with the estimated tokens of each request", async () => {

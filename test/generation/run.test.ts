@@ -72,7 +72,7 @@ describe("a complete run", () => {
     const summary = await run(study, new FakeProvider());
     const csv = parseCsv(readFileSync(summary.exports.csv), { columns: true }) as Record<string, string>[];
     expect(csv).toHaveLength(6);
-    expect(Object.keys(csv[0]!)).toEqual(["study", "model", "wave", "respondent", "item", "generation", "value", "status", "reason"]);
+    expect(Object.keys(csv[0]!)).toEqual(["study", "model", "wave", "respondent", "item", "generation", "value", "status", "reason", "distribution", "non_option_mass"]);
     expect(csv[0]).toEqual({
       study: "test-study",
       model: "openai:fake-model",
@@ -83,12 +83,14 @@ describe("a complete run", () => {
       value: "0",
       status: "answered",
       reason: "",
+      distribution: "",
+      non_option_mass: "",
     });
     const { parquetReadObjects } = await import("hyparquet");
     const bytes = readFileSync(summary.exports.parquet);
     const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
     expect(rows).toHaveLength(6);
-    expect(rows[2]).toEqual({ study: "test-study", model: "openai:fake-model", wave: "w1", respondent: "r1", item: "therm_dem", generation: 1, value: 50, status: "answered", reason: null });
+    expect(rows[2]).toEqual({ study: "test-study", model: "openai:fake-model", wave: "w1", respondent: "r1", item: "therm_dem", generation: 1, value: 50, status: "answered", reason: null, distribution: null, non_option_mass: null });
   });
 });
 
@@ -369,9 +371,13 @@ describe("checks before any call", () => {
     expect(existsSync(join(resultsDir, "test-study"))).toBe(false);
   });
 
-  it("refuses elicitation modes this version cannot run", async () => {
-    const attempt = run(makeStudy({ study: { elicitation: "questionnaire" } }), new FakeProvider());
-    await expect(attempt).rejects.toThrow('study.yaml: field "elicitation": "questionnaire" elicitation is not available in silicon generate yet');
+  it("refuses logprobs elicitation for a model without log-probabilities, naming the field, before anything is written", async () => {
+    const resultsDir = tempDir();
+    const attempt = run(makeStudy({ study: { elicitation: "logprobs" } }), new FakeProvider({ capabilities: { logprobs: false } }), { resultsDir });
+    await expect(attempt).rejects.toThrow(
+      'study.yaml: field "elicitation": logprobs elicitation reads the first token\'s log-probabilities, and openai:fake-model has none',
+    );
+    expect(existsSync(join(resultsDir, "test-study"))).toBe(false);
   });
 });
 

@@ -18,6 +18,9 @@ export interface FakeProviderOptions {
   /** Throw this instead of answering (by call number); undefined answers. */
   fail?: (request: CompletionRequest, call: number) => Error | undefined;
   inputTokens?: (request: CompletionRequest) => number;
+  /** Input tokens read from / written to the prompt cache (parts of the input). */
+  cachedInputTokens?: (request: CompletionRequest, call: number) => number;
+  cacheWriteTokens?: (request: CompletionRequest, call: number) => number;
   /** Output tokens of each choice: a number, or drawn per request. */
   outputTokensPerChoice?: number | ((request: CompletionRequest) => number);
 }
@@ -69,8 +72,8 @@ export class FakeProvider implements Provider {
         usage: {
           inputTokens: input,
           outputTokens: choices.length * (typeof this.options.outputTokensPerChoice === "function" ? this.options.outputTokensPerChoice(request) : (this.options.outputTokensPerChoice ?? 6)),
-          cachedInputTokens: 0,
-          cacheWriteTokens: 0,
+          cachedInputTokens: this.options.cachedInputTokens?.(request, call) ?? 0,
+          cacheWriteTokens: this.options.cacheWriteTokens?.(request, call) ?? 0,
         },
         requestId: `req_${call}`,
       };

@@ -161,7 +161,17 @@ export interface VendorStats {
   delivered: { responses: number; inputTokens: number; outputTokens: number; cachedInputTokens: number };
   /** OpenAI Batch API: batches created, and batch requests (lines) received and billed. */
   batches: { created: number; lines: number; billedLines: number };
+  /** 429s answered with a retry-after, and requests that arrived before one had elapsed (not honoured). */
+  retryAfters: number;
+  earlyRequests: number;
 }
+
+/**
+ * A request that arrives within this long after a 429 went out was on its way
+ * already (sent before the client could read the 429); later ones must wait
+ * for the retry-after.
+ */
+const IN_FLIGHT_GRACE_MS = 5;
 
 export class FakeVendor {
   readonly options: FakeVendorOptions;
@@ -174,7 +184,11 @@ export class FakeVendor {
     authorizations: new Set(),
     delivered: { responses: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
     batches: { created: 0, lines: 0, billedLines: 0 },
+    retryAfters: 0,
+    earlyRequests: 0,
   };
+  /** [from, until): when a request would ignore a retry-after the vendor sent. */
+  private readonly holds: [number, number][] = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly windowStarts: number[] = [];
@@ -312,9 +326,17 @@ export class FakeVendor {
     }
     const request: ReceivedRequest = { number: this.stats.received, key, format, body, authorization };
 
+    // A client may stamp when it sent the request (x-sent-at, ms): exact even when its event loop is busy.
+    const stamped = Number(req.headers["x-sent-at"]);
+    const arrived = Number.isFinite(stamped) && stamped > 0 ? stamped : Date.now();
+    if (this.holds.some(([from, until]) => arrived >= from && arrived < until)) this.stats.earlyRequests += 1;
     const rateLimited = this.overRateLimit();
     if (rateLimited !== undefined) {
       this.tally("rate-limit");
+      this.stats.retryAfters += 1;
+      const now = Date.now();
+      this.holds.push([now + IN_FLIGHT_GRACE_MS, now + rateLimited]);
+      if (this.holds.length > 1000) this.holds.splice(0, 500);
       res.setHeader("retry-after", String(Math.ceil(rateLimited / 1000)));
       res.setHeader("retry-after-ms", String(rateLimited));
       return error(429, format === "openai" ? "requests" : "rate_limit_error", "Rate limit reached for requests", "rate_limit_exceeded");

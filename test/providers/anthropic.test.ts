@@ -131,6 +131,23 @@ describe("a successful call", () => {
     expect(sent[0]!.body).not.toHaveProperty("output_config");
   });
 
+  it("in a conversation that goes on, marks the last turn as a cache breakpoint too", async () => {
+    const sent: SentRequest[] = [];
+    vendorScope(ORIGIN, sent).post("/v1/messages").reply(200, fixture("anthropic", "message-structured"));
+    const messages = [
+      { role: "user" as const, content: "Question 1" },
+      { role: "assistant" as const, content: '{"answer":2}' },
+      { role: "user" as const, content: "Question 2" },
+    ];
+    await provider().complete(request({ messages, cacheMessages: true }), { signal: signal() });
+    expect(sent[0]!.body["messages"]).toEqual([
+      { role: "user", content: "Question 1" },
+      { role: "assistant", content: '{"answer":2}' },
+      { role: "user", content: [{ type: "text", text: "Question 2", cache_control: { type: "ephemeral" } }] },
+    ]);
+    expect((sent[0]!.body["system"] as { cache_control?: unknown }[])[0]!.cache_control).toEqual({ type: "ephemeral" });
+  });
+
   it("moves schema keywords the API does not enforce into the description", async () => {
     const sent: SentRequest[] = [];
     vendorScope(ORIGIN, sent).post("/v1/messages").reply(200, fixture("anthropic", "message-thinking"));

@@ -2,6 +2,7 @@
  * The OpenAI adapter against recorded Chat Completions replies (nock), on
  * api.openai.com and on an OpenAI-compatible base URL (vLLM, Ollama).
  */
+import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AuthError,
@@ -370,5 +371,21 @@ describe("resolveOpenAIFeatures", () => {
     expect(() => resolveOpenAIFeatures(undefined, { SILICON_OPENAI_STRUCTURED_OUTPUT: "xml" })).toThrow(
       'environment variable SILICON_OPENAI_STRUCTURED_OUTPUT: expected one of json_schema, json_object, none, got "xml"',
     );
+  });
+});
+
+describe("prompt caching", () => {
+  it("routes requests sharing a persona to one cache with prompt_cache_key on api.openai.com, not elsewhere", async () => {
+    const sent: SentRequest[] = [];
+    vendorScope(ORIGIN, sent).post("/v1/chat/completions").times(2).reply(200, fixture("openai", "chat-structured"));
+    vendorScope(LOCAL, sent).post("/v1/chat/completions").reply(200, fixture("openai", "vllm-chat"));
+    await official().complete(request({ cacheSystemPrompt: true }), { signal: signal() });
+    await official().complete(request({ cacheSystemPrompt: true, messages: [{ role: "user", content: "Another question?" }] }), { signal: signal() });
+    await selfHosted().complete(request({ cacheSystemPrompt: true, answerSchema: undefined }), { signal: signal() });
+    // sha256 of the persona, so the same persona always gets the same key.
+    const key = "silicon-" + createHash("sha256").update(request().system).digest("hex").slice(0, 32);
+    expect(sent.map((s) => s.body["prompt_cache_key"])).toEqual([key, key, undefined]);
+    // The persona is the prefix: the system message comes first, the question last.
+    expect((sent[1]!.body["messages"] as { role: string }[]).map((m) => m.role)).toEqual(["system", "user"]);
   });
 });

@@ -75,7 +75,7 @@ describe("Store", () => {
     db.exec("PRAGMA user_version = 99");
     db.close();
     await expect(Store.open(dir, { study: "s" })).rejects.toThrow(
-      `${storePath(dir)}: written by a newer silicon (store schema version 99; this version knows up to 1); upgrade silicon, or use another --results folder`,
+      `${storePath(dir)}: written by a newer silicon (store schema version 99; this version knows up to 2); upgrade silicon, or use another --results folder`,
     );
     expect(() => openStoreReadOnly(dir)).toThrow(StoreError);
   });
@@ -99,7 +99,7 @@ describe("Store", () => {
       [answer(runId, id)],
     );
     expect(store.findCompleted("key-1")).toEqual({ id, choices: [{ text: '{"answer":3}', finishReason: "stop" }] });
-    expect([...store.allAnswers()]).toEqual([answer(runId, id)]);
+    expect([...store.allAnswers()]).toEqual([{ ...answer(runId, id), nonOptionMass: null }]);
     const row = store.db.prepare("SELECT status, raw_text, vendor_request_id, cost_usd FROM calls WHERE id = ?").get(id);
     expect(row).toEqual({ status: "completed", raw_text: '{"answer":3}', vendor_request_id: "req_1", cost_usd: 0.00012 });
     expect(store.cellStates().get("openai:m\u0000w1\u0000r1\u0000q\u00001")).toEqual({ cellKey: "cell-1", transient: false });

@@ -1,0 +1,236 @@
+/**
+ * `generate --batch` end to end on the engine: requests gathered into
+ * batches, polled, collected and stored like synchronous responses; failed
+ * and expired requests retried in follow-up batches or recorded; batches
+ * that outlive the run collected by a later one; the offline emulation for
+ * simulated models.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { describe, expect, it } from "vitest";
+import { formatRunSummary } from "../../src/cli/generate.ts";
+import { loadStudy } from "../../src/config/load.ts";
+import { AuthError } from "../../src/errors.ts";
+import { generate, type GenerateOptions, type RunSummary } from "../../src/generation/run.ts";
+import type { StudyLike } from "../../src/generation/types.ts";
+import { writeStudy } from "../helpers/cli.ts";
+import { ManualClock } from "../helpers/clock.ts";
+import { FakeBatchApi, withBatchApi } from "../helpers/fake-batch.ts";
+import { fakeDeps, FakeProvider, TEST_PRICE } from "../helpers/fake-provider.ts";
+import { makeStudy } from "../helpers/study.ts";
+import { useTempDir } from "../helpers/tmp.ts";
+
+const tempDir = useTempDir();
+
+interface Setup {
+  provider: FakeProvider;
+  api: FakeBatchApi;
+  clock: ManualClock;
+  lines: string[];
+}
+
+function setup(options: { pollsBeforeEnd?: number; respond?: ConstructorParameters<typeof FakeProvider>[0] } = {}): Setup {
+  const provider = new FakeProvider({ capabilities: { multipleChoices: true }, inputTokens: () => 100, outputTokensPerChoice: 5, ...options.respond });
+  const api = new FakeBatchApi(provider, { pollsBeforeEnd: options.pollsBeforeEnd ?? 2 });
+  return { provider: withBatchApi(provider, api), api, clock: new ManualClock(), lines: [] };
+}
+
+async function run(study: StudyLike, s: Setup, options: Partial<GenerateOptions>): Promise<RunSummary> {
+  const summary = await generate(study, {
+    deps: fakeDeps(s.provider, TEST_PRICE),
+    clock: s.clock,
+    batch: true,
+    log: (line) => s.lines.push(line),
+    ...options,
+  });
+  if (summary.kind !== "run") throw new Error("expected a run");
+  return summary;
+}
+
+function query(summary: RunSummary, sql: string): Record<string, unknown>[] {
+  const db = new DatabaseSync(join(summary.storeDir, "store.sqlite"), { readOnly: true });
+  try {
+    return db.prepare(sql).all() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
+
+describe("a batch run", () => {
+  it("submits every request in one batch, polls with growing pauses, and stores the results like synchronous ones, at the batch price", async () => {
+    const s = setup({ pollsBeforeEnd: 2 });
+    const study = makeStudy({ respondents: 3, study: { generations: 2 } });
+    const resultsDir = tempDir();
+    const summary = await run(study, s, { resultsDir, pollIntervalMs: 60_000 });
+    expect(summary.status).toBe("completed");
+    expect(s.api.submitted).toHaveLength(1);
+    expect(s.api.submitted[0]).toHaveLength(9);
+    // The first poll comes at once, then 60 s, then 90 s.
+    expect(s.clock.sleeps).toEqual([60_000, 90_000]);
+    expect(summary.totals).toMatchObject({ answered: 18, callsSent: 9, batchCalls: 9, deferred: 0 });
+    expect(summary.batch).toMatchObject({ submitted: 1, requests: 9, collected: 1, lost: 0 });
+    // 9 calls × (100 input at $1 + 10 output at $4 per million) × 0.5
+    expect(summary.totals.costUsd).toBeCloseTo((9 * (100 + 40) * 0.5) / 1e6, 15);
+    const calls = query(summary, "SELECT status, batch_id, cost_usd FROM calls");
+    expect(calls.every((c) => c.status === "completed" && c.batch_id === 1)).toBe(true);
+    expect(query(summary, "SELECT status, vendor_batch_id, vendor_status, requests, request_counts, submitted_at IS NOT NULL AS s, polled_at IS NOT NULL AS p, collected_at IS NOT NULL AS c FROM batches")).toEqual([
+      { status: "collected", vendor_batch_id: "batch_fake1", vendor_status: "completed", requests: 9, request_counts: '{"total":9,"completed":9,"failed":0}', s: 1, p: 1, c: 1 },
+    ]);
+    expect(s.lines).toEqual([
+      "batch #1: submitted 9 requests for openai:fake-model (batch_fake1)",
+      "batch: waiting for 1 batch (#1 openai:fake-model in_progress 0 of 9 done); next check in 1m00s",
+      "batch: waiting for 1 batch (#1 openai:fake-model in_progress 0 of 9 done); next check in 1m30s",
+      "batch #1: results stored (9 of 9 done)",
+    ]);
+    expect(formatRunSummary(summary)).toContain("9 calls sent (9 in batches, at batch prices)");
+
+    // The same answers as a synchronous run.
+    const sync = await generate(study, { deps: fakeDeps(new FakeProvider({ capabilities: { multipleChoices: true } })), resultsDir: tempDir(), clock: new ManualClock() });
+    expect(readFileSync((sync as RunSummary).exports.csv, "utf8")).toBe(readFileSync(summary.exports.csv, "utf8"));
+  });
+
+  it("retries expired and errored requests in a follow-up batch, records rejected ones, and re-asks invalid answers in the next batch", async () => {
+    const s = setup({
+      pollsBeforeEnd: 0,
+      respond: {
+        respond: (request) =>
+          request.subject!.item.id === "economy" && request.messages.length === 1
+            ? [{ text: '{"answer": 9}', finishReason: "stop" }]
+            : [{ text: request.subject!.item.id === "economy" ? '{"answer": 2}' : '{"answer": 1}', finishReason: "stop" }],
+      },
+    });
+    s.api.fault = (request, submission) => {
+      if (request.subject!.item.id !== "approve") return undefined;
+      const r = request.subject!.respondentId;
+      if (r === "r1") return submission === 1 ? "expired" : undefined;
+      if (r === "r2") return submission <= 2 ? "errored" : undefined;
+      if (r === "r3") return "rejected";
+      return submission === 1 ? "missing" : undefined;
+    };
+    const study = makeStudy({ respondents: 4, items: [{ id: "approve", type: "binary", text: "Approve?" }, { id: "economy", type: "likert", text: "Economy?", options: [{ code: 1, label: "a" }, { code: 2, label: "b" }, { code: 3, label: "c" }] }] });
+    const summary = await run(study, s, { resultsDir: tempDir() });
+    const byBatch = s.api.batches.map((b) => b.requests.map((r) => `${r.request.subject!.respondentId}/${r.request.subject!.item.id}${r.request.messages.length > 1 ? "+reask" : ""}`).sort());
+    expect(byBatch).toEqual([
+      ["r1/approve", "r1/economy", "r2/approve", "r2/economy", "r3/approve", "r3/economy", "r4/approve", "r4/economy"],
+      ["r1/approve", "r1/economy+reask", "r2/approve", "r2/economy+reask", "r3/economy+reask", "r4/approve", "r4/economy+reask"],
+      ["r2/approve"],
+    ]);
+    const answers = query(summary, "SELECT respondent, item, value, status, reason, transient, attempts FROM answers ORDER BY respondent, item");
+    expect(answers.filter((a) => a.item === "economy").every((a) => a.value === 2 && a.attempts === 2)).toBe(true);
+    expect(answers.find((a) => a.respondent === "r3" && a.item === "approve")).toEqual({
+      respondent: "r3",
+      item: "approve",
+      value: null,
+      status: "nonresponse",
+      reason: "vendor failure: BatchItemError: openai:fake-model: HTTP 400 invalid_request_error: max_tokens is too large",
+      transient: 1,
+      attempts: 1,
+    });
+    expect(answers.filter((a) => a.item === "approve" && a.respondent !== "r3").map((a) => a.value)).toEqual([1, 1, 1]);
+    const r2 = query(summary, "SELECT try, status, error_class FROM calls WHERE respondent = 'r2' AND item = 'approve' ORDER BY id");
+    expect(r2).toEqual([
+      { try: 1, status: "failed", error_class: "BatchItemError" },
+      { try: 2, status: "failed", error_class: "BatchItemError" },
+      { try: 3, status: "completed", error_class: null },
+    ]);
+    expect(summary.totals).toMatchObject({ answered: 7, nonresponse: 1, retries: 4 });
+  });
+
+  it("with --no-wait submits and returns; a later run collects the batch from the store and sends nothing twice", async () => {
+    const s = setup({ pollsBeforeEnd: 3 });
+    const study = makeStudy({ respondents: 2 });
+    const resultsDir = tempDir();
+    const first = await run(study, s, { resultsDir, wait: false });
+    expect(first.status).toBe("completed");
+    expect(first.totals).toMatchObject({ answered: 0, callsSent: 6, deferred: 6 });
+    expect(first.waitingInBatches).toBe(6);
+    expect(s.clock.sleeps).toEqual([]);
+    expect(formatRunSummary(first)).toContain("6 request(s) waiting in vendor batches, 1 batch submitted now: run silicon generate --batch again to collect them");
+    expect(query(first, "SELECT status FROM calls").every((c) => c.status === "sent")).toBe(true);
+
+    // A synchronous run meanwhile sends nothing for them.
+    const sync = new FakeProvider();
+    const between = (await generate(study, { deps: fakeDeps(sync), resultsDir, clock: new ManualClock(), log: (l) => s.lines.push(l) })) as RunSummary;
+    expect(sync.requests).toHaveLength(0);
+    expect(between.totals.deferred).toBe(6);
+    expect(s.lines).toContain("note: 6 request(s) are waiting in vendor batches submitted earlier; they are not sent again: run with --batch to collect them");
+
+    // Still running at the next no-wait look.
+    const second = await run(study, s, { resultsDir, wait: false });
+    expect(second.totals).toMatchObject({ answered: 0, callsSent: 0, deferred: 6 });
+    const third = await run(study, s, { resultsDir });
+    expect(s.api.submitted).toHaveLength(1);
+    expect(third.totals).toMatchObject({ answered: 6, callsSent: 0, batchCalls: 0 });
+    expect(third.totals.costUsd).toBeCloseTo((6 * (100 + 20) * 0.5) / 1e6, 15);
+    expect(third.waitingInBatches).toBe(0);
+    expect(s.lines).toContain("batch: 1 batch from earlier runs still open (#1); collecting their results");
+    expect(query(third, "SELECT status FROM batches")).toEqual([{ status: "collected" }]);
+  });
+
+  it("asks again the requests of a batch the vendor no longer knows", async () => {
+    const s = setup({ pollsBeforeEnd: 5 });
+    const study = makeStudy({ respondents: 1 });
+    const resultsDir = tempDir();
+    await run(study, s, { resultsDir, wait: false });
+    s.api.forget();
+    s.api.pollsBeforeEnd = 0;
+    const summary = await run(study, s, { resultsDir });
+    expect(summary.totals).toMatchObject({ answered: 3, retries: 3 });
+    expect(summary.batch).toMatchObject({ lost: 1, submitted: 1, collected: 1 });
+    expect(s.lines).toContain("batch #1 lost: the vendor no longer knows batch batch_fake1; its 3 request(s) are asked again");
+    expect(query(summary, "SELECT status FROM batches ORDER BY id").map((b) => b.status)).toEqual(["lost", "collected"]);
+  });
+
+  it("finds a batch whose submission a killed run never saw confirmed", async () => {
+    const s = setup({ pollsBeforeEnd: 0 });
+    const study = makeStudy({ respondents: 1 });
+    const resultsDir = tempDir();
+    await run(study, s, { resultsDir, wait: false, pollIntervalMs: 1 });
+    // As if the process died after the vendor created the batch, before the store heard of it.
+    const db = new DatabaseSync(join(resultsDir, "test-study", "store.sqlite"));
+    db.exec("UPDATE batches SET status = 'submitting', vendor_batch_id = NULL; UPDATE calls SET status = 'sent'; DELETE FROM answers");
+    db.close();
+    const summary = await run(study, s, { resultsDir });
+    expect(s.api.submitted).toHaveLength(1);
+    expect(summary.totals.answered).toBe(3);
+  });
+
+  it("reserves each request's worst case at the batch price, and stops at the cap", async () => {
+    const s = setup();
+    const study = makeStudy({ respondents: 10, study: { max_tokens: 100 } });
+    const summary = await run(study, s, { resultsDir: tempDir(), maxCostUsd: 0.0025 });
+    expect(summary.status).toBe("budget");
+    const reserved = query(summary, "SELECT reserved_usd FROM calls").map((c) => c.reserved_usd as number);
+    const first = `SELECT reserved_usd AS r FROM calls WHERE respondent = 'r1' AND item = 'approve'`;
+    const total = reserved.reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(0.0025);
+    // Half the synchronous worst case: more requests fit under the cap.
+    expect(reserved.length).toBeGreaterThan(0);
+    const sync = await generate(study, { deps: fakeDeps(new FakeProvider(), TEST_PRICE), resultsDir: tempDir(), clock: new ManualClock(), maxCostUsd: 0.0025 });
+    expect(query(summary, first)[0]!.r).toBeCloseTo((query(sync as RunSummary, first)[0]!.r as number) / 2, 15);
+  });
+
+  it("stops the run when the vendor rejects the key at submission", async () => {
+    const s = setup();
+    s.api.submitError = new AuthError("openai:fake-model", "HTTP 401: Incorrect API key provided", { status: 401, retryable: false });
+    const study = makeStudy({ respondents: 1 });
+    await expect(run(study, s, { resultsDir: tempDir() })).rejects.toThrow("HTTP 401: Incorrect API key provided");
+  });
+
+  it("refuses --no-wait without --batch", async () => {
+    await expect(generate(makeStudy(), { deps: fakeDeps(new FakeProvider()), resultsDir: tempDir(), wait: false })).rejects.toThrow("--no-wait only applies to --batch runs");
+  });
+});
+
+describe("the simulated provider's batch emulation", () => {
+  it("answers a batch at once, with the same answers as synchronous calls, and collects it even with --no-wait", async () => {
+    const dir = tempDir();
+    const study = await loadStudy(writeStudy(dir, { respondents: 5, models: ["simulated:biased"], generations: 3 }));
+    const batch = (await generate(study, { resultsDir: join(dir, "batch"), batch: true, wait: false })) as RunSummary;
+    const sync = (await generate(study, { resultsDir: join(dir, "sync") })) as RunSummary;
+    expect(batch.totals).toMatchObject({ answered: 45, batchCalls: 15, deferred: 0 });
+    expect(batch.waitingInBatches).toBe(0);
+    expect(readFileSync(batch.exports.csv, "utf8")).toBe(readFileSync(sync.exports.csv, "utf8"));
+  });
+});

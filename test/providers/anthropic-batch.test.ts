@@ -1,0 +1,170 @@
+/**
+ * `silicon generate --batch` for `anthropic:` models through Message
+ * Batches, on the wire (nock): the create body, polling `processing_status`,
+ * results streamed from `results_url`; errored, expired and canceled results
+ * retried or recorded; a second invocation collecting a running batch.
+ */
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { generate, type GenerateOptions, type RunSummary } from "../../src/generation/run.ts";
+import { ManualClock } from "../helpers/clock.ts";
+import { makeStudy, renderQuestion } from "../helpers/study.ts";
+import { useTempDir } from "../helpers/tmp.ts";
+import { fixture, isolateNetwork } from "../helpers/vendor-replay.ts";
+
+const KEY = "sk-ant-api03-batch-canary-1b9e4d2c6a7f-BBBB";
+const ORIGIN = "https://api.anthropic.com";
+const tempDir = useTempDir();
+isolateNetwork({ beforeEach, afterEach });
+
+interface BatchRequest {
+  custom_id: string;
+  params: { model: string; max_tokens: number; system: unknown; messages: unknown[]; output_config?: { format: { schema: { properties: { answer: { enum?: number[] } } } } } };
+}
+
+const IN_PROGRESS = fixture("anthropic", "message-batch-in-progress");
+const ENDED = fixture("anthropic", "message-batch-ended");
+const ID = IN_PROGRESS.id as string;
+
+function message(request: BatchRequest, i: number): Record<string, unknown> {
+  const allowed = request.params.output_config?.format.schema.properties.answer.enum;
+  return {
+    ...fixture("anthropic", "message-structured"),
+    id: `msg_batch${i}`,
+    model: "claude-haiku-5-5",
+    content: [{ type: "text", text: JSON.stringify({ answer: allowed?.[0] ?? 50 }) }],
+    usage: { input_tokens: 150, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 8 },
+  };
+}
+
+type Outcome = "succeeded" | "errored" | "overloaded" | "expired" | "canceled";
+
+function resultLine(request: BatchRequest, i: number, outcome: Outcome): string {
+  const result =
+    outcome === "succeeded"
+      ? { type: "succeeded", message: message(request, i) }
+      : outcome === "errored"
+        ? { type: "errored", error: { type: "error", error: { type: "invalid_request_error", message: "prompt is too long: 250000 tokens > 200000 maximum" }, request_id: null } }
+        : outcome === "overloaded"
+          ? { type: "errored", error: { type: "error", error: { type: "overloaded_error", message: "Overloaded" }, request_id: null } }
+          : { type: outcome };
+  return JSON.stringify({ custom_id: request.custom_id, result });
+}
+
+interface Capture {
+  creates: { requests: BatchRequest[] }[];
+  headers: Headers[];
+}
+
+function acceptBatches(capture: Capture, times: number): void {
+  nock(ORIGIN)
+    .post("/v1/messages/batches")
+    .times(times)
+    .reply(async (request: Request) => {
+      capture.creates.push((await request.json()) as { requests: BatchRequest[] });
+      capture.headers.push(request.headers);
+      return [200, { ...IN_PROGRESS, id: `${ID}_${capture.creates.length}` }];
+    });
+}
+
+/** The batch ends; its results are the requests of submission `n` with the given outcomes. */
+function ends(capture: Capture, n: number, outcomes: (request: BatchRequest, i: number) => Outcome): void {
+  const id = `${ID}_${n}`;
+  const resultsUrl = `${ORIGIN}/v1/messages/batches/${id}/results`;
+  // The SDK's results() retrieves the batch first, then streams its results_url.
+  nock(ORIGIN).get(`/v1/messages/batches/${id}`).times(2).reply(200, { ...ENDED, id, results_url: resultsUrl });
+  nock(ORIGIN)
+    .get(`/v1/messages/batches/${id}/results`)
+    .reply(200, () => capture.creates[n - 1]!.requests.map((r, i) => resultLine(r, i, outcomes(r, i))).join("\n") + "\n", {
+      "content-type": "application/binary",
+    });
+}
+
+async function run(resultsDir: string, options: Partial<GenerateOptions> = {}): Promise<RunSummary> {
+  const study = makeStudy({ respondents: 2, study: { models: ["anthropic:claude-haiku-5-5"] } });
+  const summary = await generate(study, {
+    resultsDir,
+    env: { ANTHROPIC_API_KEY: KEY },
+    deps: { renderQuestion },
+    clock: new ManualClock(),
+    batch: true,
+    ...options,
+  });
+  if (summary.kind !== "run") throw new Error("expected a run");
+  return summary;
+}
+
+function rows(summary: RunSummary, sql: string): Record<string, unknown>[] {
+  const db = new DatabaseSync(join(summary.storeDir, "store.sqlite"), { readOnly: true });
+  try {
+    return db.prepare(sql).all() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
+
+describe("Anthropic Message Batches", () => {
+  it("creates a batch of Messages requests, polls it, streams its results, retries expired and overloaded requests, and records rejected and canceled ones", async () => {
+    const capture: Capture = { creates: [], headers: [] };
+    acceptBatches(capture, 2);
+    nock(ORIGIN).get(`/v1/messages/batches/${ID}_1`).reply(200, { ...IN_PROGRESS, id: `${ID}_1` });
+    const outcomes: Outcome[] = ["succeeded", "succeeded", "errored", "expired", "overloaded", "canceled"];
+    ends(capture, 1, (_r, i) => outcomes[i]!);
+    ends(capture, 2, () => "succeeded");
+
+    const summary = await run(tempDir());
+    expect(nock.isDone()).toBe(true);
+
+    const first = capture.creates[0]!;
+    expect(first.requests).toHaveLength(6);
+    expect(first.requests[0]!.custom_id).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.requests[0]!.params).toMatchObject({
+      model: "claude-haiku-5-5",
+      max_tokens: 200,
+      system: [{ type: "text", text: "You are respondent r1, a 20-year-old Democrat.", cache_control: { type: "ephemeral" } }],
+      messages: [{ role: "user", content: expect.stringContaining("Answer as yourself.") }],
+    });
+    expect(first.requests[0]!.params).not.toHaveProperty("temperature");
+    expect(capture.headers[0]!.get("authorization")).toBe(`Bearer ${KEY}`);
+    expect(capture.headers[0]!.get("anthropic-version")).toBe("2026-10-21");
+    // Expired and overloaded go again; the rejected and the canceled are final for this run.
+    expect(capture.creates[1]!.requests.map((r) => r.custom_id)).toEqual([first.requests[3]!.custom_id, first.requests[4]!.custom_id]);
+
+    expect(summary.totals).toMatchObject({ answered: 4, nonresponse: 2, callsSent: 8, callsFailed: 4, retries: 2 });
+    // claude-haiku-5-5: $0.10 in, $0.50 out per million, half in batches.
+    expect(summary.totals.costUsd).toBeCloseTo((4 * (150 * 0.1 + 8 * 0.5) * 0.5) / 1e6, 15);
+    const reasons = rows(summary, "SELECT reason, transient FROM answers WHERE status = 'nonresponse' ORDER BY reason");
+    expect(reasons).toEqual([
+      {
+        reason:
+          "vendor failure: BatchItemError: anthropic:claude-haiku-5-5: HTTP 400 invalid_request_error: prompt is too long: 250000 tokens > 200000 maximum",
+        transient: 1,
+      },
+      { reason: "vendor failure: BatchItemError: anthropic:claude-haiku-5-5: the batch was canceled before this request was processed", transient: 1 },
+    ]);
+    expect(rows(summary, "SELECT vendor_batch_id, vendor_status, request_counts FROM batches ORDER BY id")).toEqual([
+      { vendor_batch_id: `${ID}_1`, vendor_status: "ended", request_counts: JSON.stringify(ENDED.request_counts) },
+      { vendor_batch_id: `${ID}_2`, vendor_status: "ended", request_counts: JSON.stringify(ENDED.request_counts) },
+    ]);
+    expect(rows(summary, "SELECT vendor_request_id FROM calls WHERE status = 'completed' ORDER BY id LIMIT 1")).toEqual([{ vendor_request_id: "msg_batch0" }]);
+  });
+
+  it("resumes polling in a second invocation from the store", async () => {
+    const capture: Capture = { creates: [], headers: [] };
+    acceptBatches(capture, 1);
+    nock(ORIGIN).get(`/v1/messages/batches/${ID}_1`).reply(200, { ...IN_PROGRESS, id: `${ID}_1` });
+    const resultsDir = tempDir();
+    const first = await run(resultsDir, { wait: false });
+    expect(first.totals).toMatchObject({ answered: 0, deferred: 6 });
+    expect(nock.isDone()).toBe(true);
+
+    ends(capture, 1, () => "succeeded");
+    const second = await run(resultsDir);
+    expect(nock.isDone()).toBe(true);
+    expect(capture.creates).toHaveLength(1);
+    expect(second.totals).toMatchObject({ answered: 6, callsSent: 0 });
+    expect(rows(second, "SELECT status FROM batches")).toEqual([{ status: "collected" }]);
+  });
+});
