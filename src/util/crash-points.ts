@@ -42,6 +42,20 @@ export const CRASH_POINTS = [
   "output-rename",
   // Exports written; the store not yet closed.
   "after-export",
+  // Batches: the batch and its calls recorded (intent), nothing sent to the vendor yet.
+  "batch-intent",
+  // Batches (OpenAI): the input file uploaded, the batch not yet created.
+  "batch-uploaded",
+  // Batches: the vendor created the batch; its id not yet stored.
+  "batch-created",
+  // Batches: the vendor's batch id stored.
+  "batch-stored",
+  // Batches: a poll's answer stored.
+  "batch-polled",
+  // Batches: after each result line read from the vendor and handed to its job.
+  "batch-line",
+  // Batches: every result stored, the batch closed as collected.
+  "batch-closed",
 ] as const;
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];
