@@ -63,6 +63,11 @@ export function openReadOnly(path: string, options: { busyTimeoutMs?: number } =
     db.close();
     throw tooNew(path, version, latest);
   }
+  // 0: created, but its first run was stopped before the schema was written: an empty store.
+  if (version > 0 && version < latest) {
+    db.close();
+    throw tooOld(path, version, latest);
+  }
   return db;
 }
 
@@ -119,6 +124,14 @@ function open(path: string, readOnly: boolean, busyTimeoutMs: number): DatabaseS
   } catch (error) {
     throw new StoreError(`${path}: cannot open the store: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** Only the writer upgrades a store (a reader, such as a dry run, writes nothing). */
+function tooOld(path: string, version: number, latest: number): StoreError {
+  return new StoreError(
+    `${path}: written by an earlier silicon (store schema version ${version}; this version uses ${latest}); ` +
+      "run silicon generate on the study once to upgrade it (what is stored is kept, and not asked again)",
+  );
 }
 
 function tooNew(path: string, version: number, latest: number): StoreError {

@@ -20,7 +20,7 @@ import {
   type CallStatements,
   type StoredCall,
 } from "./calls.ts";
-import { openReadOnly, openWritable, reading, transaction } from "./db.ts";
+import { openReadOnly, openWritable, reading, schemaVersion, transaction } from "./db.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
 import { makeFolder } from "../util/atomic-write.ts";
 import { crashPoint } from "../util/crash-points.ts";
@@ -234,6 +234,11 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
   const path = storePath(studyDir);
   if (!existsSync(path)) return undefined;
   const db = openReadOnly(path);
+  // A store whose first run was stopped before its schema was written holds nothing yet.
+  if (schemaVersion(db) === 0) {
+    db.close();
+    return undefined;
+  }
   const answers = prepareAnswers(db);
   const calls = prepareCalls(db);
   const runs = prepareRuns(db);

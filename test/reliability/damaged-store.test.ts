@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { StoreError } from "../../src/errors.ts";
-import { storeFailure } from "../../src/store/db.ts";
+import { migrate, migrations, storeFailure } from "../../src/store/db.ts";
 import { runCli } from "../helpers/cli.ts";
 import { BASE_FILES } from "../helpers/study-files.ts";
 import { useTempDir } from "../helpers/tmp.ts";
@@ -63,6 +63,49 @@ describe("a damaged store", () => {
     expect(run.stderr).toMatch(
       /^silicon: results\/test\/store\.sqlite: the store is damaged \(SQLite: database disk image is malformed\); move it away to start afresh \(every call will be made again\), or restore it from a backup\n$/,
     );
+  });
+});
+
+describe("a store from an earlier silicon, or never finished", () => {
+  it("written by an earlier version: readers say how to upgrade it; generate upgrades it, keeping what is stored", async () => {
+    const dir = studyFolder();
+    expect((await runCli(["generate", "study.yaml"], { cwd: dir })).code).toBe(0);
+    // The same answers in a store at schema version 1: the tables of 001 only.
+    const path = join(dir, "results/test/store.sqlite");
+    const old = join(dir, "old.sqlite");
+    const db = new DatabaseSync(old);
+    migrate(db, old, migrations().slice(0, 1));
+    db.exec(`ATTACH '${path}' AS current`);
+    for (const table of ["meta", "runs", "calls", "answers"]) {
+      const columns = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name).join(", ");
+      db.exec(`INSERT INTO main.${table} (${columns}) SELECT ${columns} FROM current.${table}`);
+    }
+    db.exec("DETACH current");
+    db.close();
+    writeFileSync(path, readFileSync(old));
+    for (const suffix of ["-wal", "-shm"]) writeFileSync(path + suffix, "");
+    for (const args of [["generate", "study.yaml", "--dry-run"], ["report", "study.yaml"]]) {
+      const run = await runCli(args, { cwd: dir });
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr).toMatch(
+        /^silicon: results\/test\/store\.sqlite: written by an earlier silicon \(store schema version 1; this version uses \d+\); run silicon generate on the study once to upgrade it \(what is stored is kept, and not asked again\)\n$/,
+      );
+    }
+    const upgrade = await runCli(["generate", "study.yaml"], { cwd: dir });
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    expect(upgrade.stdout).toMatch(/\(10 already stored\); this run 0 answered; 0 calls sent/);
+    expect((await runCli(["generate", "study.yaml", "--dry-run"], { cwd: dir })).stdout).toMatch(/^Cells: 10 \(10 already stored, 0 to ask\)$/m);
+  });
+
+  it("whose first run was stopped before the schema was written: readers see an empty store", async () => {
+    const dir = studyFolder();
+    mkdirSync(join(dir, "results/test"), { recursive: true });
+    new DatabaseSync(join(dir, "results/test/store.sqlite")).close(); // an SQLite file, schema version 0
+    const dry = await runCli(["generate", "study.yaml", "--dry-run"], { cwd: dir });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^Cells: 10, all to ask$/m);
+    const report = await runCli(["report", "study.yaml"], { cwd: dir });
+    expect(report.stderr).toMatch(/^silicon: no stored answers for study "test" in results\/test/);
   });
 });
 
