@@ -418,6 +418,7 @@ export class FakeVendor {
       return json(res, 401, { error: { message: `Incorrect API key provided: ${authorization ?? "(none)"}.`, type: "invalid_request_error", code: "invalid_api_key" } });
     }
     const raw = await readBodyBuffer(req);
+    const echo = this.options.echoAuthorization === true ? ` (got Authorization: ${authorization ?? "none"})` : "";
     const operation: BatchApiCall["operation"] | undefined =
       req.method === "POST" && /\/v1\/files$/.test(path) ? "upload"
       : req.method === "POST" && /\/v1\/batches$/.test(path) ? "create"
@@ -429,7 +430,8 @@ export class FakeVendor {
     const number = (this.batchCalls.get(operation) ?? 0) + 1;
     this.batchCalls.set(operation, number);
     const fault = this.options.batchCallFault?.({ operation, number });
-    if (fault === "500") return json(res, 500, { error: { message: "The server had an error while processing your request.", type: "server_error" } });
+    if (fault === "500" || fault === "reset") this.tally(fault);
+    if (fault === "500") return json(res, 500, { error: { message: `The server had an error while processing your request.${echo}`, type: "server_error" } });
     if (fault === "reset") return void req.socket.destroy();
 
     switch (operation) {
@@ -469,11 +471,11 @@ export class FakeVendor {
       case "retrieve": {
         const job = this.batchJobs.get(path.split("/").at(-1)!);
         if (job === undefined) return json(res, 404, { error: { message: "No batch found", type: "invalid_request_error" } });
-        this.advance(job);
+        this.advance(job, echo);
         return json(res, 200, this.batchObject(job));
       }
       case "list": {
-        const data = [...this.batchJobs.values()].reverse().map((job) => (this.advance(job), this.batchObject(job)));
+        const data = [...this.batchJobs.values()].reverse().map((job) => (this.advance(job, echo), this.batchObject(job)));
         return json(res, 200, { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
       }
       case "content": {
@@ -486,7 +488,7 @@ export class FakeVendor {
   }
 
   /** Ends a batch whose time has come: every line answered (and billed), or errored, into output and error files. */
-  private advance(job: FakeBatchJob): void {
+  private advance(job: FakeBatchJob, echo = ""): void {
     if (job.status === "completed") return;
     if (Date.now() < job.readyAt) {
       job.status = "in_progress";
@@ -501,9 +503,9 @@ export class FakeVendor {
       if (lineFault !== undefined) {
         job.failed += 1;
         const error = lineFault === "batch_expired"
-          ? { code: "batch_expired", message: "This request could not be executed before the completion window expired." }
+          ? { code: "batch_expired", message: `This request could not be executed before the completion window expired.${echo}` }
           : null;
-        const response = lineFault === "server_error" ? { status_code: 500, request_id: `req_err${job.id}`, body: { error: { message: "The server had an error.", type: "server_error" } } } : null;
+        const response = lineFault === "server_error" ? { status_code: 500, request_id: `req_err${job.id}`, body: { error: { message: `The server had an error.${echo}`, type: "server_error" } } } : null;
         errors.push(JSON.stringify({ id: `batch_req_${output.length + errors.length}`, custom_id: line.custom_id, response, error }));
         continue;
       }

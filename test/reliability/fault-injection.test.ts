@@ -257,3 +257,55 @@ describe.each([
     expect(vendor.stats.received - received).toBe(n ? gaveUp / 2 : gaveUp);
   });
 });
+
+describe("a batch run (OpenAI Batch API) with faults", () => {
+  it("retries failed API calls and expired or failed lines in follow-up batches; every request billed once, every cell answered", async () => {
+    vendor = await startFakeVendor({
+      seed: 5,
+      // The first create, the second poll and the first download fail; lines expire or fail now and then.
+      batchCallFault: (call) =>
+        (call.operation === "create" && call.number === 1) || (call.operation === "content" && call.number === 1)
+          ? "500"
+          : call.operation === "retrieve" && call.number === 2
+            ? "reset"
+            : undefined,
+      batchLineFault: (request) => {
+        const draw = parseInt(request.key.slice(0, 8), 16) / 0x1_0000_0000;
+        const seen = vendor!.count(request.key).received;
+        // A line fails in its first batch only, so the follow-up batch answers it.
+        return seen > 1 ? undefined : draw < 0.1 ? "batch_expired" : draw < 0.15 ? "server_error" : undefined;
+      },
+    });
+    const dir = tempDir();
+    writeStudy(dir, { respondents: RESPONDENTS, generations: GENERATIONS, extra: `prices:\n  "openai:fake-model": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n` });
+    const study = await loadStudy(join(dir, "study.yaml"));
+    const summary = await generate(study, {
+      env: { OPENAI_BASE_URL: vendor.baseURL, OPENAI_API_KEY: "sk-batch-faults-000000", SILICON_OPENAI_N: "false" },
+      resultsDir: join(dir, "results"),
+      batch: true,
+      pollIntervalMs: 10,
+      retry: { baseDelayMs: 4, maxDelayMs: 40 },
+    });
+    if (summary.kind !== "run") throw new Error("expected a run");
+    expect(summary.status).toBe("completed");
+    const { calls, answers, integrity } = readStore(dir);
+    expect(integrity).toBe("ok");
+    expect(answers).toHaveLength(CELLS);
+    expect(answers.every((a) => a.status === "answered")).toBe(true);
+    // Some lines really failed and went into a follow-up batch.
+    const failedLines = calls.filter((c) => c.status === "failed");
+    expect(failedLines.length).toBeGreaterThan(0);
+    expect(vendor.stats.batches.created).toBeGreaterThanOrEqual(2);
+    // The failed batch API calls were retried.
+    expect(vendor.stats.faults).toEqual({ "500": 2, reset: 1 });
+    // Billing: each request billed exactly once, and that response is the one stored.
+    const completed = calls.filter((c) => c.status === "completed");
+    expect(vendor.repeatedPaidKeys()).toEqual([]);
+    expect(vendor.stats.billed).toBe(completed.length);
+    for (const call of completed) expect(vendor.count(vendor.stats.keyOfResponse.get(call.vendor_request_id!)!).billed).toBe(1);
+    const d = vendor.stats.delivered;
+    const stored = completed.reduce((s, c) => s + (c.cost_usd ?? 0), 0);
+    // Batch requests cost half (the default batch_factor).
+    expect(stored).toBeCloseTo((0.5 * ((d.inputTokens - d.cachedInputTokens) * PRICE.input + d.cachedInputTokens * PRICE.cached_input + d.outputTokens * PRICE.output)) / 1e6, 12);
+  });
+});

@@ -5,7 +5,8 @@
  * the lock) and in no line it prints, with or without --debug — across runs
  * that succeed, that the vendor rejects with a 401 echoing the key, that
  * meet 5xx, 429, garbled and truncated bodies echoing the key, that time
- * out, and that are killed mid-run; and in run, report, estimate and
+ * out, and that are killed mid-run; batch runs (a failed create, failed
+ * lines, a kill while the batch runs); and in run, report, estimate and
  * calibrate. Nor does any 16-character piece of a canary.
  */
 import { randomBytes } from "node:crypto";
@@ -52,7 +53,7 @@ prices:
   "anthropic:claude-fake": { input: 1, output: 4 }`,
   );
 
-it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a killed run, run, report, estimate, calibrate", async () => {
+it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a killed run, batches, run, report, estimate, calibrate", async () => {
   const canaries = {
     OPENAI_API_KEY: `sk-canary-openai-${randomBytes(12).toString("hex")}`,
     ANTHROPIC_API_KEY: `sk-ant-canary-${randomBytes(12).toString("hex")}`,
@@ -119,8 +120,31 @@ it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a kil
   expect(leaksIn(readFileSync(wal), needles), "WAL after a kill").toBe(false);
   vendor.set({ latencyMs: [1, 3] });
 
-  // 5. The pipeline and the stages that read the store.
-  expect((await cli("run", ["--debug", "run", "study.yaml", "--alpha", "0.5"], 7)).code).toBe(0);
+  // 5. Batches (OpenAI's Batch API): a failed create and failed lines echo the key; one run killed while its batch runs.
+  vendor.set({
+    batchDelayMs: 0,
+    batchCallFault: (call) => (call.operation === "create" && call.number === 1 ? "500" : undefined),
+    batchLineFault: (request) => (JSON.stringify(request.body.messages[0]).includes("61-year-old") ? "server_error" : undefined),
+  });
+  writeFileSync(join(dir, "study.yaml"), STUDY(8).replace("models: [openai:fake-model, anthropic:claude-fake]", "models: [openai:fake-model]"));
+  const batch = spawnCli(["generate", "study.yaml", "--batch", "--poll-interval", "0.02"], { cwd: dir, env: { ...env, SILICON_TEST_CRASH_AT: "batch-stored:1" } });
+  outputs.push({ label: "batch killed", result: await batch.result });
+  expect(outputs.at(-1)!.result.signal).toBe("SIGKILL");
+  expect(leaksIn(readFileSync(wal), needles), "WAL after a batch kill").toBe(false);
+  const collected = await cli("batch", ["--debug", "generate", "study.yaml", "--batch", "--poll-interval", "0.02"]);
+  expect(collected.code, collected.stderr).toBe(0);
+  expect(vendor.stats.batches.created).toBeGreaterThanOrEqual(2);
+  const batchDb = new DatabaseSync(join(dir, "results/test/store.sqlite"), { readOnly: true });
+  const batchErrors = batchDb
+    .prepare("SELECT error_message FROM calls WHERE batch_id IS NOT NULL AND error_message LIKE '%got Authorization%'")
+    .all() as { error_message: string }[];
+  batchDb.close();
+  expect(batchErrors.length).toBeGreaterThan(0);
+  expect(batchErrors.every((row) => row.error_message.includes("Bearer [redacted]"))).toBe(true);
+  vendor.set({ batchCallFault: undefined, batchLineFault: undefined });
+
+  // 6. The pipeline and the stages that read the store.
+  expect((await cli("run", ["--debug", "run", "study.yaml", "--alpha", "0.5"], 9)).code).toBe(0);
   expect((await cli("report", ["report", "study.yaml", "--alpha", "0.5"])).code).toBe(0);
   expect((await cli("estimate", ["--debug", "estimate", "study.yaml", "--out", "tasks-copy.csv"])).code).toBe(0);
   await cli("calibrate", ["--debug", "calibrate", "--tasks", "results/test/tasks.csv", "--alpha", "0.5", "--out", "intervals-copy.csv"]);
