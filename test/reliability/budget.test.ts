@@ -6,7 +6,8 @@
  * spent (actual costs, plus the reserved worst case of every call whose
  * billing is unknown) never exceeds --max-cost, nor does what the vendor
  * actually charged. A second part runs the real command line at
- * --concurrency 64 against the fake vendor reporting random usage.
+ * --concurrency 64 against the fake vendor reporting random usage, and a
+ * third a --batch run (the fake vendor's OpenAI Batch API) at --max-cost.
  */
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -146,5 +147,40 @@ describe("the command line at --concurrency 64 against the fake vendor", () => {
     expect(stored).toBeLessThanOrEqual(cap);
     expect(billed).toBeCloseTo(stored, 12);
     expect(stored + reserved).toBeGreaterThan(cap); // stopped only when the next worst case no longer fit
+  });
+});
+
+describe("a batch run at --max-cost", () => {
+  let vendor: FakeVendor | undefined;
+  afterEach(async () => {
+    await vendor?.close();
+    vendor = undefined;
+  });
+
+  it("reserves each request's worst case at the batch price: what it stores stays within the cap", async () => {
+    const random = seeded(4242);
+    vendor = await startFakeVendor({
+      usage: (request) => ({
+        input: Math.floor(random() * JSON.stringify(request.body).length),
+        output: Math.floor(random() * (request.body.max_tokens ?? MAX_TOKENS)),
+      }),
+    });
+    const dir = tempDir();
+    const study = writeStudy(dir, { respondents: 60, extra: `max_tokens: ${MAX_TOKENS}\nprices:\n  "openai:fake-model": { input: 3, output: 15 }\n` });
+    const cap = 0.02;
+    const result = await runCli(["generate", study, "--batch", "--poll-interval", "0.02", "--max-cost", String(cap), "--quiet"], {
+      cwd: dir,
+      env: { OPENAI_BASE_URL: vendor.baseURL, SILICON_OPENAI_N: "false" },
+    });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/silicon: stopped at the cost cap \(--max-cost, \$0\.02 for this run\)/);
+    const db = new DatabaseSync(join(dir, "results/cli-study/store.sqlite"), { readOnly: true });
+    const { stored, calls } = db.prepare("SELECT sum(cost_usd) AS stored, count(*) AS calls FROM calls WHERE status = 'completed'").get() as { stored: number; calls: number };
+    db.close();
+    expect(calls).toBeGreaterThan(0);
+    expect(vendor.stats.batches.billedLines).toBe(calls);
+    const d = vendor.stats.delivered;
+    expect(stored).toBeCloseTo((0.5 * (d.inputTokens * 3 + d.outputTokens * 15)) / 1e6, 12);
+    expect(stored).toBeLessThanOrEqual(cap);
   });
 });
