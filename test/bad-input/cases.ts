@@ -159,6 +159,18 @@ export const CASES: BadInputCase[] = [
     env: { ANTHROPIC_API_KEY: "sk-ant-corpus-000000" },
     error: /^study\.yaml: line 13, field "elicitation": logprobs elicitation reads the first token's log-probabilities, and anthropic:claude-haiku-5-5 has none/,
   },
+  {
+    name: "study: an endpoint that is not a URL",
+    files: study({ "study.yaml": BASE_FILES["study.yaml"] + "endpoints:\n  simulated:biased:\n    - gpu1 port 8000\n" }),
+    args: GENERATE,
+    error: /^study\.yaml: line 16, field "endpoints\.simulated:biased\[0\]\.base_url": expected an http\(s\) URL, e\.g\. http:\/\/gpu1:8000\/v1, got "gpu1 port 8000"$/,
+  },
+  {
+    name: "study: an endpoint key variable not named like a key",
+    files: study({ "study.yaml": BASE_FILES["study.yaml"] + "endpoints:\n  simulated:biased:\n    - { api_key_env: TEAM_KEY }\n" }),
+    args: GENERATE,
+    error: /^study\.yaml: line 16, field "endpoints\.simulated:biased\[0\]\.api_key_env": expected the name of an environment variable ending in API_KEY, e\.g\. OPENAI_TEAM2_API_KEY, got "TEAM_KEY"$/,
+  },
   { name: "generate: --poll-interval not a number", files: study(), args: [...GENERATE, "--batch", "--poll-interval", "soon"], error: /^--poll-interval expects a number of seconds; got "soon"$/ },
   { name: "generate: --no-wait without --batch", files: study(), args: [...GENERATE, "--no-wait"], error: /^--no-wait only applies to --batch runs$/ },
   {
