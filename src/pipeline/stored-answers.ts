@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { LoadedStudy } from "../config/load.ts";
-import { InputError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { preparePrompts } from "../generation/plan.ts";
 import type { PromptMode } from "../generation/prompt.ts";
 import { renderQuestion } from "../personas/render.ts";
@@ -23,14 +23,9 @@ export interface StoredAnswers extends StudyAnswers {
   stored: number;
 }
 
-const MODES: readonly string[] = ["structured", "free_text"];
-
 export function storedAnswers(study: LoadedStudy, resultsDir: string): StoredAnswers {
   const dir = join(resultsDir, study.study.name);
-  const mode = study.study.elicitation;
-  if (!MODES.includes(mode)) {
-    throw new InputError(study.locate(["elicitation"]), `"${mode}" elicitation is not available in silicon generate yet; use "structured" or "free_text"`);
-  }
+  const mode: PromptMode = study.study.elicitation;
   const store = openStoreReadOnly(dir);
   if (store === undefined) {
     throw new UsageError(`no stored answers for study "${study.study.name}" in ${dir}: run silicon generate ${study.file} (or silicon run ${study.file}) first`);
@@ -44,7 +39,7 @@ export function storedAnswers(study: LoadedStudy, resultsDir: string): StoredAns
   const option: number[] = [];
   let stored = 0;
   let costUsd: number;
-  const { currentKeys } = preparePrompts(study, mode as PromptMode, renderQuestion);
+  const { currentKeys } = preparePrompts(study, mode, renderQuestion);
   try {
     const push = (a: { respondent: string; item: string; model: string; wave: string; generation: number }, v: number, o: number) => {
       id.push(a.respondent);

@@ -190,3 +190,59 @@ describe("silicon run", () => {
     expect(missing.stderr).toMatch(/no stored answers for study "wire" in .*: run silicon generate/);
   });
 });
+
+describe("silicon run with the other elicitation modes", () => {
+  const files = studyFiles();
+  const withMode = (mode: string) => studyYaml("simulated:biased").replace("generations: 2", `generations: 2\nelicitation: ${mode}`);
+  const dir = folder({ ...files, "logprobs.yaml": withMode("logprobs"), "questionnaire.yaml": withMode("questionnaire") });
+
+  function numericRows(csv: string): string[][] {
+    return csv.trim().split("\n").map((line) => line.split(","));
+  }
+
+  it("logprobs: estimates use each respondent's exact answer distribution, as the exported expected values do", async () => {
+    const run = await runCli(["run", join(dir, "logprobs.yaml"), "--results", join(dir, "lp"), "--quiet"]);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code).toBe(0);
+    const responses = readFileSync(join(dir, "lp", "wire", "responses.csv"), "utf8");
+    expect(responses.split("\n")[0]).toMatch(/distribution,non_option_mass$/);
+    // approve is asked once per respondent (the distribution is exact); thermometers fall back to structured.
+    const approveRows = responses.split("\n").filter((line) => line.includes(",approve,"));
+    expect(approveRows).toHaveLength(3 * 80);
+    const study = await loadStudy(join(dir, "logprobs.yaml"));
+    const real = join(dir, "real.csv");
+    writeFileSync(real, realFileOf(study, "respondent"));
+    const out = join(dir, "lp-from-files.csv");
+    const estimate = await runCli([
+      "estimate", "--real", real, "--synthetic", join(dir, "lp", "wire", "responses.csv"), "--id", "respondent", "--weight", "weight",
+      "--long", "item,value", "--items", "therm_democrats,therm_police,approve", "--model", "model", "--group", "wave", "--generation", "generation", "--role-of-target", "w3",
+      "--by", "all,party,region", "--out", out,
+    ]);
+    expect(estimate.code).toBe(0);
+    const fromStore = numericRows(readFileSync(join(dir, "lp", "wire", "tasks.csv"), "utf8"));
+    const fromFiles = numericRows(readFileSync(out, "utf8"));
+    expect(fromFiles.length).toBe(fromStore.length);
+    fromStore.forEach((row, r) =>
+      row.forEach((cell, c) => {
+        const a = Number(cell);
+        const b = Number(fromFiles[r]![c]);
+        if (cell === "" || Number.isNaN(a)) expect(fromFiles[r]![c]).toBe(cell);
+        else expect(Math.abs(a - b), `row ${r} column ${fromStore[0]![c]}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(a)));
+      }),
+    );
+    const approve = fromStore.filter((row) => row[0]!.startsWith("approve|"));
+    expect(approve.length).toBeGreaterThan(0);
+    const synSe = fromStore[0]!.indexOf("syn_se");
+    for (const row of approve) expect(Number(row[synSe])).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("questionnaire: one conversation per respondent and generation, every item answered and calibrated", async () => {
+    const run = await runCli(["run", join(dir, "questionnaire.yaml"), "--results", join(dir, "q"), "--quiet"]);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code).toBe(0);
+    const tasks = readFileSync(join(dir, "q", "wire", "tasks.csv"), "utf8").trim().split("\n");
+    expect(tasks).toHaveLength(1 + 72);
+    const intervals = readFileSync(join(dir, "q", "wire", "intervals.csv"), "utf8").trim().split("\n");
+    expect(intervals.length).toBeGreaterThan(1);
+  }, 120_000);
+});
