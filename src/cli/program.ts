@@ -16,9 +16,8 @@ export function buildProgram(): Command {
   const program = new Command("silicon")
     .description("Synthetic survey respondents from LLMs, calibrated into valid confidence intervals")
     .option("--debug", "print stack traces for errors")
-    .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput(output("silicon"));
   for (const register of [
     registerDemo,
     registerRun,
@@ -31,5 +30,19 @@ export function buildProgram(): Command {
   ]) {
     register(program);
   }
+  for (const command of program.commands) command.configureOutput(output(`silicon ${command.name()}`));
   return program;
+}
+
+/**
+ * Usage errors (an unknown option, a missing argument) as one line like every
+ * other error, `silicon: <problem> (see silicon <command> --help)`, instead of
+ * commander's "error: ..." and a second line with the hint.
+ */
+function output(usage: string) {
+  return {
+    writeErr: (text: string) => process.stderr.write(text),
+    outputError: (text: string, write: (text: string) => void) =>
+      write(`silicon: ${text.trim().replace(/^error: /, "").replace(/\s*\n\s*/g, " ")} (see ${usage} --help)\n`),
+  };
 }

@@ -22,6 +22,7 @@ import { OutputSet } from "../util/atomic-write.ts";
 import { processIo, type Io } from "./actions/calibrate.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
 import { parseAlpha, type RawCalibrationOptions } from "./calibration-options.ts";
+import { redactSecrets } from "../util/secrets.ts";
 import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 
 export interface StudyFlags extends Partial<RawCalibrationOptions> {
@@ -178,7 +179,7 @@ export async function runStudyReport(studyFile: string, flags: StudyFlags, comma
 async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io): Promise<StudyResults> {
   const stored = storedAnswers(study, resultsDir(flags));
   if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
-  const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: `silicon ${process.argv.slice(2).join(" ")}` });
+  const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(`silicon ${process.argv.slice(2).join(" ")}`) });
   for (const warning of results.tasks.warnings) say(io, `warning: ${warning}`);
   printResults(results, io);
   return results;

@@ -31,7 +31,7 @@ const TYPE_WORDS: Record<string, string> = {
 
 /** The wording of one issue; the location is printed by the caller. */
 export function describeIssue(issue: Issue, context: IssueContext): string {
-  const value = valueAt(context.data, issue.path);
+  const value = writtenValue(context.data, issue.path);
   switch (issue.code) {
     case "invalid_type": {
       const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
@@ -189,6 +189,18 @@ function closest(key: string, allowed: readonly string[]): string | undefined {
 }
 
 /** The value at `path` in the parsed data, or undefined. */
+/**
+ * The value the issue is about, as written. A shorthand the schema expands (a
+ * bare string standing for a mapping, e.g. an endpoint's URL for `{base_url}`)
+ * has no value at the expanded path: quote the shorthand instead.
+ */
+function writtenValue(data: unknown, path: readonly PropertyKey[]): unknown {
+  const value = valueAt(data, path);
+  if (value !== undefined || path.length === 0) return value;
+  const parent = valueAt(data, path.slice(0, -1));
+  return parent !== null && typeof parent !== "object" ? parent : undefined;
+}
+
 export function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let value = data;
   for (const key of path) {

@@ -26,6 +26,7 @@ import type { BatchRef, BatchResultLine, BatchState, BatchTransport, CompletionR
 import type { BatchRow } from "../store/batches.ts";
 import type { BatchedCall, CallStart } from "../store/calls.ts";
 import type { Store } from "../store/store.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import type { BatchOutcome, BatchSender } from "./engine.ts";
 import { formatDuration } from "./progress.ts";
@@ -289,6 +290,7 @@ export class Batcher implements BatchSender {
       chunk.map(({ queued }) => queued.call),
     );
     chunk.forEach(({ queued }, i) => this.waiters.set(callIds[i]!, { resolve: queued.resolve }));
+    crashPoint("batch-intent");
     const row = store.batch(batchId)!;
     const label = batchLabel(this.options.study, row);
     let submitted: SubmittedBatch | undefined;
@@ -304,7 +306,9 @@ export class Batcher implements BatchSender {
         return;
       }
     }
+    crashPoint("batch-created");
     store.batchSubmitted(batchId, submitted.id, submitted.inputFileId, iso(clock.now()));
+    crashPoint("batch-stored");
     this.open.set(batchId, store.batch(batchId)!);
     this.stats.submitted += 1;
     this.stats.requests += chunk.length;
@@ -349,6 +353,7 @@ export class Batcher implements BatchSender {
         outputFileId: state.outputFileId,
         errorFileId: state.errorFileId,
       });
+      crashPoint("batch-polled");
       const updated = this.options.store.batch(row.id)!;
       this.open.set(row.id, updated);
       if (state.status === "failed") this.failBatch(updated, state.message ?? "the vendor failed the batch");
@@ -423,6 +428,7 @@ export class Batcher implements BatchSender {
         if (call === undefined) continue;
         calls.delete(line.customId);
         this.deliver(call, line, settings.price, latencyMs);
+        crashPoint("batch-line");
       }
     } catch (error) {
       this.collecting = false;
@@ -437,6 +443,7 @@ export class Batcher implements BatchSender {
     // Let the jobs store what they were handed before the batch is closed.
     await new Promise((resolve) => setImmediate(resolve));
     store.closeBatch(row.id, "collected", iso(clock.now()));
+    crashPoint("batch-closed");
     this.open.delete(row.id);
     this.stats.collected += 1;
     this.options.log?.(`batch #${row.id}: results stored (${describeCounts(row.requestCounts ?? {}, row.requests)})`);

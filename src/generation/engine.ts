@@ -26,6 +26,7 @@ import type { AnswerRow } from "../store/answers.ts";
 import type { CallFailure, CallStart, ParsedChoice } from "../store/calls.ts";
 import type { RunTotals } from "../store/runs.ts";
 import type { Store } from "../store/store.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import type { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, type Reservation, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
@@ -230,6 +231,8 @@ export class Engine {
     const unit = first.unit;
     let current: Reask | undefined = start;
     while (current !== undefined) {
+      // An invalid answer is stored (with its call); the re-ask is not sent yet.
+      crashPoint("between-reasks");
       const { generation, attempt, followUp: messages } = current;
       let next: Reask | undefined;
       const ask: Ask = { ...first, generation, n: 1, attempt, messages: [first.messages[0]!, ...messages], generations: [generation] };
@@ -328,6 +331,7 @@ export class Engine {
     if (cached !== undefined) {
       this.totals.cacheHits += 1;
       const { answers } = finalize(cached.choices, cached.id);
+      crashPoint("cache-hit");
       store.writeAnswers(answers);
       this.tally(answers);
       return { kind: "response" };
@@ -430,6 +434,7 @@ export class Engine {
         const startedAt = clock.now();
         callId = store.recordSent(this.callStart(ask, key, tryNumber, request, parameters, reservation.amountUsd));
         this.totals.callsSent += 1;
+        crashPoint("before-send");
         try {
           // The route hears of a failure as the first reaction to it: a 429's pause is
           // in place before anything else that was waiting gets to run.
@@ -480,6 +485,7 @@ export class Engine {
         const action = onFailure(error, tryNumber, this.options.random, this.options.retry);
         if (action.kind === "retry") {
           store.recordFailed(callId, failure);
+          crashPoint("after-failure");
           this.totals.retries += 1;
           this.progress();
           // A batch's retry goes into the next batch: the batch is the wait.
@@ -504,6 +510,8 @@ export class Engine {
         return { kind: "stopped" };
       }
 
+      // The response arrived (from the vendor, or from a collected batch); it is not stored yet.
+      crashPoint("after-response");
       const result = outcome.result;
       if (ticket !== undefined) this.options.concurrency.onSuccess();
       route?.succeeded(result.rateLimit, rateTokens);
@@ -526,6 +534,7 @@ export class Engine {
         },
         answers,
       );
+      crashPoint("after-commit");
       this.tally(answers);
       return { kind: "response" };
     }

@@ -17,6 +17,7 @@ import { exportResponses, type ExportResult } from "../store/export.ts";
 import type { InterruptedWork } from "../store/runs.ts";
 import { openStoreReadOnly, Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { Batcher, DEFAULT_POLL_MS, type BatchModel, type BatchStats } from "./batch.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
@@ -288,6 +289,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       },
       plannedCells: plan.pending,
     });
+    crashPoint("run-started");
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     const random = options.random ?? Math.random;
     const batcher = batch
@@ -344,11 +346,13 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     if (batcher !== undefined) {
       engine.totals.costUsd += batcher.stats.orphanCostUsd;
     }
+    crashPoint("before-finish");
     const status: RunStatus = engine.stopReason ?? "completed";
     const message = stopMessage(engine, limitUsd, options.maxCostUsd, env);
     store.finishRun(runId, new Date(clock.now()).toISOString(), status, message ?? null, engine.totals);
     const stillWaiting = store.waitingInBatches().filter((call) => models.includes(call.model)).length;
     const exports = await exportResponses(storeDir, study.study.name, store.allAnswers(), prepared.currentKeys);
+    crashPoint("after-export");
     if (engine.fatalError !== undefined) throw engine.fatalError;
     return {
       kind: "run",

@@ -18,6 +18,7 @@ import { startDeadline } from "./deadline.ts";
 import { classifyFailure, httpError, MalformedBody, malformedResponse, scrub, UnsendableRequest, type FailureContext } from "./errors.ts";
 import { chatParams, parseChatCompletion, type OpenAIFeatures } from "./openai-chat.ts";
 import type { BatchResultLine, BatchState, BatchTransport, EncodedLine } from "./types.ts";
+import { crashPoint } from "../util/crash-points.ts";
 
 export const OPENAI_BATCH_ENDPOINT = "/v1/chat/completions";
 
@@ -91,6 +92,7 @@ export function openaiBatchTransport(client: OpenAI, model: string, features: Op
       const file = await call(signal, async (s) =>
         client.files.create({ file: await toFile(Buffer.from(jsonl), `${label}.jsonl`), purpose: "batch" }, { signal: s }),
       );
+      crashPoint("batch-uploaded");
       const batch = await call(signal, (s) =>
         client.batches.create(
           { input_file_id: file.id, endpoint: OPENAI_BATCH_ENDPOINT, completion_window: "24h", metadata: { silicon_batch: label } },

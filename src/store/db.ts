@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { StoreError } from "../errors.ts";
+import { crashPoint } from "../util/crash-points.ts";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
@@ -42,7 +43,7 @@ export function openWritable(path: string, options: { busyTimeoutMs?: number } =
     migrate(db, path);
   } catch (error) {
     db.close();
-    throw error;
+    throw storeFailure(path, error);
   }
   return db;
 }
@@ -50,13 +51,47 @@ export function openWritable(path: string, options: { busyTimeoutMs?: number } =
 /** Opens an existing store read-only (dry runs, exports, polling a running store). */
 export function openReadOnly(path: string, options: { busyTimeoutMs?: number } = {}): DatabaseSync {
   const db = open(path, true, options.busyTimeoutMs ?? 10_000);
-  const version = schemaVersion(db);
+  let version: number;
+  try {
+    version = schemaVersion(db);
+  } catch (error) {
+    db.close();
+    throw storeFailure(path, error);
+  }
   const latest = migrations().at(-1)?.version ?? 0;
   if (version > latest) {
     db.close();
     throw tooNew(path, version, latest);
   }
+  // 0: created, but its first run was stopped before the schema was written: an empty store.
+  if (version > 0 && version < latest) {
+    db.close();
+    throw tooOld(path, version, latest);
+  }
   return db;
+}
+
+/** SQLite's primary result codes that mean something to a user (https://sqlite.org/rescode.html). */
+const SQLITE_FAILURES: Record<number, string> = {
+  8: "the store is read-only (SQLite: attempt to write a readonly database); check the permissions of its folder",
+  10: "reading or writing the store failed (SQLite: disk I/O error); check the disk",
+  11: "the store is damaged (SQLite: database disk image is malformed); move it away to start afresh (every call will be made again), or restore it from a backup",
+  13: "the disk is full; free some space and run the same command again: everything stored so far is kept",
+  14: "the store cannot be opened (SQLite: unable to open database file); check the folder exists and may be written",
+  26: "not a silicon store (SQLite: file is not a database); move it away, or use another --results folder",
+};
+
+/**
+ * An error from node:sqlite as one line naming the store and what to do
+ * (a StoreError, exit status 1), rather than an internal error. Other
+ * errors pass through unchanged.
+ */
+export function storeFailure(path: string, error: unknown): unknown {
+  const sqlite = error as { code?: unknown; errcode?: unknown; message?: unknown } | null;
+  if (sqlite === null || typeof sqlite !== "object" || sqlite.code !== "ERR_SQLITE_ERROR") return error;
+  const primary = typeof sqlite.errcode === "number" ? sqlite.errcode & 0xff : -1;
+  const what = SQLITE_FAILURES[primary] ?? `SQLite: ${String(sqlite.message)}`;
+  return new StoreError(`${path}: ${what}`, { cause: error });
 }
 
 export function migrate(db: DatabaseSync, path: string, available: Migration[] = migrations()): void {
@@ -68,6 +103,7 @@ export function migrate(db: DatabaseSync, path: string, available: Migration[] =
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(migration.sql);
+      crashPoint("store-migrate");
       db.exec(`PRAGMA user_version = ${migration.version}`);
       db.exec("COMMIT");
     } catch (error) {
@@ -77,12 +113,25 @@ export function migrate(db: DatabaseSync, path: string, available: Migration[] =
   }
 }
 
+/** The path each store was opened with, as the user gave it, for messages. */
+const openedAs = new WeakMap<DatabaseSync, string>();
+
 function open(path: string, readOnly: boolean, busyTimeoutMs: number): DatabaseSync {
   try {
-    return new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
+    const db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
+    openedAs.set(db, path);
+    return db;
   } catch (error) {
     throw new StoreError(`${path}: cannot open the store: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** Only the writer upgrades a store (a reader, such as a dry run, writes nothing). */
+function tooOld(path: string, version: number, latest: number): StoreError {
+  return new StoreError(
+    `${path}: written by an earlier silicon (store schema version ${version}; this version uses ${latest}); ` +
+      "run silicon generate on the study once to upgrade it (what is stored is kept, and not asked again)",
+  );
 }
 
 function tooNew(path: string, version: number, latest: number): StoreError {
@@ -94,13 +143,30 @@ function tooNew(path: string, version: number, latest: number): StoreError {
 
 /** Runs `fn` in one write transaction: all of it is stored, or none. */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
   try {
-    const result = fn();
-    db.exec("COMMIT");
-    return result;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
   } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
+    throw storeFailure(pathOf(db), error);
+  }
+}
+
+function pathOf(db: DatabaseSync): string {
+  return openedAs.get(db) ?? db.location() ?? "the store";
+}
+
+/** Runs a read of the store, its SQLite errors turned into StoreErrors. */
+export function reading<T>(db: DatabaseSync, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw storeFailure(pathOf(db), error);
   }
 }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { OutputSet } from "../util/atomic-write.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { cellId, type AnswerRow } from "./answers.ts";
 
 export const RESPONSE_COLUMNS = [
@@ -99,6 +100,7 @@ export async function exportResponses(
   await OutputSet.write((out) => {
     out.stage(csvPath, toCsv(columns));
     out.stage(parquetPath, new Uint8Array(toParquet(columns)));
+    crashPoint("export-staged");
   });
   return { csv: csvPath, parquet: parquetPath, rows: columns.study.length, stale };
 }

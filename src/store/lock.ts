@@ -10,6 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../errors.ts";
+import { crashPoint } from "../util/crash-points.ts";
 
 const SQLITE_BUSY = 5;
 
@@ -60,6 +61,7 @@ export async function acquireStoreLock(storePath: string, options: AcquireOption
       await sleep(Math.min(options.pollMs ?? 500, Math.max(1, deadline - now())));
       continue;
     }
+    crashPoint("lock-taken");
     const holder: LockHolder = {
       pid: process.pid,
       host: hostname(),

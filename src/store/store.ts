@@ -6,7 +6,7 @@
  * `Store.open` is for the one writer (it takes the store's lock and repairs
  * what a killed run left); `openStoreReadOnly` is for everyone else.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
@@ -20,8 +20,10 @@ import {
   type CallStatements,
   type StoredCall,
 } from "./calls.ts";
-import { openReadOnly, openWritable, transaction } from "./db.ts";
+import { openReadOnly, openWritable, reading, schemaVersion, transaction } from "./db.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
+import { makeFolder } from "../util/atomic-write.ts";
+import { crashPoint } from "../util/crash-points.ts";
 import { prepareRuns, type InterruptedWork, type RunStart, type RunStatements, type RunStatus, type RunTotals } from "./runs.ts";
 
 export const STORE_FILE = "store.sqlite";
@@ -57,12 +59,16 @@ export class Store {
     this.answers = prepareAnswers(db);
     this.runs = prepareRuns(db);
     this.batches = prepareBatches(db);
-    this.interrupted = transaction(db, () => this.runs.recoverInterrupted());
+    this.interrupted = transaction(db, () => {
+      const work = this.runs.recoverInterrupted();
+      if (work.runs.length > 0) crashPoint("store-recover");
+      return work;
+    });
   }
 
   /** Opens the store in `studyDir` for writing, creating it if needed. */
   static async open(studyDir: string, options: OpenStoreOptions): Promise<Store> {
-    mkdirSync(studyDir, { recursive: true });
+    makeFolder(studyDir);
     const path = storePath(studyDir);
     const lockOptions: Parameters<typeof acquireStoreLock>[1] = { waitMs: options.lockWaitMs ?? 0 };
     if (options.onLockWait !== undefined) lockOptions.onWait = options.onLockWait;
@@ -92,13 +98,14 @@ export class Store {
 
   /** Records a call as on the wire, before it is sent. */
   recordSent(call: CallStart): number {
-    return this.calls.insert(call);
+    return transaction(this.db, () => this.calls.insert(call));
   }
 
   /** Stores a response together with the answers it decides, in one transaction. */
   recordCompleted(callId: number, completion: CallCompletion, answers: AnswerRow[]): void {
     transaction(this.db, () => {
       this.calls.complete(callId, completion);
+      crashPoint("in-commit");
       for (const answer of answers) this.answers.upsert(answer);
     });
   }
@@ -107,6 +114,7 @@ export class Store {
   recordFailed(callId: number, failure: CallFailure, answers: AnswerRow[] = []): void {
     transaction(this.db, () => {
       this.calls.fail(callId, failure);
+      if (answers.length > 0) crashPoint("in-give-up");
       for (const answer of answers) this.answers.upsert(answer);
     });
   }
@@ -124,16 +132,16 @@ export class Store {
   }
 
   batchSubmitted(id: number, vendorBatchId: string, inputFileId: string | undefined, at: string): void {
-    this.batches.submitted(id, vendorBatchId, inputFileId, at);
+    transaction(this.db, () => this.batches.submitted(id, vendorBatchId, inputFileId, at));
   }
 
   batchPolled(id: number, poll: BatchPoll): void {
-    this.batches.polled(id, poll);
+    transaction(this.db, () => this.batches.polled(id, poll));
   }
 
   /** Closes a batch as collected or failed (its calls were stored one by one). */
   closeBatch(id: number, status: "collected" | "failed", at: string, message: string | null = null): void {
-    this.batches.close(id, status, at, message);
+    transaction(this.db, () => this.batches.close(id, status, at, message));
   }
 
   /**
@@ -148,20 +156,20 @@ export class Store {
   }
 
   openBatches(): BatchRow[] {
-    return this.batches.open();
+    return reading(this.db, () => this.batches.open());
   }
 
   batch(id: number): BatchRow | undefined {
-    return this.batches.get(id);
+    return reading(this.db, () => this.batches.get(id));
   }
 
   /** Calls waiting in batches not yet collected. */
   waitingInBatches(): BatchedCall[] {
-    return this.calls.waitingInBatches();
+    return reading(this.db, () => this.calls.waitingInBatches());
   }
 
   waitingIn(batchId: number): BatchedCall[] {
-    return this.calls.waitingIn(batchId);
+    return reading(this.db, () => this.calls.waitingIn(batchId));
   }
 
   writeAnswers(answers: AnswerRow[]): void {
@@ -172,29 +180,31 @@ export class Store {
   }
 
   findCompleted(requestKey: string): StoredCall | undefined {
-    return this.calls.findCompleted(requestKey);
+    return reading(this.db, () => this.calls.findCompleted(requestKey));
   }
 
   cellStates(): Map<string, StoredCellState> {
-    return this.answers.states();
+    return reading(this.db, () => this.answers.states());
   }
 
   allAnswers(): Generator<AnswerRow> {
-    return this.answers.all();
+    return readAll(this.db, this.answers);
   }
 
   spentUsd(): number {
-    return this.runs.spentUsd();
+    return reading(this.db, () => this.runs.spentUsd());
   }
 
   /** Distribution answers (logprobs elicitation) a run stored, and the probability they put off the options. */
   distributionSummary(runId: number): { answers: number; meanNonOptionMass: number; maxNonOptionMass: number } {
-    const row = this.db
-      .prepare(
-        `SELECT count(*) AS answers, coalesce(avg(non_option_mass), 0) AS mean, coalesce(max(non_option_mass), 0) AS max
-         FROM answers WHERE run_id = ? AND distribution IS NOT NULL`,
-      )
-      .get(runId) as { answers: number; mean: number; max: number };
+    const row = reading(this.db, () =>
+      this.db
+        .prepare(
+          `SELECT count(*) AS answers, coalesce(avg(non_option_mass), 0) AS mean, coalesce(max(non_option_mass), 0) AS max
+           FROM answers WHERE run_id = ? AND distribution IS NOT NULL`,
+        )
+        .get(runId),
+    ) as { answers: number; mean: number; max: number };
     return { answers: row.answers, meanNonOptionMass: row.mean, maxNonOptionMass: row.max };
   }
 
@@ -224,17 +234,32 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
   const path = storePath(studyDir);
   if (!existsSync(path)) return undefined;
   const db = openReadOnly(path);
+  // A store whose first run was stopped before its schema was written holds nothing yet.
+  if (schemaVersion(db) === 0) {
+    db.close();
+    return undefined;
+  }
   const answers = prepareAnswers(db);
   const calls = prepareCalls(db);
   const runs = prepareRuns(db);
   return {
     path,
     db,
-    cellStates: () => answers.states(),
-    allAnswers: () => answers.all(),
-    findCompleted: (key) => calls.findCompleted(key),
-    waitingInBatches: () => calls.waitingInBatches(),
-    spentUsd: () => runs.spentUsd(),
+    cellStates: () => reading(db, () => answers.states()),
+    allAnswers: () => readAll(db, answers),
+    findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
+    waitingInBatches: () => reading(db, () => calls.waitingInBatches()),
+    spentUsd: () => reading(db, () => runs.spentUsd()),
     close: () => db.close(),
   };
+}
+
+/** Every stored answer, its SQLite errors (mid-iteration too) turned into StoreErrors. */
+function* readAll(db: DatabaseSync, answers: AnswerStatements): Generator<AnswerRow> {
+  const rows = reading(db, () => answers.all());
+  for (;;) {
+    const next = reading(db, () => rows.next());
+    if (next.done === true) return;
+    yield next.value;
+  }
 }

@@ -13,8 +13,7 @@ export function readCsv(path: string, text?: string): DataTable {
   try {
     records = parse(content, { bom: true, info: true, relax_column_count: false, skip_empty_lines: true }) as never;
   } catch (error) {
-    const { lines, message } = error as { lines?: number; message: string };
-    throw new InputError({ file: path, ...(lines !== undefined ? { row: Math.max(lines - 1, 1), line: lines } : {}) }, `not valid CSV: ${message.replace(/\s+/g, " ")}`);
+    throw csvError(path, content, error);
   }
   const header = records.shift();
   if (header === undefined) throw new InputError({ file: path }, "empty file: expected a header row");
@@ -36,4 +35,28 @@ export function readCsv(path: string, text?: string): DataTable {
     });
   });
   return { source: path, format: "csv", columnNames, numRows: records.length, columns, lines, valueLabels: {} };
+}
+
+/** csv-parse's failure, located where the problem is rather than where the parser stopped. */
+function csvError(path: string, content: string, error: unknown): InputError {
+  const { code, lines, records, bytes, message } = error as { code?: string; lines?: number; records?: number; bytes?: number; message: string };
+  if (code === "CSV_QUOTE_NOT_CLOSED" && records !== undefined && bytes !== undefined) {
+    // The parser reads to the end of the file looking for the closing quote;
+    // the field that opened it belongs to the record after the last complete one.
+    const line = newlines(Buffer.from(content.replace(/^\uFEFF/, "")).subarray(0, bytes)) + 1;
+    const where = records === 0 ? { file: path, line } : { file: path, row: records, line };
+    return new InputError(where, `not valid CSV: a quoted field opened on line ${line} is never closed (a stray " ?)`);
+  }
+  const where = { file: path, ...(lines !== undefined ? { row: Math.max(lines - 1, 1), line: lines } : {}) };
+  const length = /expect (\d+), got (\d+)/.exec(message);
+  if (code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH" && length !== null) {
+    return new InputError(where, `not valid CSV: expected ${length[1]} fields, as the header has, got ${length[2]}`);
+  }
+  return new InputError(where, `not valid CSV: ${message.replace(/\s+/g, " ")}`);
+}
+
+function newlines(bytes: Uint8Array): number {
+  let count = 0;
+  for (const byte of bytes) if (byte === 0x0a) count += 1;
+  return count;
 }

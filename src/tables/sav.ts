@@ -39,7 +39,7 @@ export async function readSav(path: string): Promise<DataTable> {
     await reader.open();
     rows = await reader.readAllRows(true);
   } catch (error) {
-    throw new InputError({ file: path }, `not a readable SPSS .sav file: ${(error as Error).message}`, { cause: error });
+    throw new InputError({ file: path }, `not a readable SPSS .sav file: ${savProblem(error)}`, { cause: error });
   }
   const variables = reader.meta.sysvars;
   const columnNames = variables.map((v) => v.name);
@@ -73,4 +73,13 @@ function userMissingTest(missing: unknown): (value: Cell) => boolean {
   const inRange = (value: number) =>
     spec.min !== undefined && spec.max !== undefined && value >= spec.min && value <= spec.max;
   return (value) => values.has(value) || (typeof value === "number" && inRange(value));
+}
+
+/** What sav-reader's failure means, in words (it throws plain strings, too). */
+function savProblem(error: unknown): string {
+  const detail = error instanceof Error ? error.message : String(error);
+  // Its stream reader runs out of bytes mid-record.
+  if (/No data read even after wait/.test(detail)) return "the file ends early (truncated or incompletely copied?)";
+  if (/Not a valid \.sav file/.test(detail)) return "it does not start as an SPSS system file does ($FL2); is it another format renamed .sav?";
+  return detail.replace(/\s+/g, " ").trim() || "unknown problem";
 }

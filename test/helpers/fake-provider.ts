@@ -21,7 +21,8 @@ export interface FakeProviderOptions {
   /** Input tokens read from / written to the prompt cache (parts of the input). */
   cachedInputTokens?: (request: CompletionRequest, call: number) => number;
   cacheWriteTokens?: (request: CompletionRequest, call: number) => number;
-  outputTokensPerChoice?: number;
+  /** Output tokens of each choice: a number, or drawn per request. */
+  outputTokensPerChoice?: number | ((request: CompletionRequest) => number);
 }
 
 /** A valid structured answer for any item: the first option, or the range's middle. */
@@ -70,7 +71,7 @@ export class FakeProvider implements Provider {
         choices,
         usage: {
           inputTokens: input,
-          outputTokens: (this.options.outputTokensPerChoice ?? 6) * choices.length,
+          outputTokens: choices.length * (typeof this.options.outputTokensPerChoice === "function" ? this.options.outputTokensPerChoice(request) : (this.options.outputTokensPerChoice ?? 6)),
           cachedInputTokens: this.options.cachedInputTokens?.(request, call) ?? 0,
           cacheWriteTokens: this.options.cacheWriteTokens?.(request, call) ?? 0,
         },
