@@ -189,7 +189,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     throw new UsageError(`--poll-interval must be a positive number of seconds, got ${options.pollIntervalMs / 1000}`);
   }
 
-  const endpoints = checkEndpoints(study, models);
+  const endpoints = checkEndpoints(study, models, log);
   const routers = new Map<string, Router>();
   const prices = new Map<string, ResolvedPrice>();
   for (const model of models) {
@@ -432,13 +432,21 @@ function noteModeChoices(study: StudyLike, mode: PromptMode, log: (line: string)
 }
 
 /** The study's `endpoints:` of the models this run uses, checked: none for simulated models. */
-function checkEndpoints(study: StudyLike, models: string[]): Map<string, Endpoint[]> {
+/**
+ * The fleets of this run's models. Endpoints of a model neither the study
+ * lists nor --model names are most likely a misspelt key: say so rather than
+ * ignore them silently (they may serve a later `--model`, so no error).
+ */
+function checkEndpoints(study: StudyLike, models: string[], log: (line: string) => void): Map<string, Endpoint[]> {
   const out = new Map<string, Endpoint[]>();
   for (const [model, list] of Object.entries(study.study.endpoints ?? {})) {
     if (model.startsWith("simulated:")) {
       throw new InputError(locateField(study, ["endpoints", model]), `${model} runs offline: it has no endpoints`);
     }
     if (models.includes(model)) out.set(model, list);
+    else if (!study.study.models.includes(model)) {
+      log(`note: endpoints: ${model} is not among the study's models (${study.study.models.join(", ")}), so its endpoints are not used; pick it with --model, or check the spelling`);
+    }
   }
   return out;
 }

@@ -123,3 +123,20 @@ describe("silicon evaluate and compare --tasks", () => {
     expect(result.models[0].gap).toHaveProperty("mean");
   });
 });
+
+describe("--out - sends the table to standard output", () => {
+  it("calibrate, evaluate and compare print their CSV on stdout, the summary on stderr, and create no file named '-'", async () => {
+    const cases: [string[], string][] = [
+      [["calibrate", "--tasks", example, "--method", "alg4"], "task,model,coord,method,alpha,lower,upper,estimate,naive_lower,naive_upper"],
+      [["evaluate", "--tasks", example, "--protocol", "loo"], "task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered"],
+      [["compare", "--tasks", example], "model,history,gap_mean,gap_sd,gap_mean_abs,gap_q05,gap_q50,gap_q95,tasks,coverage,mean_width,median_width,naive_coverage,naive_median_width"],
+    ];
+    for (const [args, header] of cases) {
+      const { code, stdout, stderr } = await silicon(...args, "--out", "-");
+      expect(code, args[0]).toBe(0);
+      expect(stdout.split("\n")[0], args[0]).toBe(header);
+      expect(stderr, args[0]).toMatch(/to standard output/);
+      expect(existsSync(`${root}-`), args[0]).toBe(false);
+    }
+  });
+});

@@ -136,6 +136,26 @@ describe("the study's endpoints", () => {
   });
 });
 
+describe("endpoints of a model the run does not use", () => {
+  const vendors: FakeVendor[] = [];
+  afterEach(async () => {
+    for (const vendor of vendors.splice(0)) await vendor.close();
+  });
+
+  it("notes a key that names no model of the study (a misspelling?) and runs on the default endpoint", async () => {
+    const vendor = await startFakeVendor({ seed: 5 });
+    vendors.push(vendor);
+    const study = makeStudy({ respondents: 2, study: { endpoints: { "openai:fake-modle": ["http://127.0.0.1:9/v1"] } } });
+    const lines: string[] = [];
+    const summary = (await generate(study, { resultsDir: tempDir(), env: { OPENAI_BASE_URL: vendor.baseURL }, log: (line) => lines.push(line) })) as RunSummary;
+    expect(summary.totals.answered).toBe(6);
+    expect(vendor.stats.billed).toBe(6);
+    expect(lines).toContain(
+      "note: endpoints: openai:fake-modle is not among the study's models (openai:fake-model), so its endpoints are not used; pick it with --model, or check the spelling",
+    );
+  });
+});
+
 describe("a run on two servers, one failing", () => {
   const vendors: FakeVendor[] = [];
   afterEach(async () => {

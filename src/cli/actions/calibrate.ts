@@ -10,6 +10,7 @@ import { median } from "../../evaluation/metrics.ts";
 import type { MethodName } from "../../inference/algorithm.ts";
 import { calibrate, DEFAULT_LAMBDA, validateAlpha, type CalibrationOptions, type IntervalRow } from "../../inference/calibrate.ts";
 import { METHODS } from "../../inference/methods.ts";
+import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
 import { calibrationOptions, describeRange, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
@@ -50,8 +51,9 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
   }
   const result = calibrate(history, targets, options);
 
+  const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    if (raw.out !== undefined) out.stage(raw.out, toCsv(INTERVAL_COLUMNS, result.intervals));
+    output.emit(out, toCsv(INTERVAL_COLUMNS, result.intervals));
     const algorithm = METHODS[options.method];
     const lines: string[] = [];
     lines.push(`${algorithm.title}`);
@@ -91,9 +93,9 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
         ),
       );
     } else {
-      lines.push(`wrote ${result.intervals.length} intervals to ${raw.out}`);
+      lines.push(`wrote ${result.intervals.length} intervals to ${output.where}`);
     }
-    io.stdout(lines.join("\n") + "\n");
+    output.messages.stdout(lines.join("\n") + "\n");
     for (const note of result.notes) io.stderr(`silicon: note: ${note}\n`);
     return result.intervals;
   });

@@ -5,6 +5,7 @@
  */
 import { compareModels, type ModelComparison } from "../../evaluation/compare.ts";
 import { METHODS } from "../../inference/methods.ts";
+import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
 import { calibrationOptions, describeRange, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
@@ -50,13 +51,14 @@ export async function runCompare(source: TasksSource, raw: EvaluateCliOptions, i
   const options = calibrationOptions(raw, table);
   const { history, scored, notes } = evaluationRows(table, protocol);
   const { models: comparison, notes: planNotes } = compareModels(protocol, history, scored, options);
+  const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    if (raw.out !== undefined) out.stage(raw.out, toCsv(COMPARISON_COLUMNS, comparison.map(comparisonRecord)));
+    output.emit(out, toCsv(COMPARISON_COLUMNS, comparison.map(comparisonRecord)));
     if (raw.json) {
-      io.stdout(JSON.stringify({ protocol, method: options.method, alpha: options.alpha, models: comparison }, null, 2) + "\n");
+      output.messages.stdout(JSON.stringify({ protocol, method: options.method, alpha: options.alpha, models: comparison }, null, 2) + "\n");
     } else {
       const algorithm = METHODS[options.method];
-      io.stdout(
+      output.messages.stdout(
         [
           `Models side by side: gap = real − synthetic over each model's history; calibrated by ${options.method} (${protocol === "loo" ? "leave-one-out" : "chronological"}), narrowest first`,
           `${algorithm.title}; α = ${options.alpha}; ${describeRange(options.range, raw.range)}`,
@@ -79,7 +81,7 @@ export async function runCompare(source: TasksSource, raw: EvaluateCliOptions, i
           ),
         ].join("\n"),
       );
-      if (raw.out !== undefined) io.stdout(`wrote ${comparison.length} models to ${raw.out}\n`);
+      if (raw.out !== undefined) output.messages.stdout(`wrote ${comparison.length} models to ${output.where}\n`);
     }
     for (const note of [...notes, ...planNotes]) io.stderr(`silicon: note: ${note}\n`);
     return comparison;

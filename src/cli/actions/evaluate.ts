@@ -9,6 +9,7 @@ import { evaluate, PROTOCOLS, type Evaluation, type Protocol } from "../../evalu
 import type { TasksTable } from "../../config/tasks.ts";
 import type { CalibrationOptions } from "../../inference/calibrate.ts";
 import { METHODS } from "../../inference/methods.ts";
+import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
 import { calibrationOptions, describeRange, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
@@ -70,11 +71,12 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   const options = calibrationOptions(raw, table);
   const { history, scored, notes } = evaluationRows(table, protocol);
   const evaluation = evaluate(protocol, history, scored, options);
+  const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    if (raw.out !== undefined) out.stage(raw.out, evaluatedCsv(evaluation));
-    if (raw.json) io.stdout(JSON.stringify(evaluation.report, null, 2) + "\n");
-    else io.stdout(evaluationText(evaluation, options, raw.range));
-    if (raw.out !== undefined && !raw.json) io.stdout(`wrote ${evaluation.tasks.length} evaluated tasks to ${raw.out}\n`);
+    output.emit(out, evaluatedCsv(evaluation));
+    if (raw.json) output.messages.stdout(JSON.stringify(evaluation.report, null, 2) + "\n");
+    else output.messages.stdout(evaluationText(evaluation, options, raw.range));
+    if (raw.out !== undefined && !raw.json) output.messages.stdout(`wrote ${evaluation.tasks.length} evaluated tasks to ${output.where}\n`);
     for (const note of [...notes, ...evaluation.notes]) io.stderr(`silicon: note: ${note}\n`);
     return evaluation;
   });
