@@ -11,18 +11,7 @@ import { domainsOf } from "../../src/estimands/domains.ts";
 import { domainGaps } from "../../src/estimands/gap.ts";
 import { domainSums } from "../../src/estimands/mean.ts";
 import { domainMean, independentGap, pairedGap } from "../../src/inference/survey.ts";
-
-/** mulberry32: a small seeded generator, enough for Monte Carlo in tests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRng } from "../../src/simulation/random.ts";
 
 function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -60,7 +49,7 @@ function gapOf(sample: Sample) {
 
 describe("domainGaps", () => {
   it("has gap_se equal to the sampling SD of real_est − syn_est under item nonresponse (seeded, 2000 samples)", () => {
-    const random = rng(20240611);
+    const random = createRng(20240611).next;
     const differences: number[] = [];
     const pairedSe: number[] = [];
     const independentSe: number[] = [];
@@ -87,7 +76,7 @@ describe("domainGaps", () => {
   });
 
   it("falls back to the independent formula where no respondent has both values", () => {
-    const sample = draw(rng(7), 40);
+    const sample = draw(createRng(7).next, 40);
     sample.real = sample.real.map((y, i) => (i % 2 === 0 ? y : NaN));
     sample.syn = sample.syn.map((y, i) => (i % 2 === 1 ? y : NaN));
     const { gap, real, syn } = gapOf(sample);

@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { createRng } from "../../src/simulation/random.ts";
 
 export type Fault = "429" | "500" | "502" | "503" | "529" | "reset" | "slow" | "malformed" | "truncated";
 
@@ -204,7 +205,7 @@ export class FakeVendor {
 
   constructor(options: FakeVendorOptions = {}) {
     this.options = options;
-    this.random = mulberry32(options.seed ?? 1);
+    this.random = createRng(options.seed ?? 1).next;
   }
 
   /** Starts listening; resolves with the base URL (ending in /v1). */
@@ -833,13 +834,3 @@ function canonicalJson(value: unknown): string {
   });
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

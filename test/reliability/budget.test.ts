@@ -16,6 +16,7 @@ import { TimeoutError } from "../../src/errors.ts";
 import { worstCaseInputTokens } from "../../src/generation/cost.ts";
 import { generate } from "../../src/generation/run.ts";
 import { costUsd } from "../../src/providers/prices.ts";
+import { createRng } from "../../src/simulation/random.ts";
 import type { CompletionRequest } from "../../src/providers/types.ts";
 import { openStoreReadOnly } from "../../src/store/store.ts";
 import { runCli, writeStudy } from "../helpers/cli.ts";
@@ -26,25 +27,13 @@ import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-budget-");
 
-/** mulberry32: small seeds give well-spread draws from the first one. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const MAX_TOKENS = 30;
 
 describe("--max-cost at concurrency 64", () => {
   it("is never exceeded, over 25 seeds of random latencies, token counts, re-asks and timeouts", async () => {
     const outcomes: { seed: number; cap: number; spent: number; charged: number; status: string; maxInFlight: number }[] = [];
     for (let seed = 1; seed <= 25; seed++) {
-      const random = seeded(seed);
+      const random = createRng(seed).next;
       /** What the fake vendors charged: every answered request at its reported usage. */
       let charged = 0;
       let inFlight = 0;
@@ -115,7 +104,7 @@ describe("the command line at --concurrency 64 against the fake vendor", () => {
   });
 
   it.each([1, 2, 3])("keeps what it stores, and what the vendor bills, within --max-cost (seed %i)", async (seed) => {
-    const random = seeded(seed * 7919);
+    const random = createRng(seed * 7919).next;
     vendor = await startFakeVendor({
       seed,
       latencyMs: [0, 15],
@@ -158,7 +147,7 @@ describe("a batch run at --max-cost", () => {
   });
 
   it("reserves each request's worst case at the batch price: what it stores stays within the cap", async () => {
-    const random = seeded(4242);
+    const random = createRng(4242).next;
     vendor = await startFakeVendor({
       usage: (request) => ({
         input: Math.floor(random() * JSON.stringify(request.body).length),
