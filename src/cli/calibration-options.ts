@@ -26,6 +26,7 @@ export interface RawCalibrationOptions {
   seed: string;
   weights?: string;
   decay?: string;
+  interval: string;
 }
 
 /** Produces the tasks table a command works on from `--tasks F` (a study file takes the study forms in src/cli/study-commands.ts instead). */
@@ -50,6 +51,11 @@ export function addCalibrationOptions(command: Command, defaultMethod: MethodNam
     .addOption(new Option("--method <name>", "calibration method (see below)").choices(METHOD_NAMES).default(defaultMethod))
     .option("--alpha <a>", "error level α in (0, 1): intervals at 1 − α", "0.1")
     .option("--range <auto|none|lo,hi>", "clip to a scale: auto = [0, 1] when every estimate is a proportion", "auto")
+    .addOption(
+      new Option("--interval <form>", "the synthetic (and naive) interval: wald, or logit for proportions (svyciprop's; needs syn_n)")
+        .choices(["wald", "logit"])
+        .default("wald"),
+    )
     .option("--strata <columns>", "Mondrian calibration: each value (combination) of these comma-separated columns on its own")
     .option("--adjust", "regression-adjusted calibration: fit a gap model on half of the history, calibrate residuals on the other")
     .option("--split-by <column>", "with --adjust: tasks sharing a value stay in one half (default: item, else task)")
@@ -153,6 +159,7 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
     ...(strata === undefined ? {} : { strata }),
     ...(adjust === undefined ? {} : { adjust }),
     ...(weights === undefined ? {} : { weights }),
+    ...(raw.interval === "logit" ? { interval: "logit" as const } : {}),
     locate: (row, field) => table.locate(row as never, field),
   };
 }

@@ -43,6 +43,9 @@ export function settingsFrom(study: LoadedStudy, raw: Partial<RawCalibrationOpti
   const settings = analysisSettings(study.study.calibration);
   const given = (key: string) => command !== undefined && ["cli", "env"].includes(command.getOptionValueSource(key) ?? "");
   if (given("range")) throw new UsageError("--range: a study's tasks are clipped to each item's own scale (0–100 for thermometers, 0–1 for proportions); it applies to --tasks tables only");
+  if (given("interval") && raw.interval !== "wald") {
+    throw new UsageError("--interval logit applies to --tasks tables only: a study's intervals are Wald; calibrate results/<study>/tasks.csv with --tasks for the logit form");
+  }
   if (given("weights")) throw new UsageError("--weights: a study's tasks have no weight column; use --decay γ (alg2) or calibration.decay in the study");
   if (given("method") && raw.method !== undefined) {
     if (raw.method === "alg3" || raw.method === "alg3-bonferroni") settings.vectorMethod = raw.method;

@@ -61,7 +61,7 @@ export function estimateTasks(design: SurveyDesign, answers: SyntheticAnswers, o
   );
 
   const keyed: { key: number[]; row: TaskRow }[] = [];
-  const dropped = { noSynthetic: [] as string[], noReal: [] as string[] };
+  const dropped = { noSynthetic: [] as string[], noReal: [] as string[], oneRespondent: [] as string[] };
   estimands.forEach((estimand, itemOrder) => {
     const modelAnswers = resolved.models.map((_, m) => partitionAnswers(resolved, partitionOf(resolved, m, itemIndex[itemOrder]!)));
     const real = design.answers[estimand.item];
@@ -80,9 +80,13 @@ export function estimateTasks(design: SurveyDesign, answers: SyntheticAnswers, o
               role: targetWaves.has(level.wave) ? "target" : "history",
               real: realSums[specOrder]?.[levelOrder], synthetic: synSums[levelOrder]!, gap: gaps?.[levelOrder], subgroupColumns,
             });
-            if (row.syn_n === 0) dropped.noSynthetic.push(row.task);
+            // A subgroup of zero-weight respondents has answers but no estimate.
+            if (!Number.isFinite(row.syn_est)) dropped.noSynthetic.push(row.task);
             else if (row.role === "history" && row.real_est === undefined) dropped.noReal.push(row.task);
-            else keyed.push({ key: [m, level.wave, itemOrder, specOrder, levelOrder, coordOrder], row });
+            else {
+              if (row.syn_n === 1 || row.real_n === 1) dropped.oneRespondent.push(row.task);
+              keyed.push({ key: [m, level.wave, itemOrder, specOrder, levelOrder, coordOrder], row });
+            }
           });
         });
       });
@@ -149,7 +153,7 @@ function taskRow(parts: RowParts): TaskRow {
   const subgroup = subgroupLabel(domains.spec, level);
   const wave = design.hasWaves ? design.waves[level.wave]! : undefined;
   const syn = domainMean(parts.synthetic);
-  const real = parts.real === undefined || parts.real.count === 0 ? undefined : domainMean(parts.real);
+  const real = parts.real === undefined || parts.real.count === 0 || parts.real.sumW <= 0 ? undefined : domainMean(parts.real);
   const extra: Record<string, string> = { by: specName(domains.spec) };
   for (const column of parts.subgroupColumns) {
     const j = domains.spec.columns.indexOf(column);
@@ -177,7 +181,7 @@ function compareKeys(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
-function droppedWarnings(dropped: { noSynthetic: string[]; noReal: string[] }): string[] {
+function droppedWarnings(dropped: { noSynthetic: string[]; noReal: string[]; oneRespondent: string[] }): string[] {
   const warnings: string[] = [];
   const rows = (n: number) => `${n} task ${n === 1 ? "row" : "rows"}`;
   const examples = (tasks: string[]) => {
@@ -185,10 +189,17 @@ function droppedWarnings(dropped: { noSynthetic: string[]; noReal: string[] }): 
     return `${unique.slice(0, 3).join(", ")}${unique.length > 3 ? ", …" : ""}`;
   };
   if (dropped.noSynthetic.length > 0) {
-    warnings.push(`left out ${rows(dropped.noSynthetic.length)} with no synthetic answer in the subgroup (${examples(dropped.noSynthetic)})`);
+    warnings.push(`left out ${rows(dropped.noSynthetic.length)} with no synthetic answer of positive weight in the subgroup (${examples(dropped.noSynthetic)})`);
   }
   if (dropped.noReal.length > 0) {
-    warnings.push(`left out ${rows(dropped.noReal.length)} of history tasks with no real answer in the subgroup (${examples(dropped.noReal)})`);
+    warnings.push(`left out ${rows(dropped.noReal.length)} of history tasks with no real answer of positive weight in the subgroup (${examples(dropped.noReal)})`);
+  }
+  if (dropped.oneRespondent.length > 0) {
+    // As R's svyby, one respondent gives SE 0, which calibration would read as exact.
+    warnings.push(
+      `${rows(dropped.oneRespondent.length)} rest on a single respondent, so their standard error is 0 and calibration treats them as exact; ` +
+        `consider coarser subgroups (${examples(dropped.oneRespondent)})`,
+    );
   }
   return warnings;
 }

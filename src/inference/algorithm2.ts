@@ -127,7 +127,7 @@ export const algorithm2: Algorithm = {
       }
       return cached;
     };
-    const means = sample.gap.map((gap) => new GapMean(gap, weights));
+    const means = sample.gap.map((gap) => new GapMean(gap));
     if (!leaveOneOut) weightedBudget(alpha, total);
     return (leaveOut?: number) => {
       requireIndex(leaveOneOut, leaveOut);

@@ -6,7 +6,7 @@
  */
 import type { AlphaBudget } from "./budget.ts";
 import { zCritical } from "./quantiles.ts";
-import { clipInterval, type Interval } from "./survey.ts";
+import { clipInterval, logitInterval, type Interval } from "./survey.ts";
 
 /**
  * The observed gaps of T historical tasks with d coordinates, column-major:
@@ -60,6 +60,23 @@ export function perCoordinate(
 export interface SyntheticEstimate {
   estimate: number;
   se: number;
+  /** Units behind the estimate; the logit form needs it (df = n − 1). */
+  n?: number;
+}
+
+/**
+ * How the target's synthetic interval C(D̃) is formed: "wald", θ̃̂ ± z·se; or
+ * "logit", for proportions, `svyciprop(method = "logit")` (SPEC "Weighted
+ * estimation"), which stays inside (0, 1) and is asymmetric near its ends.
+ */
+export type IntervalForm = "wald" | "logit";
+
+/** The synthetic interval at two-sided level `a`, unclipped. */
+export function syntheticInterval(target: SyntheticEstimate, a: number, form: IntervalForm = "wald"): Interval {
+  if (target.se === 0) return { lower: target.estimate, upper: target.estimate };
+  if (form === "logit") return logitInterval(target.estimate, target.se, a, (target.n ?? NaN) - 1);
+  const half = zCritical(a) * target.se;
+  return { lower: target.estimate - half, upper: target.estimate + half };
 }
 
 /** One coordinate's calibrated interval and bias-corrected estimate. */
@@ -78,22 +95,27 @@ export function applyBounds(
   coordinate = 0,
   shift = 0,
   range?: readonly [number, number] | null,
+  form: IntervalForm = "wald",
 ): CalibratedCoordinate {
-  const half = bounds.syntheticLevel === null || target.se === 0 ? 0 : zCritical(bounds.syntheticLevel) * target.se;
-  const centre = target.estimate + shift;
+  const synthetic =
+    bounds.syntheticLevel === null ? { lower: target.estimate, upper: target.estimate } : syntheticInterval(target, bounds.syntheticLevel, form);
   const interval = {
-    lower: centre - half + bounds.lower[coordinate]!,
-    upper: centre + half + bounds.upper[coordinate]!,
+    lower: synthetic.lower + shift + bounds.lower[coordinate]!,
+    upper: synthetic.upper + shift + bounds.upper[coordinate]!,
   };
-  const estimate = centre + bounds.meanGap[coordinate]!;
+  const estimate = target.estimate + shift + bounds.meanGap[coordinate]!;
   if (range === undefined || range === null) return { ...interval, estimate };
   return { ...clipInterval(interval, range), estimate: Math.min(Math.max(estimate, range[0]), range[1]) };
 }
 
-/** The naive baseline C_a(D̃): the synthetic estimate ± z_{1−a/2}·se, treating synthetic data as real. */
-export function naiveInterval(target: SyntheticEstimate, a: number, range?: readonly [number, number] | null): Interval {
-  const half = target.se === 0 ? 0 : zCritical(a) * target.se;
-  const interval = { lower: target.estimate - half, upper: target.estimate + half };
+/** The naive baseline C_a(D̃): the synthetic interval treating synthetic data as real. */
+export function naiveInterval(
+  target: SyntheticEstimate,
+  a: number,
+  range?: readonly [number, number] | null,
+  form: IntervalForm = "wald",
+): Interval {
+  const interval = syntheticInterval(target, a, form);
   return range === undefined || range === null ? interval : clipInterval(interval, range);
 }
 

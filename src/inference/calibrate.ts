@@ -7,7 +7,7 @@
 import { InfeasibleError, UsageError } from "../errors.ts";
 import type { AdjustOptions } from "./adjust.ts";
 import { calibrateSample, type MethodName } from "./algorithm.ts";
-import { applyBounds, naiveInterval, type Bounds } from "./bounds.ts";
+import { applyBounds, naiveInterval, type Bounds, type IntervalForm } from "./bounds.ts";
 import type { AlphaBudget } from "./budget.ts";
 import { calibratedShare, DEFAULT_LAMBDA, intersectWithReal } from "./intersect.ts";
 import { METHODS, naiveLevel } from "./methods.ts";
@@ -20,6 +20,11 @@ export interface CalibrationOptions {
   alpha: number;
   /** Clip intervals and estimates to this scale (e.g. [0, 1]); null or absent: no clipping. */
   range?: readonly [number, number] | null;
+  /**
+   * The form of each target's synthetic interval (and of the naive baseline):
+   * "wald" (default) or "logit" for proportions, which needs syn_n.
+   */
+  interval?: IntervalForm;
   /** Mondrian strata: columns whose values each get their own calibration. */
   strata?: readonly string[];
   /** Regression adjustment (split-conformal); see adjust.ts. */
@@ -99,9 +104,11 @@ export function intervalRows(unit: Unit, bounds: Bounds, shift: ArrayLike<number
   const algorithm = METHODS[options.method];
   const d = unit.rows.length;
   return unit.rows.map((row, k) => {
-    const target = { estimate: row.syn_est, se: row.syn_se };
-    const out = applyBounds(target, bounds, k, shift[k]!, options.range);
-    const naive = naiveInterval(target, naiveLevel(algorithm, options.alpha, d), options.range);
+    const target = { estimate: row.syn_est, se: row.syn_se, ...(row.syn_n === undefined ? {} : { n: row.syn_n }) };
+    const form = options.interval ?? "wald";
+    if (form === "logit") requireLogitInputs(row, options);
+    const out = applyBounds(target, bounds, k, shift[k]!, options.range, form);
+    const naive = naiveInterval(target, naiveLevel(algorithm, options.alpha, d), options.range, form);
     return {
       task: unit.task,
       model: unit.model,
@@ -115,6 +122,16 @@ export function intervalRows(unit: Unit, bounds: Bounds, shift: ArrayLike<number
       naive_upper: naive.upper,
     };
   });
+}
+
+/** The logit interval is for proportions with a known n; anything else is a located error, not a silent Wald. */
+function requireLogitInputs(row: TaskRecord, options: CalibrationOptions): void {
+  if (!(row.syn_est >= 0 && row.syn_est <= 1)) {
+    throw rowError(planOptions(options), row, "syn_est", `the logit interval is for proportions: expected a value in [0, 1], got ${row.syn_est}`);
+  }
+  if (row.syn_n === undefined || !(row.syn_n >= 2)) {
+    throw rowError(planOptions(options), row, "syn_n", `the logit interval needs the synthetic sample size (df = syn_n − 1): expected a number ≥ 2, got ${row.syn_n ?? "nothing"}`);
+  }
 }
 
 export function planOptions(options: CalibrationOptions): PlanOptions {
@@ -193,7 +210,10 @@ export function calibrate(history: readonly TaskRecord[], targets: readonly Task
     const [out] = intervalRows(unit, bounds, shift, options);
     const both = intersectWithReal(out!, { estimate: row.real_est!, se: row.real_se! }, options.alpha, lambda);
     if (both.empty) emptyIntersections += 1;
-    record(cell, [{ ...out!, lower: both.lower, upper: both.upper }]);
+    // The point estimate stays inside what is reported: where the intersection
+    // excludes the bias-corrected estimate, the nearest end of it is the best guess.
+    const estimate = both.empty ? out!.estimate : Math.min(Math.max(out!.estimate, both.lower), both.upper);
+    record(cell, [{ ...out!, lower: both.lower, upper: both.upper, estimate }]);
   }
   const notes = [...plan.notes];
   if (emptyIntersections > 0) {

@@ -142,6 +142,10 @@ export function planCalibration(history: readonly TaskRecord[], targets: readonl
   const { algorithm } = options;
   const strata = options.strata ?? [];
   const notes: string[] = [];
+  for (const row of [...history, ...targets]) {
+    // The tasks-table reader refuses these; a library caller's rows may not have been read from one.
+    if (!Number.isFinite(row.syn_est)) throw rowError(options, row, "syn_est", "missing value: expected a number (the synthetic estimate)");
+  }
   for (const row of history) {
     if (!Number.isFinite(gapOf(row))) throw rowError(options, row, "real_est", "missing value: a historical task needs its real estimate");
     if (algorithm.needsGapSe && !Number.isFinite(gapSeOf(row))) {

@@ -15,6 +15,8 @@ export interface TaskRecord {
   real_se?: number;
   syn_est: number;
   syn_se: number;
+  /** Units behind syn_est: the logit interval's degrees of freedom are syn_n − 1. */
+  syn_n?: number;
   gap_se?: number;
   weight?: number;
   /** Any further columns, by name. */
@@ -33,7 +35,7 @@ export function gapSeOf(row: TaskRecord): number {
   return Math.hypot(row.real_se, row.syn_se);
 }
 
-const FIELDS = new Set(["task", "model", "coord", "group", "item", "subgroup", "real_est", "real_se", "syn_est", "syn_se", "gap_se", "weight"]);
+const FIELDS = new Set(["task", "model", "coord", "group", "item", "subgroup", "real_est", "real_se", "syn_est", "syn_se", "syn_n", "gap_se", "weight"]);
 
 /** A column's value as text (numbers printed), undefined when absent: for strata, splits and features. */
 export function attributeOf(row: TaskRecord, column: string): string | undefined {

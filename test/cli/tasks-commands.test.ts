@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { logitInterval } from "../../src/inference/survey.ts";
 import { tempDir } from "../helpers/temp-files.ts";
 
 const run = promisify(execFile);
@@ -63,6 +64,30 @@ describe("silicon calibrate --tasks", () => {
       expect(existsSync(out)).toBe(false);
     });
   }
+
+  it("forms the synthetic and naive intervals as svyciprop's logit interval with --interval logit", async () => {
+    const out = files.path("logit.csv");
+    const { code } = await silicon("calibrate", "--tasks", example, "--method", "alg1", "--interval", "logit", "--out", out);
+    expect(code).toBe(0);
+    const [header, ...rows] = readFileSync(out, "utf8").trim().split("\n");
+    const column = (name: string) => header!.split(",").indexOf(name);
+    const source = readFileSync(example, "utf8").trim().split("\n");
+    const sourceColumn = (name: string) => source[0]!.split(",").indexOf(name);
+    const first = rows[0]!.split(",");
+    const task = source.find((line) => line.startsWith(`${first[0]},${first[1]},target`))!.split(",");
+    const [est, se, n] = ["syn_est", "syn_se", "syn_n"].map((c) => Number(task[sourceColumn(c)]));
+    const want = logitInterval(est!, se!, 0.1, n! - 1);
+    expect(Number(first[column("naive_lower")])).toBeCloseTo(want.lower, 9);
+    expect(Number(first[column("naive_upper")])).toBeCloseTo(want.upper, 9);
+    // Asymmetric around the estimate, unlike Wald.
+    expect(Math.abs(want.upper - est! - (est! - want.lower))).toBeGreaterThan(1e-5);
+
+    const noN = files.write("logit-no-n.csv", table("x,m,target,,,0.5,0.01"));
+    const refused = await silicon("calibrate", "--tasks", noN, "--interval", "logit", "--out", files.path("logit-no-n-out.csv"));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/row 31 \(line 32\), column "syn_n": the logit interval needs the synthetic sample size/);
+    expect(existsSync(files.path("logit-no-n-out.csv"))).toBe(false);
+  });
 
   it("refuses α outside (0, 1) naming --alpha", async () => {
     const out = files.path("alpha.csv");

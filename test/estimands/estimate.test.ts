@@ -58,13 +58,47 @@ describe("estimateTasks", () => {
     const names = tasks.map((t) => `${t.model} ${t.task}`);
     // Levels in natural order; m1 answered only in w1.
     expect(names).toEqual(["m2 vote|party=D@w1", "m2 vote|party=R@w1", "m2 vote|party=D@w2", "m2 vote|party=I@w2", "m2 vote|party=R@w2", "m1 vote|party=D@w1", "m1 vote|party=R@w1"]);
-    expect(warnings).toEqual(["left out 3 task rows with no synthetic answer in the subgroup (vote|party=D@w2, vote|party=I@w2, vote|party=R@w2)"]);
+    expect(warnings).toEqual([
+      "left out 3 task rows with no synthetic answer of positive weight in the subgroup (vote|party=D@w2, vote|party=I@w2, vote|party=R@w2)",
+      "5 task rows rest on a single respondent, so their standard error is 0 and calibration treats them as exact; consider coarser subgroups (vote|party=R@w1, vote|party=I@w2, vote|party=R@w2, …)",
+    ]);
     const noReal = estimateTasks(design, { ...answers, item: Array(10).fill("other") as string[] }, {});
     expect(noReal.tasks).toEqual([]);
     expect(noReal.warnings).toEqual([
-      "left out 1 task row with no synthetic answer in the subgroup (other|all@w2)",
-      "left out 3 task rows of history tasks with no real answer in the subgroup (other|all@w1, other|all@w2)",
+      "left out 1 task row with no synthetic answer of positive weight in the subgroup (other|all@w2)",
+      "left out 3 task rows of history tasks with no real answer of positive weight in the subgroup (other|all@w1, other|all@w2)",
     ]);
+  });
+
+  it("leaves out a subgroup whose respondents all have weight 0, instead of writing NaN", () => {
+    const zero = surveyDesign({
+      source: "real.csv",
+      id: ["a", "b", "c", "d", "e"],
+      weight: [1, 1, 1, 0, 0],
+      attributes: { party: ["D", "D", "R", "I", "I"] },
+      answers: { q: [1, 0, 1, 1, 0] },
+    });
+    const syn = { source: "syn.csv", id: ["a", "b", "c", "d", "e"], item: Array(5).fill("q") as string[], value: [1, 1, 0, 1, 1] };
+    const { tasks, warnings } = estimateTasks(zero, syn, { by: parseSubgroupSpecs("party") });
+    expect(tasks.map((t) => t.task)).toEqual(["q|party=D", "q|party=R"]);
+    for (const t of tasks) expect(Number.isFinite(t.syn_est) && Number.isFinite(t.real_est!)).toBe(true);
+    expect(warnings[0]).toBe("left out 1 task row with no synthetic answer of positive weight in the subgroup (q|party=I)");
+    // party=R is one respondent: SE 0, as R's svyby, and a warning says calibration will treat it as exact.
+    expect(tasks[1]!.syn_se).toBe(0);
+    expect(warnings[1]).toMatch(/^1 task row rest on a single respondent, so their standard error is 0 .*\(q\|party=R\)$/);
+  });
+
+  it("gives the synthetic design the n of the respondents the model was asked, not the frame's", () => {
+    const frame = surveyDesign({ source: "real.csv", id: ["a", "b", "c", "d", "e", "f"], weight: [1, 2, 1, 1, 3, 1], answers: { q: [10, 20, 30, 40, 50, 60] } });
+    // Only a, b, c were asked; d–f have no synthetic row at all.
+    const asked = { source: "syn.csv", id: ["a", "b", "c"], item: ["q", "q", "q"], value: [12, 25, 31] };
+    const [row] = estimateTasks(frame, asked, {}).tasks;
+    const subset = weightedMean([12, 25, 31], [1, 2, 1]);
+    expect(row!.syn_est).toBeCloseTo(subset.estimate, 12);
+    expect(row!.syn_se).toBeCloseTo(subset.se, 12);
+    // With the frame's n = 6, n/(n−1) would be 1.2 instead of 1.5.
+    const framed = weightedMean([12, 25, 31, NaN, NaN, NaN], [1, 2, 1, 1, 3, 1]);
+    expect(Math.abs(row!.syn_se - framed.se)).toBeGreaterThan(1e-3);
   });
 
   it("puts subgroup values in extra columns, but never over a tasks-table column", () => {

@@ -8,6 +8,7 @@ import { calibrate, detectRange } from "../../src/inference/calibrate.ts";
 import { planCalibration } from "../../src/inference/plan.ts";
 import { METHODS } from "../../src/inference/methods.ts";
 import { gapOf, gapSeOf, type TaskRecord } from "../../src/inference/task-record.ts";
+import { zCritical } from "../../src/inference/quantiles.ts";
 import { createRng } from "../../src/simulation/random.ts";
 
 const rng = createRng(31);
@@ -149,5 +150,51 @@ describe("calibrate (the facade)", () => {
 
   it("refuses α outside (0, 1)", () => {
     for (const alpha of [0, 1, -0.1, 1.5, NaN]) expect(() => calibrate(history, targets, { method: "alg4", alpha })).toThrow(/--alpha must be a number in \(0, 1\)/);
+  });
+});
+
+describe("what calibrate reports beside the interval", () => {
+  it("intersects at exactly (1 − λ)α and λα (λ = 0.25), and keeps the estimate inside the intersection", () => {
+    const alpha = 0.2;
+    const lambda = 0.25;
+    const target = targets[0]!;
+    const plain = calibrate(history, [target], { method: "alg1", alpha: (1 - lambda) * alpha }).intervals[0]!;
+    // A real sample whose interval cuts the calibrated one from below, well above its estimate.
+    const half = zCritical(lambda * alpha) * 0.02;
+    const real = { real_est: plain.upper + half / 2, real_se: 0.02 };
+    const out = calibrate(history, [{ ...target, ...real }], { method: "alg1", alpha, intersectReal: { lambda } }).intervals[0]!;
+    expect(out.lower).toBeCloseTo(real.real_est - half, 12);
+    expect(out.upper).toBeCloseTo(plain.upper, 12);
+    // λ and 1 − λ swapped would give other ends.
+    const swapped = calibrate(history, [target], { method: "alg1", alpha: lambda * alpha }).intervals[0]!;
+    expect(Math.abs(swapped.upper - plain.upper)).toBeGreaterThan(1e-3);
+    expect(Math.abs(zCritical((1 - lambda) * alpha) * 0.02 - half)).toBeGreaterThan(1e-3);
+    // The bias-corrected estimate lies below the intersection: it is moved to its lower end.
+    expect(plain.estimate).toBeLessThan(out.lower);
+    expect(out.estimate).toBe(out.lower);
+  });
+
+  it("gives Algorithm 3's naive rectangle each coordinate at α/d", () => {
+    const vector = (i: number, name: string) => (["co", "opp"] as const).map((coord) => task(i, { task: `${name}${i}`, coord }));
+    const hist = Array.from({ length: 30 }, (_, i) => vector(i, "h")).flat();
+    const target = vector(0, "t");
+    const out = calibrate(hist, target, { method: "alg3", alpha: 0.2 });
+    for (const [k, row] of out.intervals.entries()) {
+      expect(row.naive_lower).toBeCloseTo(target[k]!.syn_est - zCritical(0.1) * target[k]!.syn_se, 12);
+      expect(row.naive_upper).toBeCloseTo(target[k]!.syn_est + zCritical(0.1) * target[k]!.syn_se, 12);
+    }
+  });
+
+  it("bias-corrects with the plain mean gap for every method, Algorithm 2's weights included", () => {
+    const weighted = history.map((h, i) => ({ ...h, weight: i < 30 ? 0.1 : 1 }));
+    const meanGap = history.reduce((sum, h) => sum + (h.real_est! - h.syn_est), 0) / history.length;
+    for (const method of ["alg1", "alg2", "alg4", "alg5"] as const) {
+      const [row] = calibrate(weighted, [targets[0]!], { method, alpha: 0.2 }).intervals;
+      expect(row!.estimate).toBeCloseTo(targets[0]!.syn_est + meanGap, 12);
+    }
+  });
+
+  it("refuses a target without a synthetic estimate, naming the field", () => {
+    expect(() => calibrate(history, [{ ...targets[0]!, syn_est: NaN }], { method: "alg4", alpha: 0.1 })).toThrow(/syn_est.*missing value: expected a number/);
   });
 });

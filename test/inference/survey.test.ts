@@ -106,14 +106,16 @@ describe("weighted means against R survey", () => {
     }
   });
 
-  it("makes the paired gap far tighter than the independent one here", () => {
+  it("gives the paired and the independent gap the same estimate (the SEs differ by the twins' covariance)", () => {
+    // Their SEs are checked against R above and by simulation in test/estimands/gap.test.ts;
+    // in this fixture the twins are barely correlated, so the two SEs are close.
     const party = "Democrat";
     const domain = respondents.map((r) => r.party === party);
     const real = weightedMean(respondents.map((r) => r.therm), weights, domain);
     const syn = weightedMean(synTherm.mean, weights, domain);
     const paired = pairedGap(respondents.map((r) => r.therm), synTherm.mean, weights, domain);
     expect(independentGap(real, syn).estimate).toBeCloseTo(paired.estimate, 10);
-    expect(paired.se).toBeLessThan(independentGap(real, syn).se * 1.5);
+    expect(paired.estimate).toBeCloseTo(real.estimate - syn.estimate, 10);
   });
 });
 
