@@ -72,6 +72,27 @@ function number(text: string, option: string, what: string): number {
   return value;
 }
 
+/** --decay: Algorithm 2's γ in (0, 1]. */
+export function parseDecay(text: string): number {
+  const decay = number(text, "--decay", "a number in (0, 1]");
+  if (!(decay > 0 && decay <= 1)) throw new UsageError(`--decay must be a number in (0, 1], got ${text}`);
+  return decay;
+}
+
+/** --ridge: the gap model's penalty, ≥ 0. */
+export function parseRidge(text: string): number {
+  const ridge = number(text, "--ridge", "a number ≥ 0");
+  if (ridge < 0) throw new UsageError(`--ridge must be a number ≥ 0, got ${text}`);
+  return ridge;
+}
+
+/** --seed: the split's seed, a whole number. */
+export function parseSeed(text: string): number {
+  const seed = number(text, "--seed", "a whole number");
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${text}`);
+  return seed;
+}
+
 export function parseAlpha(text: string): number {
   const alpha = Number(text);
   if (text.trim() === "" || !Number.isFinite(alpha)) throw new UsageError(`--alpha must be a number in (0, 1), got ${JSON.stringify(text)}`);
@@ -124,10 +145,8 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
     if (splitBy !== "task" && !hasColumn(rows, splitBy)) throw new UsageError(`--split-by: ${table.source} has no values in a column "${splitBy}"`);
     const features =
       raw.features === undefined ? defaultFeatures(rows, splitBy) : raw.features.trim() === "none" ? [] : columnList(raw.features, "--features");
-    const ridge = number(raw.ridge, "--ridge", "a number ≥ 0");
-    if (ridge < 0) throw new UsageError(`--ridge must be a number ≥ 0, got ${raw.ridge}`);
-    const seed = number(raw.seed, "--seed", "a whole number");
-    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${raw.seed}`);
+    const ridge = parseRidge(raw.ridge);
+    const seed = parseSeed(raw.seed);
     // A pool whose history has one value of the split (e.g. one item) is split by task instead, with a note.
     adjust = { splitBy, features, ridge, seed, ...(splitBy !== "task" ? { splitByFallback: "task" } : {}) };
   }
@@ -139,8 +158,7 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
   if (algorithm.weighted) {
     if (raw.weights !== undefined && raw.decay !== undefined) throw new UsageError("--weights and --decay are alternatives: give one");
     if (raw.decay !== undefined) {
-      const decay = number(raw.decay, "--decay", "a number in (0, 1]");
-      if (!(decay > 0 && decay <= 1)) throw new UsageError(`--decay must be a number in (0, 1], got ${raw.decay}`);
+      const decay = parseDecay(raw.decay);
       if (!hasColumn(rows, "group")) throw new UsageError(`--decay weights tasks by the age of their group, but ${table.source} has no group column`);
       weights = { decay };
     } else {

@@ -21,7 +21,8 @@ import { checkCalibratable, writeStudyResults, type StudyResults } from "../pipe
 import { OutputSet } from "../util/atomic-write.ts";
 import { processIo, type Io } from "./actions/calibrate.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
-import { parseAlpha, type RawCalibrationOptions } from "./calibration-options.ts";
+import { taskColumns } from "../config/check-analysis.ts";
+import { parseAlpha, parseDecay, parseRidge, parseSeed, type RawCalibrationOptions } from "./calibration-options.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 
@@ -52,14 +53,22 @@ export function settingsFrom(study: LoadedStudy, raw: Partial<RawCalibrationOpti
     else settings.method = raw.method as AnalysisSettings["method"];
   }
   if (given("alpha") && raw.alpha !== undefined) settings.alpha = parseAlpha(raw.alpha);
-  if (given("strata") && raw.strata !== undefined) settings.strata = raw.strata.split(",").map((s) => s.trim());
-  if (given("decay") && raw.decay !== undefined) settings.decay = Number(raw.decay);
+  const columns = taskColumns(study.analysis);
+  const requireColumn = (column: string, option: string) => {
+    if (!columns.includes(column)) throw new UsageError(`${option}: the study's tasks have no column "${column}"; they have ${columns.join(", ")}`);
+  };
+  if (given("strata") && raw.strata !== undefined) {
+    settings.strata = raw.strata.split(",").map((s) => s.trim());
+    for (const column of settings.strata) requireColumn(column, "--strata");
+  }
+  if (raw.adjust === true && raw.splitBy !== undefined && raw.splitBy !== "task") requireColumn(raw.splitBy, "--split-by");
+  if (given("decay") && raw.decay !== undefined) settings.decay = parseDecay(raw.decay);
   if (raw.adjust === true) {
     settings.adjust = {
       ...(raw.splitBy === undefined ? {} : { splitBy: raw.splitBy }),
       ...(raw.features === undefined ? {} : { features: raw.features.trim() === "none" ? [] : raw.features.split(",").map((f) => f.trim()) }),
-      ridge: Number(raw.ridge ?? 1),
-      seed: Number(raw.seed ?? 1),
+      ridge: parseRidge(raw.ridge ?? "1"),
+      seed: parseSeed(raw.seed ?? "1"),
     };
   } else if (given("splitBy") || given("features")) {
     throw new UsageError(`${given("splitBy") ? "--split-by" : "--features"} only applies with --adjust`);

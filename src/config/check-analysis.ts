@@ -39,6 +39,15 @@ export interface AnalysisPlan {
 /** Task-table columns every study's tasks have, usable as strata or split. */
 export const TASK_ATTRIBUTES = ["task", "item", "item_type", "subgroup", "by", "coord", "group"] as const;
 
+function taskColumnSet(specs: readonly SubgroupSpec[]): Set<string> {
+  return new Set<string>([...TASK_ATTRIBUTES, ...specs.flatMap((s) => s.columns)]);
+}
+
+/** The columns a study's tasks have (usable as strata or split): the fixed ones and every subgroup column. */
+export function taskColumns(plan: AnalysisPlan): string[] {
+  return [...taskColumnSet([...plan.items.flatMap((p) => p.by), ...plan.vectors.map((v) => v.by)])];
+}
+
 export function checkAnalysis(
   where: (path: YamlPath) => InputLocation,
   estimands: Estimands,
@@ -161,7 +170,7 @@ function checkCalibration(
   specs: readonly SubgroupSpec[],
   findItem: (id: string, path: YamlPath) => SurveyItem,
 ): void {
-  const columns = new Set<string>([...TASK_ATTRIBUTES, ...specs.flatMap((s) => s.columns)]);
+  const columns = taskColumnSet(specs);
   const describe = () => [...columns].join(", ");
   (calibration.strata ?? []).forEach((column, i) => {
     if (!columns.has(column)) throw new InputError(where(["calibration", "strata", i]), `unknown task column "${column}": strata may be ${describe()}`);

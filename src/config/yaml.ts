@@ -4,10 +4,11 @@
  * problem into one InputError line that names file, line and field, e.g.
  * `study.yaml: line 12, field "waves[1].role": expected "historical" or "target"`.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { InputError, type InputLocation } from "../errors.ts";
+import { readTextFile } from "../util/text-file.ts";
 import { describeIssue, isRedundantIssue, valueAt, type Issue } from "./issues.ts";
 
 export type YamlPath = readonly (string | number)[];
@@ -25,7 +26,7 @@ export interface YamlSource {
 export function readYamlFile(file: string): YamlSource {
   if (!existsSync(file)) throw new InputError({ file }, "file not found");
   if (statSync(file).isDirectory()) throw new InputError({ file }, "is a folder: expected a YAML file");
-  return parseYaml(file, readFileSync(file, "utf8"));
+  return parseYaml(file, readTextFile(file));
 }
 
 /** Parses YAML text as if read from `file`. */
@@ -38,7 +39,14 @@ export function parseYaml(file: string, text: string): YamlSource {
     const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more problems)` : "";
     throw new InputError({ file, line }, `invalid YAML: ${yamlProblem(error.code, error.message)}${more}`);
   }
-  return { file, doc, lineCounter, data: doc.toJS({ maxAliasCount: 1000 }) };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // An alias with no anchor, or aliases nested past the limit (a "billion laughs" file).
+    throw new InputError({ file }, `invalid YAML: ${yamlProblem("", error instanceof Error ? error.message : String(error))}`);
+  }
+  return { file, doc, lineCounter, data };
 }
 
 function yamlProblem(code: string, message: string): string {

@@ -4,9 +4,10 @@
  * row lacks, or a missing value in a field printed without a guard, is an
  * InputError naming the template, the field and the respondent.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { InputError } from "../errors.ts";
 import type { Cell } from "../tables/types.ts";
+import { readTextFile } from "../util/text-file.ts";
 import { compileText, templateError, type CompiledText } from "./engine.ts";
 
 export interface PersonaTemplate {
@@ -30,7 +31,8 @@ export interface PersonaTemplate {
 export function compilePersona(path: string): PersonaTemplate {
   if (!existsSync(path)) throw new InputError({ file: path }, "file not found");
   if (statSync(path).isDirectory()) throw new InputError({ file: path }, "is a folder: expected a handlebars (.hbs) template");
-  const source = readFileSync(path, "utf8");
+  // Windows line endings would put "\r" into every prompt.
+  const source = readTextFile(path).replace(/\r\n?/g, "\n");
   if (source.trim() === "") throw new InputError({ file: path }, "the template is empty: expected the persona text");
   return personaFromText(path, source);
 }
@@ -54,12 +56,17 @@ function renderPersona(
   context: Record<string, unknown>,
   respondentId: string,
 ): string {
-  const data: Record<string, unknown> = { ...context, ...profile };
+  const row: Record<string, unknown> = { ...context, ...profile };
+  // Only the fields the template names are handed over: a whole-row access
+  // ({{lookup . "approve"}}, {{#each this}}) must not reach the real answers,
+  // which the study check refuses by name.
+  const data: Record<string, unknown> = {};
   for (const field of compiled.fields) {
-    if (!Object.hasOwn(data, field)) {
+    if (!Object.hasOwn(row, field)) {
       throw new InputError({ file, field }, `respondent "${respondentId}" has no field "${field}" (not a column of the frame nor a key of the wave context)`);
     }
-    const value = data[field];
+    const value = row[field];
+    data[field] = value;
     if (compiled.required.has(field) && (value === null || value === undefined || (typeof value === "string" && value.trim() === ""))) {
       throw new InputError(
         { file, field },

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { InputError } from "../errors.ts";
+import { readTextFile } from "../util/text-file.ts";
 import type { Cell, DataTable } from "./types.ts";
 
 /**
@@ -8,7 +8,7 @@ import type { Cell, DataTable } from "./types.ts";
  * consumer decides what is numeric); empty cells are missing (null).
  */
 export function readCsv(path: string, text?: string): DataTable {
-  const content = text ?? readFileSync(path, "utf8");
+  const content = text ?? readTextFile(path);
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(content, { bom: true, info: true, relax_column_count: false, skip_empty_lines: true }) as never;

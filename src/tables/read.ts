@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../errors.ts";
 import { readCsv } from "./csv.ts";
@@ -22,7 +22,9 @@ export function tableFormatOf(path: string): TableFormat {
 /** Reads a CSV, Parquet or SPSS .sav file by its extension. */
 export async function readTable(path: string): Promise<DataTable> {
   const format = tableFormatOf(path);
-  if (!existsSync(path)) throw new InputError({ file: path }, "file not found");
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) throw new InputError({ file: path }, "file not found");
+  if (stat.isDirectory()) throw new InputError({ file: path }, `is a folder: expected a ${format === "sav" ? "SPSS .sav" : format === "csv" ? "CSV" : "Parquet"} file`);
   switch (format) {
     case "csv":
       return readCsv(path);

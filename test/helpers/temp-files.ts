@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 
-export function tempDir(prefix = "silicon-test-"): { path: (name: string) => string; write: (name: string, text: string) => string } {
+export function tempDir(prefix = "silicon-test-"): { path: (name: string) => string; write: (name: string, text: string | Uint8Array) => string } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.ts";
 import { compilePersona, personaFromText } from "../../src/personas/template.ts";
 import { studyDir } from "../helpers/study-files.ts";
+import { tempDir } from "../helpers/temp-files.ts";
 
 function renderError(fn: () => unknown): string {
   try {
@@ -15,12 +16,29 @@ function renderError(fn: () => unknown): string {
 }
 
 describe("persona templates", () => {
+  const files = tempDir();
+
   it("renders a profile with wave context, without HTML escaping", () => {
     const persona = personaFromText("p.hbs", "You are {{article age}}-year-old {{lowercase gender}} & {{party}} <{{note}}>, in {{year}}.\n\n");
     expect(persona.fields).toEqual(["age", "gender", "party", "note", "year"]);
     expect(persona.render({ age: 18, gender: "Woman", party: "Independent", note: "\"quoted\" & <b>" }, { year: 2024 }, "r1")).toBe(
       'You are an 18-year-old woman & Independent <"quoted" & <b>>, in 2024.',
     );
+  });
+
+  it("hands the template only the fields it names, so whole-row access cannot reach real answers", () => {
+    const persona = personaFromText("p.hbs", 'You are {{age}}. [{{lookup . "approve"}}] {{#each this}}{{@key}}={{this}};{{/each}}');
+    expect(persona.render({ age: 40, approve: 1, therm: 85, party: "R" }, { president: "B" }, "r1")).toBe("You are 40. [] age=40;");
+  });
+
+  it("reads Windows line endings as plain newlines", () => {
+    const path = files.write("crlf.hbs", "You are {{age}}.\r\nYou live in the {{region}}.\r\n");
+    expect(compilePersona(path).render({ age: 40, region: "West" }, {}, "r1")).toBe("You are 40.\nYou live in the West.");
+  });
+
+  it("refuses a template that is not UTF-8, naming the line", () => {
+    const path = files.write("latin1.hbs", Buffer.concat([Buffer.from("You are {{age}}.\nIn the W"), Buffer.from([0xe9]), Buffer.from("st.\n")]));
+    expect(renderError(() => compilePersona(path))).toMatch(/latin1\.hbs: line 2: the file is not UTF-8 text; save it as UTF-8/);
   });
 
   it("prints handlebars syntax inside profile values literally, never compiling it", () => {
