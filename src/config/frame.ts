@@ -5,7 +5,7 @@
  * loaded, so that no call is paid for before a bad row is found.
  */
 import { InputError } from "../errors.ts";
-import { cellLocation, numberColumn, requireColumns } from "../tables/columns.ts";
+import { cellLocation, numberColumn, refuseHugeWeights, requireColumns } from "../tables/columns.ts";
 import { readTable } from "../tables/read.ts";
 import type { Cell, DataTable } from "../tables/types.ts";
 import type { AnswerOption, SurveyItem } from "./schema.ts";
@@ -56,6 +56,7 @@ export function frameFromTable(table: DataTable, options: FrameOptions): Frame {
   requireColumns(table, [options.weightColumn], "respondent weight; set respondent.weight in the study");
   const ids = readIds(table, options.idColumn);
   const weights = numberColumn(table, options.weightColumn, { min: 0, expected: "a non-negative weight" });
+  refuseHugeWeights(table, options.weightColumn, weights);
   if (!weights.some((w) => w > 0)) {
     throw new InputError({ file: table.source, field: options.weightColumn }, "every weight is zero: expected at least one positive weight");
   }

@@ -225,15 +225,15 @@ export const Study = z.strictObject({
     .min(1)
     .superRefine((models, ctx) => uniqueBy(models, ctx, (model) => model, undefined, "model")),
   /** Answers per respondent and item (k); they cluster by respondent. */
-  generations: z.number().int().positive().default(1),
+  generations: z.number().int().positive().max(1000).default(1),
   temperature: z.number().min(0).max(2).default(1),
-  max_tokens: z.number().int().positive().default(200),
+  max_tokens: z.number().int().positive().max(1_000_000).default(200),
   seed: z.number().int().default(0),
   /** How answers are asked for: constrained JSON, free text, first-token log-probabilities, or all items in one conversation. */
   elicitation: z.enum(["structured", "free_text", "logprobs", "questionnaire"]).default("structured"),
   /** Invalid answers are re-asked up to this many attempts in all, then recorded as nonresponse. */
   max_attempts: z.number().int().positive().default(3),
-  concurrency: z.number().int().positive().default(8),
+  concurrency: z.number().int().positive().max(10_000).default(8),
   rate_limits: RateLimits.default({}),
   /**
    * Models served from several endpoints (a fleet of vLLM or Ollama servers,

@@ -4,7 +4,7 @@
  * answers, every problem located by file, row and column.
  */
 import { InputError } from "../errors.ts";
-import { cellLocation, numberColumn } from "../tables/columns.ts";
+import { cellLocation, numberColumn, refuseHugeWeights } from "../tables/columns.ts";
 import type { DataTable } from "../tables/types.ts";
 import type { FrameField } from "./design.ts";
 import { cellText, labelOf, labelOrder, numericAnswer, type Codebook } from "./file-cells.ts";
@@ -40,6 +40,7 @@ export function respondentRows(real: DataTable, o: ResponseFilesOptions, layout:
 
 export function respondentWeights(real: DataTable, column: string, respondents: Respondents): Float64Array {
   const all = numberColumn(real, column, { min: 0, expected: "a non-negative weight" });
+  refuseHugeWeights(real, column, all);
   const weights = Float64Array.from(respondents.rows, (r) => all[r]!);
   for (let r = 0; r < real.numRows; r++) {
     const first = respondents.rows[respondents.ofRow[r]!]!;

@@ -61,7 +61,7 @@ export function numberColumn(table: DataTable, name: string, rules: NumberRules 
       }
       throw new InputError(cellLocation(table, i, name), `missing value: expected ${expected}`);
     }
-    const value = typeof cell === "number" ? cell : typeof cell === "string" ? Number(cell.trim()) : NaN;
+    const value = typeof cell === "number" ? cell : typeof cell === "string" ? decimal(cell) : NaN;
     const ok =
       Number.isFinite(value) &&
       (rules.min === undefined || value >= rules.min) &&
@@ -71,6 +71,27 @@ export function numberColumn(table: DataTable, name: string, rules: NumberRules 
     out[i] = value;
   }
   return out;
+}
+
+/** A decimal number as text; Number() would also read "0x10" as 16. */
+function decimal(text: string): number {
+  const trimmed = text.trim();
+  return /^[+-]?0[xob]/i.test(trimmed) ? NaN : Number(trimmed);
+}
+
+/** Weights beyond this overflow the sums of w²·y² that standard errors need. */
+export const MAX_WEIGHT = 1e12;
+
+/** Refuses a weight so large that weighted sums would overflow, naming its row. */
+export function refuseHugeWeights(table: DataTable, name: string, weights: ArrayLike<number>): void {
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i]! > MAX_WEIGHT) {
+      throw new InputError(
+        cellLocation(table, i, name),
+        `expected a weight up to 10^12, got ${weights[i]}: weighted sums would overflow; rescale the weights (only their ratios matter)`,
+      );
+    }
+  }
 }
 
 function describeRules(rules: NumberRules): string {

@@ -38,6 +38,7 @@ export function writeError(path: string, error: unknown): SiliconError {
     EPERM: "permission denied",
     EROFS: "the file system is read-only",
     ENAMETOOLONG: "the name is too long",
+    ENOENT: "that path cannot be created",
   };
   if (code !== undefined && reason[code] !== undefined) return new UsageError(`cannot write ${path}: ${reason[code]}`, { cause: error });
   if (code === "ENOSPC" || code === "EDQUOT") return new SiliconError(`cannot write ${path}: no space left on the device`, { cause: error });
@@ -46,6 +47,7 @@ export function writeError(path: string, error: unknown): SiliconError {
 
 /** Creates the folder `path` goes in, and refuses a `path` that is a folder, before anything is written. */
 function prepareFolder(path: string): void {
+  if (path.trim() === "") throw new UsageError("cannot write an empty file name: give a file name (or - for the standard output)");
   try {
     mkdirSync(dirname(path), { recursive: true });
     if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });

@@ -356,4 +356,18 @@ export const CASES: BadInputCase[] = [
   { name: "demo: --results is a file", files: { results: "not a folder\n" }, args: ["demo"], error: /^cannot write results\/demo\/survey\.yaml: part of the path is a file, not a folder$/ },
   { name: "calibrate: --out is a folder", files: { "tasks.csv": TASKS, "out/intervals.csv/keep": "" }, args: [...CALIBRATE(), "--alpha", "0.5"], error: /^cannot write out\/intervals\.csv: it is a folder; give a file name$/ },
   { name: "estimate: --out inside a file", files: { "real.csv": REAL, "syn.csv": SYN, out: "a file\n" }, args: ESTIMATE(), error: /^cannot write out\/tasks\.csv: part of the path is a file, not a folder$/ },
+
+  // ---- found in review: study-path flags, folders, encodings, overflow ----
+  { name: "calibrate: study with --decay above 1", files: study(), args: ["calibrate", "study.yaml", "--method", "alg2", "--decay", "5"], error: /^--decay must be a number in \(0, 1\], got 5$/ },
+  { name: "calibrate: study with --strata naming no task column", files: study(), args: ["calibrate", "study.yaml", "--strata", "nosuch"], error: /^--strata: the study's tasks have no column "nosuch"; they have task, item, item_type, subgroup, by, coord, group/ },
+  { name: "calibrate: study with --ridge below 0", files: study(), args: ["calibrate", "study.yaml", "--adjust", "--ridge", "-5"], error: /^--ridge must be a number ≥ 0, got -5$/ },
+  { name: "calibrate: --interval logit on a study", files: study(), args: ["calibrate", "study.yaml", "--interval", "logit"], error: /^--interval logit applies to --tasks tables only/ },
+  { name: "calibrate: the tasks table is a folder", files: { "tasks.csv/keep": "" }, args: CALIBRATE(), error: /^tasks\.csv: is a folder: expected a CSV file$/ },
+  { name: "calibrate: a hexadecimal estimate", files: { "tasks.csv": tasks(2, "a|all@1,m,history,1,0x10,0.02,500,0.55,0.02,400") }, args: CALIBRATE(), error: /^tasks\.csv: row 1 \(line 2\), column "real_est": expected a number \(the real estimate\), got "0x10"$/ },
+  { name: "calibrate: --out empty", files: { "tasks.csv": TASKS }, args: ["calibrate", "--tasks", "tasks.csv", "--out", "", "--alpha", "0.5"], error: /^cannot write an empty file name: give a file name \(or - for the standard output\)$/ },
+  { name: "study: an alias with no anchor", files: study({ "study.yaml": BASE_FILES["study.yaml"] + "seed: *nowhere\n" }), args: GENERATE, error: /^study\.yaml: invalid YAML: unresolved alias/i },
+  { name: "study: generations beyond 1000", files: study({ "study.yaml": BASE_FILES["study.yaml"] + "generations: 1e12\n" }), args: GENERATE, error: /^study\.yaml: line \d+, field "generations": expected a number ≤ 1000, got 1000000000000$/ },
+  { name: "frame csv: not UTF-8", files: study({ "w1.csv": Buffer.from(w1(3, "r2,0.5,Republican,W\u00e9st,61,0,20"), "latin1") }), args: GENERATE, error: /^w1\.csv: line 3: the file is not UTF-8 text; save it as UTF-8/ },
+  { name: "frame csv: a weight that would overflow", files: study({ "w1.csv": w1(3, "r2,1e308,Republican,West,61,0,20") }), args: GENERATE, error: /^w1\.csv: row 2 \(line 3\), column "weight": expected a weight up to 10\^12, got 1e\+308: weighted sums would overflow; rescale the weights \(only their ratios matter\)$/ },
+  { name: "persona: not UTF-8", files: study({ "persona.hbs": Buffer.from("You are {{article age}}-year-old {{party}} from the {{region}}, \u00e9 {{year}}.\n", "latin1") }), args: GENERATE, error: /^persona\.hbs: line 1: the file is not UTF-8 text/ },
 ];
