@@ -182,6 +182,38 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
   };
 }
 
+type StudyRunner = (study: string, options: never, cmd: Command) => Promise<unknown>;
+type TasksRunner = (source: TasksSource, options: never) => Promise<unknown>;
+
+/**
+ * The action of calibrate, evaluate and compare: a study file takes the study
+ * path; otherwise the --tasks table, refusing flags that path would ignore.
+ * The runners are loaded only when used, to keep start-up quick.
+ */
+export function tasksOrStudyAction(name: string, study: () => Promise<StudyRunner>, tasks: () => Promise<TasksRunner>) {
+  return async (studyFile: string | undefined, options: Record<string, unknown>, cmd: Command): Promise<void> => {
+    if (studyFile !== undefined && options["tasks"] === undefined) {
+      if (/\.(csv|parquet|pq|sav)$/i.test(studyFile)) {
+        throw new UsageError(`${studyFile} is a table, not a study file: give a tasks table as --tasks ${studyFile}`);
+      }
+      await (await study())(studyFile, options as never, cmd);
+      return;
+    }
+    refuseIgnoredFlags(cmd, options);
+    await (await tasks())(tasksSourceFrom(options, studyFile, name), options as never);
+  };
+}
+
+/** Flags with a default that only apply beside another flag: typed alone they would do nothing. */
+function refuseIgnoredFlags(cmd: Command, options: Record<string, unknown>): void {
+  const given = (key: string) => ["cli", "env"].includes(cmd.getOptionValueSource(key) ?? "");
+  if (given("results")) throw new UsageError("--results applies with a <study.yaml>; with --tasks the table is read from the file named");
+  for (const [key, flag] of [["ridge", "--ridge"], ["seed", "--seed"]] as const) {
+    if (given(key) && options["adjust"] !== true) throw new UsageError(`${flag} only applies with --adjust`);
+  }
+  if (given("lambda") && options["intersectReal"] !== true) throw new UsageError("--lambda only applies with --intersect-real");
+}
+
 /** Loads the table from --tasks, or says what is missing. */
 export function tasksSourceFrom(raw: { tasks?: string }, study: string | undefined, command: string): TasksSource {
   if (raw.tasks !== undefined) {

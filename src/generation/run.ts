@@ -194,7 +194,8 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const prices = new Map<string, ResolvedPrice>();
   for (const model of models) {
     const index = study.study.models.indexOf(model);
-    const location = locateField(study, index >= 0 ? ["models", index] : ["models"]);
+    // A model the study does not list came from --model: errors name the flag, not the file.
+    const location: InputLocation = index >= 0 ? locateField(study, ["models", index]) : { file: "--model" };
     const fleet = endpoints.get(model);
     const members = (fleet ?? [undefined]).map((endpoint, e) => {
       const where = endpoint === undefined ? location : locateField(study, ["endpoints", model, e]);

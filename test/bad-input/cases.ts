@@ -370,4 +370,8 @@ export const CASES: BadInputCase[] = [
   { name: "frame csv: not UTF-8", files: study({ "w1.csv": Buffer.from(w1(3, "r2,0.5,Republican,W\u00e9st,61,0,20"), "latin1") }), args: GENERATE, error: /^w1\.csv: line 3: the file is not UTF-8 text; save it as UTF-8/ },
   { name: "frame csv: a weight that would overflow", files: study({ "w1.csv": w1(3, "r2,1e308,Republican,West,61,0,20") }), args: GENERATE, error: /^w1\.csv: row 2 \(line 3\), column "weight": expected a weight up to 10\^12, got 1e\+308: weighted sums would overflow; rescale the weights \(only their ratios matter\)$/ },
   { name: "persona: not UTF-8", files: study({ "persona.hbs": Buffer.from("You are {{article age}}-year-old {{party}} from the {{region}}, \u00e9 {{year}}.\n", "latin1") }), args: GENERATE, error: /^persona\.hbs: line 1: the file is not UTF-8 text/ },
+  { name: "calibrate: --ridge without --adjust", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--ridge", "5"], error: /^--ridge only applies with --adjust$/ },
+  { name: "calibrate: --results with --tasks", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--results", "elsewhere"], error: /^--results applies with a <study\.yaml>; with --tasks the table is read from the file named$/ },
+  { name: "evaluate: a tasks table given as the study", files: { "tasks.csv": TASKS }, args: ["evaluate", "tasks.csv", "--protocol", "loo"], error: /^tasks\.csv is a table, not a study file: give a tasks table as --tasks tasks\.csv$/ },
+  { name: "generate: --model names an unknown simulated model", files: study(), args: [...GENERATE, "--model", "simulated:nope"], error: /^--model: unknown simulated model "nope": expected one of faithful, biased, polarized, erratic/ },
 ];

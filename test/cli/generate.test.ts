@@ -161,7 +161,7 @@ describe("bad input: one line naming file and field, exit 2, nothing written, no
       (s) => ["generate", s, "--model", "gemini:pro"],
       {},
       {},
-      /^silicon: .*study\.yaml: line \d+, field "models": .*gemini.*anthropic.*openai.*simulated.*\n$/,
+      /^silicon: --model: .*gemini.*anthropic.*openai.*simulated.*\n$/,
     );
   });
 

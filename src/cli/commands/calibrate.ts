@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksSourceFrom } from "../calibration-options.ts";
+import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksOrStudyAction } from "../calibration-options.ts";
 
 export function register(program: Command): void {
   const command = program
@@ -39,14 +39,12 @@ Examples:
   silicon calibrate --tasks examples/tasks.csv --adjust --split-by item --features syn_est,subgroup
   silicon calibrate --tasks examples/tasks.csv --method alg2 --decay 0.8 --alpha 0.2 --strata subgroup`,
     )
-    .action(async (study: string | undefined, options, cmd: Command) => {
-      if (study !== undefined && options.tasks === undefined) {
-        const { runStudyCalibrate } = await import("../study-commands.ts");
-        await runStudyCalibrate(study, options, cmd);
-        return;
-      }
-      const { runCalibrate } = await import("../actions/calibrate.ts");
-      await runCalibrate(tasksSourceFrom(options, study, "calibrate"), options);
-    });
+    .action(
+      tasksOrStudyAction(
+        "calibrate",
+        async () => (await import("../study-commands.ts")).runStudyCalibrate,
+        async () => (await import("../actions/calibrate.ts")).runCalibrate,
+      ),
+    );
 }
 

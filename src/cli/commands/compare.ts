@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions, addTasksOption, tasksSourceFrom } from "../calibration-options.ts";
+import { addCalibrationOptions, addTasksOption, tasksOrStudyAction } from "../calibration-options.ts";
 
 export function register(program: Command): void {
   const command = program
@@ -27,13 +27,11 @@ Examples:
   silicon compare --tasks examples/tasks.csv
   silicon compare --tasks examples/tasks.csv --protocol chrono --method alg1 --json`,
     )
-    .action(async (study: string | undefined, options, cmd: Command) => {
-      if (study !== undefined && options.tasks === undefined) {
-        const { runStudyCompare } = await import("../study-commands.ts");
-        await runStudyCompare(study, options, cmd);
-        return;
-      }
-      const { runCompare } = await import("../actions/compare.ts");
-      await runCompare(tasksSourceFrom(options, study, "compare"), options);
-    });
+    .action(
+      tasksOrStudyAction(
+        "compare",
+        async () => (await import("../study-commands.ts")).runStudyCompare,
+        async () => (await import("../actions/compare.ts")).runCompare,
+      ),
+    );
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksSourceFrom } from "../calibration-options.ts";
+import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksOrStudyAction } from "../calibration-options.ts";
 
 export function register(program: Command): void {
   const command = program
@@ -33,14 +33,12 @@ Examples:
   silicon evaluate --tasks examples/tasks.csv --protocol loo --adjust --json
   silicon evaluate --tasks examples/tasks.csv --protocol loo --alpha 0.2 --strata subgroup --out results/loo.csv`,
     )
-    .action(async (study: string | undefined, options, cmd: Command) => {
-      if (study !== undefined && options.tasks === undefined) {
-        const { runStudyEvaluate } = await import("../study-commands.ts");
-        await runStudyEvaluate(study, options, cmd);
-        return;
-      }
-      const { runEvaluate } = await import("../actions/evaluate.ts");
-      await runEvaluate(tasksSourceFrom(options, study, "evaluate"), options);
-    });
+    .action(
+      tasksOrStudyAction(
+        "evaluate",
+        async () => (await import("../study-commands.ts")).runStudyEvaluate,
+        async () => (await import("../actions/evaluate.ts")).runEvaluate,
+      ),
+    );
 }
 

@@ -5,7 +5,7 @@ export function register(program: Command): void {
     .command("generate")
     .description("ask the study's models every survey item for every respondent, storing every call (resumable)")
     .argument("<study.yaml>", "the study file")
-    .option("--model <vendor:model>", "generate for this one model only (one of the study's models)")
+    .option("--model <vendor:model>", "generate for this one model only: one of the study's models, or any other vendor:model (with a note)")
     .option("--dry-run", "print the calls, estimated tokens and cost; send nothing and write nothing")
     .option("--max-cost <usd>", "hard cap on what this run spends, in US dollars (never exceeded)")
     .option("--concurrency <n>", "requests in flight at most (default: the study's concurrency)")
