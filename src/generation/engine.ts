@@ -14,6 +14,7 @@
 import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
 import {
   BadRequestError,
+  BatchItemError,
   ConnectionError,
   MalformedResponseError,
   OverloadedError,
@@ -70,6 +71,8 @@ export interface BatchSender {
 export interface WaitingCall {
   callId: number;
   try: number;
+  /** Its worst case, held on this run's budget before anything is sent; settled when its result is stored. */
+  reservation?: Reservation;
 }
 
 export interface EngineOptions {
@@ -181,7 +184,8 @@ export class Engine {
     if (!this.stopper.signal.aborted) this.stopper.abort(new Error(`generation ${reason}`));
   }
 
-  private fail(error: unknown): void {
+  /** Stops the run with an error no retry can fix (a rejected key, a batch API that refuses, the store). */
+  fail(error: unknown): void {
     if (this.fatalError === undefined) this.fatalError = error;
     this.stop("failed");
     this.options.batcher?.release();
@@ -373,8 +377,9 @@ export class Engine {
       if (batcher !== undefined) {
         let sent: BatchOutcome;
         if (waiting !== undefined) {
-          // Its worst case was reserved by the run that submitted it; what it costs counts here when it arrives.
-          reservation = this.options.budget.hold(0);
+          // Its worst case is held on this run's budget since the run began (see generate());
+          // it is replaced by what it costs when it arrives.
+          reservation = waiting.reservation ?? this.options.budget.hold(0);
           sent = await batcher.awaitWaiting(waiting.callId);
           waiting = undefined;
         } else {
@@ -654,9 +659,14 @@ export class Engine {
 
 const neverAborted = new AbortController().signal;
 
-/** Whether the vendor may have billed a failed call: it may have done the work. */
+/** Whether the vendor may have billed a failed call: it may have done the work (or its batch was lost). */
 function isBillingUnknown(error: ProviderError): boolean {
-  return error instanceof TimeoutError || error instanceof ConnectionError || error instanceof MalformedResponseError;
+  return (
+    error instanceof TimeoutError ||
+    error instanceof ConnectionError ||
+    error instanceof MalformedResponseError ||
+    (error instanceof BatchItemError && error.billingUnknown)
+  );
 }
 
 /**
