@@ -344,7 +344,7 @@ export class Engine {
     const router = this.options.routers.get(ask.model)!;
     const price = this.options.prices.get(ask.model)!;
     const batcher = this.options.batcher;
-    const request = this.request(ask, router.provider);
+    const request = this.request(ask);
     const rateTokens = estimateInputTokens(unit.system, ask.messages, unit.schema) + ask.n * request.maxTokens;
     const worstCost = worstCaseCost(worstCaseInputTokens(unit.system, ask.messages, request.answerSchema), ask.n * request.maxTokens, price);
     const parameters = {
@@ -587,7 +587,7 @@ export class Engine {
     }
   }
 
-  private request(ask: Ask, provider: Provider): CompletionRequest {
+  private request(ask: Ask): CompletionRequest {
     const { study } = this.options;
     const unit = ask.unit;
     const frame = study.waves[unit.waveIndex]!.frame;
@@ -609,7 +609,8 @@ export class Engine {
     };
     if (ask.conversation) request.cacheMessages = true;
     if (unit.topLogprobs !== undefined) request.topLogprobs = unit.topLogprobs;
-    if (unit.schema !== undefined && provider.capabilities.answerSchema) request.answerSchema = unit.schema;
+    // Every provider gets the schema; it decides how to enforce it (strict output, JSON mode, or an instruction in the prompt).
+    if (unit.schema !== undefined) request.answerSchema = unit.schema;
     return request;
   }
 

@@ -44,7 +44,11 @@ export interface CompletionRequest {
   seed?: number;
   /** Choices wanted from this one call; only sent when `capabilities.multipleChoices`. */
   n: number;
-  /** Structured output, when the vendor supports it. */
+  /**
+   * The answer's JSON schema (structured elicitation), whatever the vendor
+   * supports: the provider enforces it as it can (strict structured output,
+   * JSON mode with the schema in the prompt, or the schema in the prompt only).
+   */
   answerSchema?: AnswerSchema;
   /** Ask for the top-k log-probabilities of the first output token. */
   topLogprobs?: number;
