@@ -458,10 +458,14 @@ export class Engine {
         latencyMs = finishedAt - startedAt;
       }
 
+      // A response that is billed but cannot be used (no log-probabilities): what it cost.
+      let billedUsd = 0;
       if ("result" in outcome) {
         const missing = missingLogprobs(request, outcome.result, router.provider);
         if (missing !== undefined) {
           route?.failed(missing);
+          billedUsd = costUsd(outcome.result.usage, price, { batch: batcher !== undefined });
+          this.count(outcome.result.usage, billedUsd, price, batcher !== undefined);
           outcome = { error: missing };
         }
       }
@@ -469,7 +473,7 @@ export class Engine {
       if ("error" in outcome) {
         const error = outcome.error;
         const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
-        this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : 0);
+        this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : billedUsd);
         this.totals.callsFailed += 1;
         if ((error instanceof RateLimitError || error instanceof OverloadedError) && ticket !== undefined) {
           this.options.concurrency.onOverload(ticket);
@@ -480,7 +484,7 @@ export class Engine {
           httpStatus: error instanceof ProviderError ? error.status : undefined,
           latencyMs,
           finishedAt: iso(finishedAt),
-          costUsd: billingUnknown ? null : 0,
+          costUsd: billingUnknown ? null : billedUsd,
         };
         if (this.options.abortSignal?.aborted) {
           store.recordFailed(callId, { ...failure, errorClass: "Aborted", errorMessage: "cancelled by the user" });
