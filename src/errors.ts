@@ -127,7 +127,18 @@ export class MalformedResponseError extends ProviderError {}
  * follow-up batch may succeed. It never stops a run: a request the vendor
  * rejects inside a batch is recorded as nonresponse with the vendor's reason.
  */
-export class BatchItemError extends ProviderError {}
+export class BatchItemError extends ProviderError {
+  /** The vendor may have billed it and no one knows (its batch was lost): counted at its worst case. */
+  readonly billingUnknown: boolean;
+  constructor(
+    provider: string,
+    message: string,
+    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown; billingUnknown?: boolean },
+  ) {
+    super(provider, message, opts);
+    this.billingUnknown = opts.billingUnknown === true;
+  }
+}
 
 /** A bug in silicon, not in the user's input. */
 export class InternalError extends SiliconError {}

@@ -39,13 +39,18 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
         : 1000 * parseNumber("--wait", options.wait, { min: 0 }, "a number of seconds");
   const pollIntervalMs = 1000 * parseNumber("--poll-interval", options.pollInterval ?? "30", { min: 0.001 }, "a number of seconds");
   const quiet = options.quiet === true;
+  let progress: ProgressReporter = silentProgress;
   const notice = (line: string) => {
-    if (!quiet) process.stderr.write(`silicon: ${redactSecrets(line)}\n`);
+    if (quiet) return;
+    const text = `silicon: ${redactSecrets(line)}`;
+    // Batch notices arrive while the bar is drawn: printed above it, not into it.
+    if (progress.note !== undefined) progress.note(text);
+    else process.stderr.write(`${text}\n`);
   };
 
   const study = await loadStudy(studyFile);
   const label = `generate ${study.study.name}`;
-  const progress: ProgressReporter = quiet
+  progress = quiet
     ? silentProgress
     : process.stderr.isTTY && process.stdout.isTTY
       ? barProgress(label)

@@ -20,14 +20,15 @@
  * for any more (the study's prompts changed) are stored as completed calls,
  * the cache, with no answers.
  */
-import { BadRequestError, BatchItemError, ProviderError } from "../errors.ts";
+import { BadRequestError, BatchItemError, ConnectionError, MalformedResponseError, ProviderError, TimeoutError } from "../errors.ts";
 import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
-import type { BatchRef, BatchResultLine, BatchState, BatchTransport, CompletionRequest, EncodedLine, SubmittedBatch } from "../providers/types.ts";
+import type { BatchRef, BatchResultLine, BatchState, BatchTransport, CompletionRequest, EncodedLine, PreparedBatch, SubmittedBatch } from "../providers/types.ts";
 import type { BatchRow } from "../store/batches.ts";
 import type { BatchedCall, CallStart } from "../store/calls.ts";
 import type { Store } from "../store/store.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
+import type { Budget, Reservation } from "./cost.ts";
 import type { BatchOutcome, BatchSender } from "./engine.ts";
 import { formatDuration } from "./progress.ts";
 import { onFailure, type RetryPolicy } from "./retry.ts";
@@ -61,6 +62,19 @@ export interface BatcherOptions {
   stopSignal?: AbortSignal;
   /** Notices: a batch submitted, polled, collected, lost. */
   log?: (line: string) => void;
+  /**
+   * An error no later poll can fix (a rejected key, a store that cannot be
+   * written): every waiting job has been let go, and the run should stop.
+   * `finish()` rethrows it too.
+   */
+  onFatal?: (error: unknown) => void;
+  /**
+   * The run's budget, and the worst case it holds for each call earlier runs
+   * left waiting in batches (by call id): a result no job asks for settles
+   * its hold here (the engine settles the others).
+   */
+  budget?: Budget;
+  held?: Map<number, Reservation>;
 }
 
 export interface BatchStats {
@@ -107,6 +121,8 @@ export class Batcher implements BatchSender {
   private loop: Promise<void> | undefined;
   private collecting = false;
   private released = false;
+  /** The error that stopped the batcher (see `onFatal`). */
+  private fatalError: unknown;
 
   constructor(options: BatcherOptions) {
     this.options = options;
@@ -167,9 +183,22 @@ export class Batcher implements BatchSender {
         continue;
       }
       await this.submissions;
-      if (this.flushTimer === undefined && this.loop === undefined) return;
+      if (this.flushTimer === undefined && this.loop === undefined) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (this.fatalError !== undefined) throw this.fatalError;
+  }
+
+  /** Stops for good: records the error, lets every waiting job go, and tells the run. */
+  private fatal(error: unknown): void {
+    if (this.fatalError === undefined) this.fatalError = error;
+    this.release();
+    this.options.onFatal?.(error);
+  }
+
+  /** Submits what is queued; a failure (the store, a bug) stops the batcher rather than going unheard. */
+  private queueSubmission(): void {
+    this.submissions = this.submissions.then(() => this.submitQueued()).catch((error: unknown) => this.fatal(error));
   }
 
   private scheduleFlush(): void {
@@ -178,16 +207,18 @@ export class Batcher implements BatchSender {
     this.flushTimer = setImmediate(() => {
       this.flushTimer = undefined;
       if (this.collecting) return;
-      this.submissions = this.submissions.then(() => this.submitQueued());
+      this.queueSubmission();
       this.ensureLoop();
     });
   }
 
   private ensureLoop(): void {
     if (this.loop !== undefined) return;
-    this.loop = this.run().finally(() => {
-      this.loop = undefined;
-    });
+    this.loop = this.run()
+      .catch((error: unknown) => this.fatal(error))
+      .finally(() => {
+        this.loop = undefined;
+      });
   }
 
   private hasWork(): boolean {
@@ -203,7 +234,7 @@ export class Batcher implements BatchSender {
       await this.pollAll();
       if ([...this.queues.values()].some((q) => q.length > 0)) {
         // What the collected results led to (re-asks, retries): the next batch, now.
-        this.submissions = this.submissions.then(() => this.submitQueued());
+        this.queueSubmission();
         continue;
       }
       const progressed = this.stats.collected + this.stats.lost > collected || this.waiters.size < before;
@@ -243,7 +274,16 @@ export class Batcher implements BatchSender {
       if (queue.length === 0) continue;
       this.queues.set(model, []);
       const settings = this.options.models.get(model)!;
-      for (const chunk of this.chunks(queue, settings.transport)) await this.submitChunk(model, settings, chunk);
+      const chunks = this.chunks(queue, settings.transport);
+      for (let i = 0; i < chunks.length; i++) {
+        try {
+          await this.submitChunk(model, settings, chunks[i]!);
+        } catch (error) {
+          // Not recorded, not sent: the jobs are let go (the batcher stops with the error).
+          for (const later of chunks.slice(i + 1)) for (const { queued } of later) queued.resolve({ kind: "deferred", callId: -1 });
+          throw error;
+        }
+      }
     }
   }
 
@@ -285,29 +325,58 @@ export class Batcher implements BatchSender {
   private async submitChunk(model: string, settings: BatchModel, chunk: { queued: Queued; line: EncodedLine }[]): Promise<void> {
     const { store, clock } = this.options;
     const createdAt = iso(clock.now());
-    const { batchId, callIds } = store.startBatch(
-      { runId: this.options.runId, vendor: settings.vendor, model, requests: chunk.length, createdAt },
-      chunk.map(({ queued }) => queued.call),
-    );
+    let started: { batchId: number; callIds: number[] };
+    try {
+      started = store.startBatch(
+        { runId: this.options.runId, vendor: settings.vendor, model, requests: chunk.length, createdAt },
+        chunk.map(({ queued }) => queued.call),
+      );
+    } catch (error) {
+      // Nothing recorded, nothing sent.
+      for (const { queued } of chunk) queued.resolve({ kind: "deferred", callId: -1 });
+      throw error;
+    }
+    const { batchId, callIds } = started;
     chunk.forEach(({ queued }, i) => this.waiters.set(callIds[i]!, { resolve: queued.resolve }));
     crashPoint("batch-intent");
     const row = store.batch(batchId)!;
     const label = batchLabel(this.options.study, row);
-    let submitted: SubmittedBatch | undefined;
-    try {
-      // Not cancelled by Ctrl-C: a submission cut off half-way leaves a batch nobody knows of.
-      submitted = await this.api((signal) => settings.transport.submit(chunk.map(({ line }) => line), { signal, label }), neverAborted);
-    } catch (error) {
-      submitted = await this.findAfterFailure(settings.transport, label, error);
-      if (submitted === undefined) {
-        const message = redactSecrets(error instanceof Error ? error.message : String(error), this.options.env);
-        store.closeBatch(batchId, "failed", iso(clock.now()), message);
-        for (const callId of callIds) this.settle(callId, { kind: "error", callId, error, latencyMs: 0 });
+    const lines = chunk.map(({ line }) => line);
+    const failBatch = (error: unknown) => {
+      const message = redactSecrets(error instanceof Error ? error.message : String(error), this.options.env);
+      store.closeBatch(batchId, "failed", iso(clock.now()), message);
+      for (const callId of callIds) this.settle(callId, { kind: "error", callId, error, latencyMs: 0 });
+    };
+    const transport = settings.transport;
+    // Not cancelled by Ctrl-C: a submission cut off half-way leaves a batch nobody knows of.
+    let prepared: PreparedBatch | undefined;
+    if (transport.prepare !== undefined) {
+      // An upload bills nothing: retried like any call.
+      try {
+        prepared = await this.api((signal) => transport.prepare!(lines, { signal, label }), neverAborted);
+      } catch (error) {
+        failBatch(error);
         return;
       }
     }
+    const created = await this.create(row, transport, lines, label, prepared);
+    if (created.kind !== "created") {
+      if (created.kind === "failed") {
+        failBatch(created.error);
+      } else if (created.kind === "unknown") {
+        // Found neither way: the next poll (or the next run) looks for it again; its requests wait.
+        this.open.set(batchId, row);
+        this.stats.submitted += 1;
+        this.stats.requests += chunk.length;
+        this.options.log?.(`batch #${batchId}: the vendor's reply to creating it was lost and it could not be looked up (${this.describe(created.error)}); looking again later`);
+      } else {
+        this.lose(row, `the vendor's reply to creating it was lost (${this.describe(created.error)}), and ${settings.vendor} batches cannot be looked up; it may have been billed`);
+      }
+      return;
+    }
+    const submitted = created.batch;
     crashPoint("batch-created");
-    store.batchSubmitted(batchId, submitted.id, submitted.inputFileId, iso(clock.now()));
+    store.batchSubmitted(batchId, submitted.id, submitted.inputFileId ?? prepared?.inputFileId, iso(clock.now()));
     crashPoint("batch-stored");
     this.open.set(batchId, store.batch(batchId)!);
     this.stats.submitted += 1;
@@ -315,14 +384,45 @@ export class Batcher implements BatchSender {
     this.options.log?.(`batch #${batchId}: submitted ${chunk.length} request${chunk.length === 1 ? "" : "s"} for ${model} (${submitted.id})`);
   }
 
-  /** After a submission that may have reached the vendor (a timeout, a dropped connection): is the batch there? */
-  private async findAfterFailure(transport: BatchTransport, label: string, error: unknown): Promise<SubmittedBatch | undefined> {
-    if (transport.find === undefined || !(error instanceof ProviderError) || !error.retryable) return undefined;
-    try {
-      return await this.api((signal) => transport.find!(label, { signal }), neverAborted);
-    } catch {
-      return undefined;
+  /**
+   * Creates a batch: the one call that bills. A failure the vendor answered
+   * (429, 5xx) is retried; one whose reply was lost (a timeout, a dropped
+   * connection, a garbled body) may have created the batch, so the vendor is
+   * asked first (`find`), and the batch is retried only if it is not there.
+   * Without `find` such a batch is lost (counted at its worst case).
+   */
+  private async create(
+    row: BatchRow,
+    transport: BatchTransport,
+    lines: EncodedLine[],
+    label: string,
+    prepared: PreparedBatch | undefined,
+  ): Promise<{ kind: "created"; batch: SubmittedBatch } | { kind: "failed" | "lost" | "unknown"; error: unknown }> {
+    for (let tryNumber = 1; ; tryNumber++) {
+      let error: unknown;
+      try {
+        return { kind: "created", batch: await transport.submit(lines, { signal: neverAborted, label, ...(prepared !== undefined ? { prepared } : {}) }) };
+      } catch (failure) {
+        error = failure;
+      }
+      if (isReplyLost(error)) {
+        if (transport.find === undefined) return { kind: "lost", error };
+        let found: SubmittedBatch | undefined;
+        try {
+          found = await this.api((signal) => transport.find!(label, { signal, since: row.createdAt }), neverAborted);
+        } catch {
+          return { kind: "unknown", error };
+        }
+        if (found !== undefined) return { kind: "created", batch: found };
+      }
+      const action = onFailure(error, tryNumber, this.options.random, this.options.retry);
+      if (action.kind !== "retry") return { kind: "failed", error };
+      await this.options.clock.sleep(action.delayMs, neverAborted);
     }
+  }
+
+  private describe(error: unknown): string {
+    return redactSecrets(error instanceof Error ? error.message : String(error), this.options.env);
   }
 
   // --- polling and collecting ---------------------------------------------
@@ -331,7 +431,7 @@ export class Batcher implements BatchSender {
     for (const row of [...this.open.values()]) {
       if (this.released) return;
       if (row.status === "submitting") {
-        if (row.runId !== this.options.runId) await this.recover(row);
+        await this.recover(row);
         continue;
       }
       const settings = this.options.models.get(row.model)!;
@@ -361,23 +461,35 @@ export class Batcher implements BatchSender {
     }
   }
 
-  /** A batch an earlier run was submitting when it died: found at the vendor, or lost. */
+  /**
+   * A batch whose creation was never confirmed (a run died submitting it, or
+   * the reply was lost): found at the vendor, or lost. If the vendor cannot be
+   * asked now, it stays `submitting` for the next poll, or the next run.
+   */
   private async recover(row: BatchRow): Promise<void> {
     const transport = this.options.models.get(row.model)!.transport;
+    if (transport.find === undefined) {
+      this.lose(row, "the run submitting it stopped before the vendor confirmed it; it may have been billed");
+      return;
+    }
     let found: SubmittedBatch | undefined;
-    if (transport.find !== undefined) {
-      try {
-        found = await this.api((signal) => transport.find!(batchLabel(this.options.study, row), { signal }), this.options.stopSignal);
-      } catch {
-        found = undefined;
+    try {
+      found = await this.api((signal) => transport.find!(batchLabel(this.options.study, row), { signal, since: row.createdAt }), this.options.stopSignal);
+    } catch (error) {
+      if (this.released) return;
+      if (!(error instanceof ProviderError) || !error.retryable) {
+        this.fatal(error);
+        return;
       }
+      this.options.log?.(`batch #${row.id}: could not look it up (${this.describe(error)}); trying again later`);
+      return;
     }
     if (found !== undefined) {
       this.options.store.batchSubmitted(row.id, found.id, found.inputFileId, iso(this.options.clock.now()));
       this.open.set(row.id, this.options.store.batch(row.id)!);
       return;
     }
-    this.lose(row, "the run submitting it stopped before the vendor confirmed it; it may have been billed");
+    this.lose(row, "the vendor never confirmed it and has no batch with its label");
   }
 
   /** Why a poll failed decides: a vanished batch is lost; a rejected key stops the run; anything else is tried at the next poll. */
@@ -387,8 +499,8 @@ export class Batcher implements BatchSender {
       return;
     }
     if (!(error instanceof ProviderError) || !error.retryable) {
-      for (const call of this.options.store.waitingIn(row.id)) this.settle(call.id, { kind: "error", callId: call.id, error, latencyMs: 0 });
-      this.release();
+      // The batch is still open at the vendor: its requests stay waiting in it (a later run collects them).
+      this.fatal(error);
       return;
     }
     this.options.log?.(`batch #${row.id}: could not poll (${redactSecrets(error.message, this.options.env)}); trying again later`);
@@ -401,7 +513,7 @@ export class Batcher implements BatchSender {
     this.open.delete(row.id);
     this.stats.lost += 1;
     this.options.log?.(`${message}; its ${calls.length} request(s) are asked again`);
-    const error = new BatchItemError(row.model, message, { retryable: true });
+    const error = new BatchItemError(row.model, message, { retryable: true, billingUnknown: true });
     for (const call of calls) this.settle(call.id, { kind: "error", callId: call.id, error, latencyMs: this.latency(row) });
   }
 
@@ -478,6 +590,7 @@ export class Batcher implements BatchSender {
       );
       this.stats.orphans += 1;
       this.stats.orphanCostUsd += cost;
+      this.settleHeld(call.id, cost);
     } else {
       this.options.store.recordFailed(call.id, {
         errorClass: line.error.name,
@@ -487,7 +600,16 @@ export class Batcher implements BatchSender {
         finishedAt,
         costUsd: 0,
       });
+      this.settleHeld(call.id, 0);
     }
+  }
+
+  /** Replaces the hold on a call an earlier run left waiting by what it cost. */
+  private settleHeld(callId: number, costUsd: number): void {
+    const reservation = this.options.held?.get(callId);
+    if (reservation === undefined) return;
+    this.options.held!.delete(callId);
+    this.options.budget?.settle(reservation, costUsd);
   }
 
   private settle(callId: number, outcome: BatchOutcome): void {
@@ -518,6 +640,11 @@ export class Batcher implements BatchSender {
       }
     }
   }
+}
+
+/** A failure whose reply never arrived intact: the vendor may have done what was asked. */
+function isReplyLost(error: unknown): boolean {
+  return error instanceof TimeoutError || error instanceof ConnectionError || error instanceof MalformedResponseError;
 }
 
 /** "1,234 of 50,000 done" from whichever counts the vendor gives. */

@@ -14,6 +14,7 @@
 import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
 import {
   BadRequestError,
+  BatchItemError,
   ConnectionError,
   MalformedResponseError,
   OverloadedError,
@@ -70,6 +71,8 @@ export interface BatchSender {
 export interface WaitingCall {
   callId: number;
   try: number;
+  /** Its worst case, held on this run's budget before anything is sent; settled when its result is stored. */
+  reservation?: Reservation;
 }
 
 export interface EngineOptions {
@@ -181,7 +184,8 @@ export class Engine {
     if (!this.stopper.signal.aborted) this.stopper.abort(new Error(`generation ${reason}`));
   }
 
-  private fail(error: unknown): void {
+  /** Stops the run with an error no retry can fix (a rejected key, a batch API that refuses, the store). */
+  fail(error: unknown): void {
     if (this.fatalError === undefined) this.fatalError = error;
     this.stop("failed");
     this.options.batcher?.release();
@@ -340,7 +344,7 @@ export class Engine {
     const router = this.options.routers.get(ask.model)!;
     const price = this.options.prices.get(ask.model)!;
     const batcher = this.options.batcher;
-    const request = this.request(ask, router.provider);
+    const request = this.request(ask);
     const rateTokens = estimateInputTokens(unit.system, ask.messages, unit.schema) + ask.n * request.maxTokens;
     const worstCost = worstCaseCost(worstCaseInputTokens(unit.system, ask.messages, request.answerSchema), ask.n * request.maxTokens, price);
     const parameters = {
@@ -373,8 +377,9 @@ export class Engine {
       if (batcher !== undefined) {
         let sent: BatchOutcome;
         if (waiting !== undefined) {
-          // Its worst case was reserved by the run that submitted it; what it costs counts here when it arrives.
-          reservation = this.options.budget.hold(0);
+          // Its worst case is held on this run's budget since the run began (see generate());
+          // it is replaced by what it costs when it arrives.
+          reservation = waiting.reservation ?? this.options.budget.hold(0);
           sent = await batcher.awaitWaiting(waiting.callId);
           waiting = undefined;
         } else {
@@ -453,10 +458,14 @@ export class Engine {
         latencyMs = finishedAt - startedAt;
       }
 
+      // A response that is billed but cannot be used (no log-probabilities): what it cost.
+      let billedUsd = 0;
       if ("result" in outcome) {
         const missing = missingLogprobs(request, outcome.result, router.provider);
         if (missing !== undefined) {
           route?.failed(missing);
+          billedUsd = costUsd(outcome.result.usage, price, { batch: batcher !== undefined });
+          this.count(outcome.result.usage, billedUsd, price, batcher !== undefined);
           outcome = { error: missing };
         }
       }
@@ -464,7 +473,7 @@ export class Engine {
       if ("error" in outcome) {
         const error = outcome.error;
         const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
-        this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : 0);
+        this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : billedUsd);
         this.totals.callsFailed += 1;
         if ((error instanceof RateLimitError || error instanceof OverloadedError) && ticket !== undefined) {
           this.options.concurrency.onOverload(ticket);
@@ -475,7 +484,7 @@ export class Engine {
           httpStatus: error instanceof ProviderError ? error.status : undefined,
           latencyMs,
           finishedAt: iso(finishedAt),
-          costUsd: billingUnknown ? null : 0,
+          costUsd: billingUnknown ? null : billedUsd,
         };
         if (this.options.abortSignal?.aborted) {
           store.recordFailed(callId, { ...failure, errorClass: "Aborted", errorMessage: "cancelled by the user" });
@@ -582,7 +591,7 @@ export class Engine {
     }
   }
 
-  private request(ask: Ask, provider: Provider): CompletionRequest {
+  private request(ask: Ask): CompletionRequest {
     const { study } = this.options;
     const unit = ask.unit;
     const frame = study.waves[unit.waveIndex]!.frame;
@@ -604,7 +613,8 @@ export class Engine {
     };
     if (ask.conversation) request.cacheMessages = true;
     if (unit.topLogprobs !== undefined) request.topLogprobs = unit.topLogprobs;
-    if (unit.schema !== undefined && provider.capabilities.answerSchema) request.answerSchema = unit.schema;
+    // Every provider gets the schema; it decides how to enforce it (strict output, JSON mode, or an instruction in the prompt).
+    if (unit.schema !== undefined) request.answerSchema = unit.schema;
     return request;
   }
 
@@ -654,9 +664,14 @@ export class Engine {
 
 const neverAborted = new AbortController().signal;
 
-/** Whether the vendor may have billed a failed call: it may have done the work. */
+/** Whether the vendor may have billed a failed call: it may have done the work (or its batch was lost). */
 function isBillingUnknown(error: ProviderError): boolean {
-  return error instanceof TimeoutError || error instanceof ConnectionError || error instanceof MalformedResponseError;
+  return (
+    error instanceof TimeoutError ||
+    error instanceof ConnectionError ||
+    error instanceof MalformedResponseError ||
+    (error instanceof BatchItemError && error.billingUnknown)
+  );
 }
 
 /**

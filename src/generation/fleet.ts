@@ -22,6 +22,7 @@ import {
 } from "../errors.ts";
 import type { CompletionRequest, CompletionResult, Provider, ProviderCapabilities } from "../providers/types.ts";
 import { RateLimiter, type RateLimits } from "./rate-limit.ts";
+import { backoffMs } from "./retry.ts";
 import type { Route, Router } from "./router.ts";
 import type { Clock } from "./types.ts";
 
@@ -60,6 +61,8 @@ interface Member {
   failures: number;
   cooldownMs: number;
   outUntil: number;
+  /** 429s without retry-after in a row: the endpoint's own backoff. */
+  rateLimited: number;
 }
 
 /** Failures that say something about the endpoint, not about the request or the quota. */
@@ -94,6 +97,7 @@ export class Fleet implements Router {
       failures: 0,
       cooldownMs: breaker.cooldownMs,
       outUntil: 0,
+      rateLimited: 0,
     }));
     const first = endpoints[0]!.provider;
     this.provider = {
@@ -123,6 +127,8 @@ export class Fleet implements Router {
 
   retryDelay(error: unknown, delayMs: number): number {
     // The fleet holds back a rate-limited or failing endpoint itself; another may take the request at once.
+    // A 429 has paused the endpoint that sent it (failed()): for its retry-after, or without one
+    // for an exponential backoff of its own; the request waits only if every endpoint is paused.
     if (error instanceof RateLimitError) return 0;
     const now = this.clock.now();
     const others = this.members.filter((m) => m.state.health === "up" || (m.state.health === "out" && now >= m.outUntil));
@@ -189,6 +195,7 @@ export class Fleet implements Router {
         if (!settle()) return;
         member.limiter.observe(rateLimit, tokens);
         member.failures = 0;
+        member.rateLimited = 0;
         member.cooldownMs = this.breaker.cooldownMs;
         if (state.health !== "up") this.wakeAll();
         state.health = "up";
@@ -205,6 +212,10 @@ export class Fleet implements Router {
         state.failed += 1;
         if ((error instanceof RateLimitError || error instanceof OverloadedError) && error.retryAfterMs !== undefined) {
           member.limiter.pause(error.retryAfterMs);
+        } else if (error instanceof RateLimitError) {
+          // No retry-after: this endpoint backs off (0.5 s, 1 s, 2 s, … up to 30 s) while the others take requests.
+          member.rateLimited += 1;
+          member.limiter.pause(backoffMs(member.rateLimited, () => 0));
         }
         if (!isHealthFailure(error)) {
           if (state.health === "probing") {

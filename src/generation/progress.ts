@@ -10,6 +10,8 @@ export interface ProgressReporter {
   start(total: number): void;
   update(totals: EngineTotals): void;
   stop(): void;
+  /** Prints a notice line (a batch submitted, polled…) without garbling the bar; absent: write it to stderr. */
+  note?(line: string): void;
 }
 
 export const silentProgress: ProgressReporter = { start() {}, update() {}, stop() {} };
@@ -43,16 +45,30 @@ export function barProgress(label: string, stream: NodeJS.WritableStream = proce
     cliProgress.Presets.shades_classic,
   );
   let startedAt = 0;
+  let drawing = false;
   return {
     start(total) {
       startedAt = now();
+      drawing = true;
       bar.start(total, 0, { rate: "0.0", cost: formatUsd(0), failed: 0 });
+    },
+    note(line) {
+      if (!drawing) {
+        stream.write(`${line}\n`);
+        return;
+      }
+      // Over the bar's line (carriage return, erase the line), then the bar again below it.
+      stream.write(`\r\x1b[2K${line}\n`);
+      // cli-progress skips a redraw of an unchanged bar: forget the last one it drew.
+      (bar as unknown as { lastDrawnString: string }).lastDrawnString = "";
+      bar.render();
     },
     update(totals) {
       const seconds = Math.max(0.001, (now() - startedAt) / 1000);
       bar.update(totals.done, { rate: (totals.done / seconds).toFixed(1), cost: formatUsd(totals.costUsd), failed: totals.callsFailed });
     },
     stop() {
+      drawing = false;
       bar.stop();
     },
   };

@@ -21,7 +21,7 @@ import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { Batcher, DEFAULT_POLL_MS, type BatchModel, type BatchStats } from "./batch.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
-import { Budget, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
+import { Budget, type Reservation, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import { Engine, type EngineTotals, type WaitingCall } from "./engine.ts";
 import { DEFAULT_BREAKER, Fleet, type BreakerOptions, type EndpointState } from "./fleet.ts";
 import { requestKey } from "./keys.ts";
@@ -293,6 +293,20 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     crashPoint("run-started");
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     const random = options.random ?? Math.random;
+    // A batch run collects what earlier runs left waiting in batches: each one's worst case
+    // is held on this run's budget before anything is sent, and replaced by its actual cost
+    // when its result is stored, so collected and new requests together stay within the cap.
+    const held = new Map<number, Reservation>();
+    if (batch) {
+      for (const call of store.waitingInBatches()) {
+        if (!models.includes(call.model)) continue;
+        const reservation = budget.hold(call.reservedUsd);
+        held.set(call.id, reservation);
+        const entry = waiting.get(call.requestKey);
+        if (entry !== undefined && entry.callId === call.id) entry.reservation = reservation;
+      }
+    }
+    let stopWith: ((error: unknown) => void) | undefined;
     const batcher = batch
       ? new Batcher({
           store,
@@ -310,6 +324,9 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
           pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
           ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
           log,
+          onFatal: (error) => stopWith?.(error),
+          budget,
+          held,
         })
       : undefined;
     if (batcher !== undefined && batcher.openFromEarlierRuns.length > 0) {
@@ -337,10 +354,15 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
       onProgress: (totals) => progress.update(totals),
     });
+    stopWith = (error) => engine.fail(error);
     progress.start(plan.pending);
     try {
       await engine.run(plan.jobs);
-      await batcher?.finish();
+      try {
+        await batcher?.finish();
+      } catch (error) {
+        engine.fail(error);
+      }
     } finally {
       progress.stop();
     }

@@ -7,7 +7,10 @@
  * Expired requests and vendor-side errors (api_error, overloaded_error) come
  * back retryable; invalid requests and canceled ones final.
  *
- * Limits: 100,000 requests and 256 MB per batch.
+ * Limits: 100,000 requests and 256 MB per batch (silicon stays under
+ * 250,000,000 bytes). Message Batches carry no label, so a batch whose
+ * creation reply was lost cannot be found again (no `find`): the batcher
+ * counts it lost, at its worst case.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { BadRequestError, BatchItemError } from "../errors.ts";
@@ -70,7 +73,8 @@ export function anthropicBatchTransport(client: Anthropic, model: string, contex
 
   return {
     maxRequests: 100_000,
-    maxBytes: 250 * 2 ** 20,
+    // The documented limit is 256 MB; a margin below it in either reading (10^6 or 2^20 bytes).
+    maxBytes: 250_000_000,
 
     encode({ customId, request }): EncodedLine {
       let params;

@@ -17,10 +17,12 @@ import { asBatchItem, batchApiCall, BATCH_CALL_TIMEOUT_MS, BATCH_DOWNLOAD_TIMEOU
 import { startDeadline } from "./deadline.ts";
 import { classifyFailure, httpError, MalformedBody, malformedResponse, scrub, UnsendableRequest, type FailureContext } from "./errors.ts";
 import { chatParams, parseChatCompletion, type OpenAIFeatures } from "./openai-chat.ts";
-import type { BatchResultLine, BatchState, BatchTransport, EncodedLine } from "./types.ts";
+import type { BatchResultLine, BatchState, BatchTransport, EncodedLine, PreparedBatch } from "./types.ts";
 import { crashPoint } from "../util/crash-points.ts";
 
 export const OPENAI_BATCH_ENDPOINT = "/v1/chat/completions";
+/** How far before a batch was recorded `find` looks: the vendor's clock may differ from ours. */
+const FIND_CLOCK_MARGIN_MS = 60 * 60_000;
 
 const OutputLine = z.object({
   custom_id: z.string(),
@@ -71,6 +73,15 @@ export function openaiBatchTransport(client: OpenAI, model: string, features: Op
     return { customId, error: new BatchItemError(context.provider, `batch request ${message}`, { retryable: code !== "batch_cancelled" }) };
   }
 
+  async function prepare(lines: EncodedLine[], { signal, label }: { signal: AbortSignal; label: string }): Promise<PreparedBatch> {
+    const jsonl = lines.map((line) => line.body as string).join("\n") + "\n";
+    const file = await call(signal, async (s) =>
+      client.files.create({ file: await toFile(Buffer.from(jsonl), `${label}.jsonl`), purpose: "batch" }, { signal: s }),
+    );
+    crashPoint("batch-uploaded");
+    return { inputFileId: file.id };
+  }
+
   return {
     maxRequests: 50_000,
     maxBytes: 190 * 2 ** 20,
@@ -87,25 +98,32 @@ export function openaiBatchTransport(client: OpenAI, model: string, features: Op
       return { customId, bytes: Buffer.byteLength(text) + 1, body: text };
     },
 
-    async submit(lines, { signal, label }) {
-      const jsonl = lines.map((line) => line.body as string).join("\n") + "\n";
-      const file = await call(signal, async (s) =>
-        client.files.create({ file: await toFile(Buffer.from(jsonl), `${label}.jsonl`), purpose: "batch" }, { signal: s }),
-      );
-      crashPoint("batch-uploaded");
+    prepare,
+
+    async submit(lines, { signal, label, prepared }) {
+      const { inputFileId } = prepared ?? (await prepare(lines, { signal, label }));
       const batch = await call(signal, (s) =>
         client.batches.create(
-          { input_file_id: file.id, endpoint: OPENAI_BATCH_ENDPOINT, completion_window: "24h", metadata: { silicon_batch: label } },
+          { input_file_id: inputFileId, endpoint: OPENAI_BATCH_ENDPOINT, completion_window: "24h", metadata: { silicon_batch: label } },
           { signal: s },
         ),
       );
-      return { id: batch.id, inputFileId: file.id };
+      return { id: batch.id, inputFileId };
     },
 
-    async find(label, { signal }) {
-      const page = await call(signal, (s) => client.batches.list({ limit: 100 }, { signal: s }));
-      const batch = page.data.find((b) => b.metadata?.["silicon_batch"] === label);
-      return batch === undefined ? undefined : { id: batch.id, inputFileId: batch.input_file_id };
+    async find(label, { signal, since }) {
+      // Newest first, a page at a time, back to the batches created before this one was recorded
+      // (less a margin for the difference between our clock and the vendor's).
+      const oldest = (Date.parse(since) - FIND_CLOCK_MARGIN_MS) / 1000;
+      let after: string | undefined;
+      for (;;) {
+        const page = await call(signal, (s) => client.batches.list({ limit: 100, ...(after !== undefined ? { after } : {}) }, { signal: s }));
+        const batch = page.data.find((b) => b.metadata?.["silicon_batch"] === label);
+        if (batch !== undefined) return { id: batch.id, inputFileId: batch.input_file_id };
+        const last = page.data.at(-1);
+        if (!page.has_more || last === undefined || !(last.created_at >= oldest)) return undefined;
+        after = last.id;
+      }
     },
 
     async poll(ref, { signal }): Promise<BatchState> {

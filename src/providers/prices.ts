@@ -45,15 +45,20 @@ function anthropic(input: number, output: number, cachedInput: number, evidence:
   return { input, output, cached_input: cachedInput, cache_write: input * 1.25, batch_factor: BATCH, evidence, ...(note ? { note } : {}) };
 }
 
+/**
+ * `cacheWrite` undefined: the model has no separate cache-write price, and
+ * tokens the vendor reports as cache writes are billed as input (pricing
+ * them at 0 would let a call cost more than silicon counted).
+ */
 function openai(
   input: number,
   output: number,
   cachedInput: number,
-  cacheWrite: number,
+  cacheWrite: number | undefined,
   evidence: PriceEvidence,
   note?: string,
 ): DefaultPrice {
-  return { input, output, cached_input: cachedInput, cache_write: cacheWrite, batch_factor: BATCH, evidence, ...(note ? { note } : {}) };
+  return { input, output, cached_input: cachedInput, cache_write: cacheWrite ?? input, batch_factor: BATCH, evidence, ...(note ? { note } : {}) };
 }
 
 /** Keyed by `vendor:model`. Dated snapshots (e.g. `-20250929`, `-2025-08-07`) fall back to their base name. */
@@ -96,14 +101,14 @@ export const DEFAULT_PRICES: Readonly<Record<string, DefaultPrice>> = {
   "openai:gpt-5.6-sol": openai(4, 20, 0.4, 5, "reported"),
   "openai:gpt-5.6-terra": openai(2, 12, 0.2, 2.5, "reported"),
   "openai:gpt-5.6-luna": openai(0.2, 1.2, 0.02, 0.25, "official"),
-  "openai:gpt-5": openai(1.25, 10, 0.125, 0, "published-2025"),
-  "openai:gpt-5-mini": openai(0.25, 2, 0.025, 0, "published-2025"),
-  "openai:gpt-5-nano": openai(0.05, 0.4, 0.005, 0, "published-2025"),
-  "openai:gpt-4.1": openai(2, 8, 0.5, 0, "published-2025"),
-  "openai:gpt-4.1-mini": openai(0.4, 1.6, 0.1, 0, "published-2025"),
-  "openai:gpt-4.1-nano": openai(0.1, 0.4, 0.025, 0, "published-2025"),
-  "openai:gpt-4o": openai(2.5, 10, 1.25, 0, "published-2025"),
-  "openai:gpt-4o-mini": openai(0.15, 0.6, 0.075, 0, "published-2025"),
+  "openai:gpt-5": openai(1.25, 10, 0.125, undefined, "published-2025"),
+  "openai:gpt-5-mini": openai(0.25, 2, 0.025, undefined, "published-2025"),
+  "openai:gpt-5-nano": openai(0.05, 0.4, 0.005, undefined, "published-2025"),
+  "openai:gpt-4.1": openai(2, 8, 0.5, undefined, "published-2025"),
+  "openai:gpt-4.1-mini": openai(0.4, 1.6, 0.1, undefined, "published-2025"),
+  "openai:gpt-4.1-nano": openai(0.1, 0.4, 0.025, undefined, "published-2025"),
+  "openai:gpt-4o": openai(2.5, 10, 1.25, undefined, "published-2025"),
+  "openai:gpt-4o-mini": openai(0.15, 0.6, 0.075, undefined, "published-2025"),
 };
 
 /** A price ready to multiply: every field filled, and where it came from. */

@@ -44,7 +44,11 @@ export interface CompletionRequest {
   seed?: number;
   /** Choices wanted from this one call; only sent when `capabilities.multipleChoices`. */
   n: number;
-  /** Structured output, when the vendor supports it. */
+  /**
+   * The answer's JSON schema (structured elicitation), whatever the vendor
+   * supports: the provider enforces it as it can (strict structured output,
+   * JSON mode with the schema in the prompt, or the schema in the prompt only).
+   */
   answerSchema?: AnswerSchema;
   /** Ask for the top-k log-probabilities of the first output token. */
   topLogprobs?: number;
@@ -145,6 +149,11 @@ export interface EncodedLine {
   body: unknown;
 }
 
+/** What a batch needs uploaded before it is created (OpenAI: the input file). */
+export interface PreparedBatch {
+  inputFileId: string;
+}
+
 export interface SubmittedBatch {
   /** The vendor's batch id. */
   id: string;
@@ -190,10 +199,25 @@ export interface BatchTransport {
   readonly maxBytes: number;
   /** The request as a batch line; throws BadRequestError for a request the vendor cannot take. */
   encode(line: BatchLine): EncodedLine;
-  /** `label` names the batch for `find` (OpenAI metadata). */
-  submit(lines: EncodedLine[], options: { signal: AbortSignal; label: string }): Promise<SubmittedBatch>;
-  /** A batch submitted with `label` whose confirmation never arrived (a run killed mid-submission). */
-  find?(label: string, options: { signal: AbortSignal }): Promise<SubmittedBatch | undefined>;
+  /**
+   * Uploads what the batch needs before it is created (OpenAI: the JSONL
+   * input file). Nothing is billed yet, so it may be retried. Absent: `submit`
+   * sends the requests itself (Anthropic).
+   */
+  prepare?(lines: EncodedLine[], options: { signal: AbortSignal; label: string }): Promise<PreparedBatch>;
+  /**
+   * Creates the batch (from `prepared` when the transport has `prepare`): the
+   * one call that may bill. `label` names the batch for `find` (OpenAI
+   * metadata). Never retried blindly: a reply lost on the way may hide a batch
+   * the vendor did create (the batcher asks `find` first).
+   */
+  submit(lines: EncodedLine[], options: { signal: AbortSignal; label: string; prepared?: PreparedBatch }): Promise<SubmittedBatch>;
+  /**
+   * A batch submitted with `label` whose confirmation never arrived (a lost
+   * reply, a run killed mid-submission), looking back to batches created at
+   * `since` (ISO time: when the batch was recorded, before it was sent).
+   */
+  find?(label: string, options: { signal: AbortSignal; since: string }): Promise<SubmittedBatch | undefined>;
   poll(batch: BatchRef, options: { signal: AbortSignal }): Promise<BatchState>;
   /** The results of an ended batch; `choices(customId)` is how many choices the request asked for. */
   results(batch: BatchRef, options: { signal: AbortSignal; choices: (customId: string) => number }): AsyncIterable<BatchResultLine>;

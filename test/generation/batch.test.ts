@@ -8,10 +8,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { formatRunSummary } from "../../src/cli/generate.ts";
 import { loadStudy } from "../../src/config/load.ts";
-import { AuthError } from "../../src/errors.ts";
+import { AuthError, ConnectionError, StoreError, TimeoutError } from "../../src/errors.ts";
+import { Store } from "../../src/store/store.ts";
 import { generate, type GenerateOptions, type RunSummary } from "../../src/generation/run.ts";
 import type { StudyLike } from "../../src/generation/types.ts";
 import { writeStudy } from "../helpers/cli.ts";
@@ -196,6 +197,28 @@ describe("a batch run", () => {
     expect(summary.totals.answered).toBe(3);
   });
 
+  it("leaves a batch a killed run never saw confirmed for the next run when the vendor cannot be asked about it", async () => {
+    const s = setup({ pollsBeforeEnd: 0 });
+    const study = makeStudy({ respondents: 1 });
+    const resultsDir = tempDir();
+    await run(study, s, { resultsDir, wait: false, pollIntervalMs: 1 });
+    const db = new DatabaseSync(join(resultsDir, "test-study", "store.sqlite"));
+    db.exec("UPDATE batches SET status = 'submitting', vendor_batch_id = NULL; UPDATE calls SET status = 'sent'; DELETE FROM answers");
+    db.close();
+    const find = s.api.find.bind(s.api);
+    s.api.find = async () => {
+      throw new ConnectionError("openai:fake-model", "connection reset", { retryable: true });
+    };
+    const second = await run(study, s, { resultsDir, wait: false });
+    expect(query(second, "SELECT status FROM batches")).toEqual([{ status: "submitting" }]);
+    expect(query(second, "SELECT DISTINCT status FROM calls")).toEqual([{ status: "sent" }]);
+    expect(second.waitingInBatches).toBe(3);
+    s.api.find = find;
+    const third = await run(study, s, { resultsDir });
+    expect(s.api.submitted).toHaveLength(1);
+    expect(third.totals).toMatchObject({ answered: 3, callsSent: 0 });
+  });
+
   it("reserves each request's worst case at the batch price, and stops at the cap", async () => {
     const s = setup();
     const study = makeStudy({ respondents: 10, study: { max_tokens: 100 } });
@@ -220,6 +243,153 @@ describe("a batch run", () => {
 
   it("refuses --no-wait without --batch", async () => {
     await expect(generate(makeStudy(), { deps: fakeDeps(new FakeProvider()), resultsDir: tempDir(), wait: false })).rejects.toThrow("--no-wait only applies to --batch runs");
+  });
+});
+
+/** The fake batch API creates the batch, but the reply to the first `times` submissions is lost. */
+function loseCreateReplies(api: FakeBatchApi, times = 1): void {
+  const submit = api.submit.bind(api);
+  let lost = 0;
+  api.submit = async (lines, options) => {
+    const created = await submit(lines, options);
+    if (lost++ < times) throw new TimeoutError("openai:fake-model", "no complete response before the request timeout", { retryable: true });
+    return created;
+  };
+}
+
+describe("a batch run's money and failures", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("creates a batch once when the reply to creating it is lost: it is found by its label, not created again", async () => {
+    const s = setup({ pollsBeforeEnd: 0 });
+    loseCreateReplies(s.api);
+    const summary = await run(makeStudy({ respondents: 3, study: { generations: 2 } }), s, { resultsDir: tempDir() });
+    expect(summary.status).toBe("completed");
+    expect(s.api.batches).toHaveLength(1);
+    expect(summary.totals).toMatchObject({ answered: 18, callsSent: 9 });
+    expect(query(summary, "SELECT status, vendor_batch_id FROM batches")).toEqual([{ status: "collected", vendor_batch_id: "batch_fake1" }]);
+  });
+
+  it("without a label lookup (Anthropic), a batch whose creation reply was lost is lost, its requests counted at their worst case and asked again", async () => {
+    const s = setup({ pollsBeforeEnd: 0 });
+    loseCreateReplies(s.api);
+    (s.api as { find?: unknown }).find = undefined;
+    const summary = await run(makeStudy({ respondents: 1 }), s, { resultsDir: tempDir() });
+    expect(summary.status).toBe("completed");
+    // The lost batch (created at the vendor, unseen) and the one its requests went into again; never a blind resubmission.
+    expect(s.api.batches).toHaveLength(2);
+    expect(summary.batch).toMatchObject({ lost: 1, collected: 1 });
+    expect(query(summary, "SELECT status FROM batches ORDER BY id").map((b) => b.status)).toEqual(["lost", "collected"]);
+    const lost = query(summary, "SELECT status, cost_usd, reserved_usd FROM calls WHERE batch_id = 1");
+    expect(lost).toHaveLength(3);
+    for (const call of lost) {
+      expect(call.status).toBe("failed");
+      expect(call.cost_usd).toBeNull();
+      expect(call.reserved_usd).toBeGreaterThan(0);
+    }
+    expect(summary.totals.answered).toBe(3);
+  });
+
+  it("records the requests of a batch the vendor no longer knows at their worst case, not $0", async () => {
+    const s = setup({ pollsBeforeEnd: 5 });
+    const study = makeStudy({ respondents: 1 });
+    const resultsDir = tempDir();
+    await run(study, s, { resultsDir, wait: false });
+    s.api.forget();
+    s.api.pollsBeforeEnd = 0;
+    const summary = await run(study, s, { resultsDir });
+    const lost = query(summary, "SELECT status, cost_usd, reserved_usd FROM calls WHERE batch_id = 1");
+    expect(lost.map((c) => [c.status, c.cost_usd])).toEqual([["failed", null], ["failed", null], ["failed", null]]);
+    // What the store counts as spent includes their worst case.
+    const worst = lost.reduce((sum, c) => sum + (c.reserved_usd as number), 0);
+    const collected = query(summary, "SELECT coalesce(sum(cost_usd), 0) AS c FROM calls WHERE batch_id = 2")[0]!.c as number;
+    const store = await Store.open(summary.storeDir, { study: "test-study", lockWaitMs: 0 });
+    try {
+      expect(store.spentUsd()).toBeCloseTo(worst + collected, 12);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("looks again at the next poll for a batch whose creation reply was lost and whose lookup failed", async () => {
+    const s = setup({ pollsBeforeEnd: 0 });
+    loseCreateReplies(s.api);
+    const find = s.api.find.bind(s.api);
+    let lookups = 0;
+    s.api.find = async (label: string) => {
+      lookups += 1;
+      if (lookups <= 6) throw new ConnectionError("openai:fake-model", "connection reset", { retryable: true });
+      return find(label);
+    };
+    const summary = await run(makeStudy({ respondents: 1 }), s, { resultsDir: tempDir(), pollIntervalMs: 1000 });
+    expect(summary.status).toBe("completed");
+    expect(s.api.batches).toHaveLength(1);
+    expect(summary.totals.answered).toBe(3);
+    expect(s.lines.some((l) => l.startsWith("batch #1: the vendor's reply to creating it was lost and it could not be looked up"))).toBe(true);
+  });
+
+  it("keeps a running batch when a poll fails for good: the run stops with the error, and the next run collects the batch without sending anything again", async () => {
+    const s = setup({ pollsBeforeEnd: 1 });
+    const study = makeStudy({ respondents: 3, items: [{ id: "approve", type: "binary", text: "Approve?" }] });
+    const resultsDir = tempDir();
+    await run(study, s, { resultsDir, wait: false });
+    const poll = s.api.poll.bind(s.api);
+    let once = true;
+    s.api.poll = async (ref) => {
+      if (once) {
+        once = false;
+        throw new AuthError("openai:fake-model", "HTTP 401: invalid key", { status: 401, retryable: false });
+      }
+      return poll(ref);
+    };
+    await expect(run(study, s, { resultsDir })).rejects.toThrow("HTTP 401: invalid key");
+    const db = new DatabaseSync(join(resultsDir, "test-study", "store.sqlite"), { readOnly: true });
+    try {
+      expect(db.prepare("SELECT status FROM calls").all().map((c) => c.status)).toEqual(["sent", "sent", "sent"]);
+      expect(db.prepare("SELECT status FROM batches").all().map((b) => b.status)).toEqual(["submitted"]);
+      expect(db.prepare("SELECT status, message FROM runs WHERE id = 2").get()).toMatchObject({ status: "failed" });
+    } finally {
+      db.close();
+    }
+    const third = await run(study, s, { resultsDir });
+    expect(third.totals).toMatchObject({ answered: 3, callsSent: 0 });
+    expect(s.api.batches).toHaveLength(1);
+    expect(query(third, "SELECT status FROM batches")).toEqual([{ status: "collected" }]);
+  });
+
+  it("holds the worst case of requests an earlier run left in batches: what it collects and what it sends stay within --max-cost", async () => {
+    const s = setup({ pollsBeforeEnd: 1, respond: { inputTokens: () => 900, outputTokensPerChoice: 20 } });
+    const items = [{ id: "approve", type: "binary" as const, text: "Approve?" }];
+    const resultsDir = tempDir();
+    const first = await run(makeStudy({ respondents: 10, items, study: { max_tokens: 20 } }), s, { resultsDir, wait: false });
+    const held = query(first, "SELECT sum(reserved_usd) AS w FROM calls")[0]!.w as number;
+    const cap = 2 * held;
+    const second = await run(makeStudy({ respondents: 30, items, study: { max_tokens: 20 } }), s, { resultsDir, maxCostUsd: cap });
+    expect(second.status).toBe("budget");
+    expect(second.totals.costUsd).toBeLessThanOrEqual(cap);
+    expect(query(second, "SELECT cost_usd FROM runs WHERE id = 2")[0]!.cost_usd as number).toBeLessThanOrEqual(cap);
+    // It collected the 10 and sent what fit beside their worst case.
+    expect(second.totals.answered).toBeGreaterThan(10);
+  });
+
+  it("stops with the store's error, not an unhandled rejection, when a batch cannot be recorded", { timeout: 10_000 }, async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      vi.spyOn(Store.prototype, "startBatch").mockImplementation(() => {
+        throw new StoreError("store.sqlite: database or disk is full");
+      });
+      const s = setup({ pollsBeforeEnd: 0 });
+      await expect(run(makeStudy({ respondents: 2 }), s, { resultsDir: tempDir() })).rejects.toThrow("database or disk is full");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(s.api.batches).toHaveLength(0);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { Fleet } from "../../src/generation/fleet.ts";
 import { generate, type RunSummary } from "../../src/generation/run.ts";
 import { Study } from "../../src/config/schema.ts";
 import { ManualClock } from "../helpers/clock.ts";
-import { FakeProvider } from "../helpers/fake-provider.ts";
+import { fakeDeps, FakeProvider, TEST_PRICE } from "../helpers/fake-provider.ts";
 import { startFakeVendor, type FakeVendor } from "../helpers/fake-vendor.ts";
 import { makeStudy } from "../helpers/study.ts";
 import { useTempDir } from "../helpers/tmp.ts";
@@ -96,6 +96,47 @@ describe("the fleet scheduler", () => {
       route.succeeded(undefined, 1);
     }
     expect(clock.now()).toBe(0);
+  });
+
+  it("pauses an endpoint that answered 429 without retry-after for a backoff of its own; the retry waits only when every endpoint is paused", async () => {
+    const clock = new ManualClock();
+    const f = fleet(clock);
+    const error = new RateLimitError("openai:m", "HTTP 429: slow down", { status: 429, retryable: true });
+    const first = await f.acquire(1, signal);
+    first.failed(error);
+    expect(f.retryDelay(error, 500)).toBe(0);
+    // The other endpoint takes the retry at once.
+    const second = await f.acquire(1, signal);
+    expect(second.provider).not.toBe(first.provider);
+    expect(clock.now()).toBe(0);
+    second.failed(error);
+    // Both paused: the next request waits for the first backoff (0.5 s) to end.
+    const third = await f.acquire(1, signal);
+    expect(clock.now()).toBe(500);
+    expect(third.provider).toBe(first.provider);
+    third.failed(error);
+    // That endpoint's second 429 in a row: 1 s.
+    const fourth = await f.acquire(1, signal);
+    expect(fourth.provider).toBe(second.provider);
+    expect(clock.now()).toBe(500);
+    fourth.succeeded(undefined, 1);
+    const fifth = await f.acquire(1, signal);
+    expect(fifth.provider).toBe(second.provider);
+  });
+
+  it("a fleet answers through a rate limit without retry-after, as one endpoint does, instead of spending every try at once", async () => {
+    const clock = new ManualClock();
+    const provider = new FakeProvider({
+      fail: () => (clock.now() < 1000 ? new RateLimitError("openai:fake-model", "HTTP 429: slow down", { status: 429, retryable: true }) : undefined),
+    });
+    const study = makeStudy({
+      respondents: 1,
+      items: [{ id: "approve", type: "binary", text: "Approve?" }],
+      study: { endpoints: { "openai:fake-model": ["http://a:1/v1", "http://b:1/v1"] } },
+    });
+    const summary = (await generate(study, { deps: fakeDeps(provider, TEST_PRICE), clock, resultsDir: tempDir(), random: () => 0 })) as RunSummary;
+    expect(summary.totals).toMatchObject({ answered: 1, nonresponse: 0 });
+    expect(clock.now()).toBeGreaterThanOrEqual(1000);
   });
 
   it("waits for the first cool-down to end when every endpoint is out", async () => {

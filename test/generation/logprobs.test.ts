@@ -16,7 +16,7 @@ import { parseSimulatedModel } from "../../src/simulation/models.ts";
 import { siliconDistribution } from "../../src/simulation/respondent.ts";
 import { writeStudy } from "../helpers/cli.ts";
 import { ManualClock } from "../helpers/clock.ts";
-import { fakeDeps, FakeProvider } from "../helpers/fake-provider.ts";
+import { fakeDeps, FakeProvider, TEST_PRICE } from "../helpers/fake-provider.ts";
 import { makeStudy } from "../helpers/study.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
@@ -149,6 +149,27 @@ describe("a logprobs run", () => {
       clock: new ManualClock(),
     });
     await expect(attempt).rejects.toThrow("asked for first-token log-probabilities (top_logprobs) and got none");
+  });
+
+  it("records what such a response cost: it was billed", async () => {
+    const provider = new FakeProvider({ capabilities: { logprobs: true }, inputTokens: () => 100, outputTokensPerChoice: 1, respond: () => [{ text: "1", finishReason: "length" }] });
+    const resultsDir = tempDir();
+    await expect(
+      generate(makeStudy({ respondents: 1, items: [{ id: "approve", type: "binary", text: "Approve?" }], study: { elicitation: "logprobs" } }), {
+        deps: fakeDeps(provider, TEST_PRICE),
+        resultsDir,
+        clock: new ManualClock(),
+      }),
+    ).rejects.toThrow("got none");
+    const db = new DatabaseSync(join(resultsDir, "test-study", "store.sqlite"), { readOnly: true });
+    try {
+      // 100 input tokens at $1 and 1 output token at $4 per million.
+      const expected = (100 * 1 + 1 * 4) / 1e6;
+      expect(db.prepare("SELECT status, cost_usd FROM calls").all()).toEqual([{ status: "failed", cost_usd: expect.closeTo(expected, 15) }]);
+      expect((db.prepare("SELECT cost_usd FROM runs").get() as { cost_usd: number }).cost_usd).toBeCloseTo(expected, 15);
+    } finally {
+      db.close();
+    }
   });
 
   it("is refused for an Anthropic model at load, naming the study file, line and field, before anything is written", async () => {

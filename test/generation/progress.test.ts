@@ -40,6 +40,22 @@ describe("lineProgress (no terminal)", () => {
 });
 
 describe("barProgress (terminal)", () => {
+  it("prints a notice above the bar, on a line of its own, and draws the bar again", () => {
+    const stream = new PassThrough() as PassThrough & { isTTY: boolean; columns: number; cursorTo: () => boolean; clearLine: () => boolean };
+    Object.assign(stream, { isTTY: true, columns: 200, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    let output = "";
+    stream.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const bar = barProgress("generate s", stream, () => 0);
+    bar.start(200);
+    bar.update(totals(50, 0));
+    const before = output.length;
+    bar.note!("silicon: batch #1: submitted 9 requests for openai:fake-model (batch_fake1)");
+    const after = output.slice(before);
+    expect(after.startsWith("\r\x1b[2Ksilicon: batch #1: submitted 9 requests for openai:fake-model (batch_fake1)\n")).toBe(true);
+    expect(after).toContain("50/200 cells");
+    bar.stop();
+  });
+
   it("draws done/total, rate, cost and failures", async () => {
     const stream = new PassThrough() as PassThrough & { isTTY: boolean; columns: number; cursorTo: () => boolean; clearLine: () => boolean };
     Object.assign(stream, { isTTY: true, columns: 200, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });

@@ -185,6 +185,48 @@ describe("the OpenAI Batch API", () => {
     expect(rows(second, "SELECT count(*) AS n FROM answers WHERE status = 'answered'")).toEqual([{ n: 6 }]);
   });
 
+  it("uploads once and creates once when the reply to creating the batch is lost: it pages through the batch list to find it by its label", async () => {
+    const uploads: string[] = [];
+    nock(ORIGIN)
+      .post("/v1/files")
+      .reply(async (request: Request) => {
+        uploads.push(await request.text());
+        return [200, { ...fixture("openai", "file-batch"), id: "file-in1" }];
+      });
+    let label = "";
+    let creates = 0;
+    // The vendor creates the batch, but the connection drops before the reply.
+    nock(ORIGIN)
+      .post("/v1/batches")
+      .reply(async (request: Request) => {
+        creates += 1;
+        label = ((await request.json()) as { metadata: { silicon_batch: string } }).metadata.silicon_batch;
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      });
+    nock(ORIGIN)
+      .post("/v1/batches")
+      .times(3)
+      .reply(() => {
+        creates += 1;
+        return [500, { error: { message: "should not be created again", type: "server_error" } }];
+      });
+    // Other batches, newest first: a full page, then the page holding ours.
+    const others = Array.from({ length: 100 }, (_, i) => ({ ...BATCH, id: `batch_other${i}`, metadata: { silicon_batch: `someone-else-${i}` } }));
+    nock(ORIGIN).get("/v1/batches").query({ limit: "100" }).reply(200, () => ({ object: "list", data: others, first_id: "batch_other0", last_id: "batch_other99", has_more: true }));
+    nock(ORIGIN)
+      .get("/v1/batches")
+      .query({ limit: "100", after: "batch_other99" })
+      .reply(200, () => ({ object: "list", data: [{ ...BATCH, id: `${ID}_1`, input_file_id: "file-in1", metadata: { silicon_batch: label } }], first_id: `${ID}_1`, last_id: `${ID}_1`, has_more: false }));
+    nock(ORIGIN).get(`/v1/batches/${ID}_1`).reply(200, { ...COMPLETED, id: `${ID}_1`, error_file_id: null });
+    nock(ORIGIN).get("/v1/files/file-out-2HcW8pQz5LmN1rTy6VbK3x/content").reply(200, () => outputFile(uploadedLines(uploads[0]!)));
+    const summary = await run(tempDir());
+    expect(summary.status).toBe("completed");
+    expect(uploads).toHaveLength(1);
+    expect(creates).toBe(1);
+    expect(summary.totals).toMatchObject({ answered: 6, callsSent: 6 });
+    expect(rows(summary, "SELECT status, vendor_batch_id, input_file_id FROM batches")).toEqual([{ status: "collected", vendor_batch_id: `${ID}_1`, input_file_id: "file-in1" }]);
+  });
+
   it("stops with the vendor's validation errors when it fails the whole batch", async () => {
     const capture: Capture = { uploads: [], creates: [], authorizations: [] };
     acceptSubmissions(capture, 1);

@@ -16,6 +16,11 @@ import {
 } from "../../src/errors.ts";
 import { createOpenAIProvider, resolveOpenAIFeatures } from "../../src/providers/openai.ts";
 import type { CompletionRequest } from "../../src/providers/types.ts";
+import { generate } from "../../src/generation/run.ts";
+import { ManualClock } from "../helpers/clock.ts";
+import { fakeDeps, TEST_PRICE } from "../helpers/fake-provider.ts";
+import { makeStudy } from "../helpers/study.ts";
+import { useTempDir } from "../helpers/tmp.ts";
 import { type SentRequest, after, fixture, isolateNetwork, vendorScope } from "../helpers/vendor-replay.ts";
 
 const KEY = "sk-proj-canary-4c1d8e7b92a04f55b3e6-ZZZZ";
@@ -57,6 +62,7 @@ function selfHosted(env: NodeJS.ProcessEnv = {}) {
 }
 
 const signal = () => new AbortController().signal;
+const tempDir = useTempDir();
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -337,6 +343,23 @@ describe("an OpenAI-compatible server at a custom base URL", () => {
       `${request().messages[0]!.content}\n\nAnswer with only a JSON object that matches this JSON schema: ${JSON.stringify(CHOICE_SCHEMA.schema)}`,
     );
   });
+
+  for (const mode of ["json_object", "none"] as const) {
+    it(`SILICON_OPENAI_STRUCTURED_OUTPUT=${mode} reaches the wire from a structured study run (generate)`, async () => {
+      const sent: SentRequest[] = [];
+      vendorScope(LOCAL, sent).post("/v1/chat/completions").times(3).reply(200, fixture("openai", "vllm-chat"));
+      const provider = selfHosted({ SILICON_OPENAI_STRUCTURED_OUTPUT: mode });
+      const study = makeStudy({ respondents: 1, items: [{ id: "approve", type: "binary", text: "Approve?" }], study: { models: [provider.id] } });
+      const summary = await generate(study, { deps: fakeDeps(provider, TEST_PRICE), clock: new ManualClock(), resultsDir: tempDir() });
+      expect(summary.kind).toBe("run");
+      expect(sent.length).toBeGreaterThan(0);
+      const body = sent[0]!.body;
+      if (mode === "json_object") expect(body["response_format"]).toEqual({ type: "json_object" });
+      else expect(body).not.toHaveProperty("response_format");
+      const messages = body["messages"] as { role: string; content: string }[];
+      expect(messages.at(-1)!.content).toMatch(/\n\nAnswer with only a JSON object that matches this JSON schema: \{"type":"object"/);
+    });
+  }
 
   it("SILICON_OPENAI_STRUCTURED_OUTPUT=none sends no response_format", async () => {
     const sent: SentRequest[] = [];

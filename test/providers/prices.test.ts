@@ -89,6 +89,17 @@ describe("priceFor", () => {
       expect(price.output, id).toBeGreaterThan(price.input);
       expect(price.batch_factor, id).toBe(0.5);
       if (id.startsWith("anthropic:")) expect(price.cache_write, id).toBeCloseTo(price.input * 1.25, 12);
+      // A cache write is never cheaper than input: tokens reported as cache writes leave uncached input.
+      expect(price.cache_write, id).toBeGreaterThanOrEqual(price.input);
+    }
+  });
+
+  it("prices cache-write tokens as input for OpenAI models without a separate cache-write price", () => {
+    for (const id of ["openai:gpt-5", "openai:gpt-4.1", "openai:gpt-4o", "openai:gpt-4o-mini"]) {
+      const price = priceFor(id, {}, { env: {} });
+      expect(price.cache_write, id).toBe(price.input);
+      const usage = { inputTokens: 2000, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 1500 };
+      expect(costUsd(usage, price), id).toBeCloseTo(costUsd({ ...usage, cacheWriteTokens: 0 }, price), 15);
     }
   });
 });
