@@ -41,6 +41,8 @@ export function barProgress(label: string, stream: NodeJS.WritableStream = proce
       fps: 5,
       etaBuffer: 50,
       clearOnComplete: false,
+      // Notices are written over the bar's line; the next frame must draw it again even if unchanged.
+      forceRedraw: true,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -59,8 +61,6 @@ export function barProgress(label: string, stream: NodeJS.WritableStream = proce
       }
       // Over the bar's line (carriage return, erase the line), then the bar again below it.
       stream.write(`\r\x1b[2K${line}\n`);
-      // cli-progress skips a redraw of an unchanged bar: forget the last one it drew.
-      (bar as unknown as { lastDrawnString: string }).lastDrawnString = "";
       bar.render();
     },
     update(totals) {
