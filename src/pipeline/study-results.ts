@@ -108,7 +108,8 @@ export function reportInput(study: LoadedStudy, tasks: EstimateResult, analysis:
       file: study.file,
       survey: study.surveyFile,
       persona: study.persona.file,
-      models: s.models,
+      // The study's models and any other with stored answers (a `--model` run): all are analyzed.
+      models: [...new Set([...s.models, ...tasks.tasks.map((t) => t.model)])],
       generations: s.generations,
       temperature: s.temperature,
       seed: s.seed,

@@ -179,6 +179,21 @@ describe("silicon run", () => {
     expect(range.stderr).toMatch(/--range: a study's tasks are clipped to each item's own scale/);
   }, 60_000);
 
+  it("analyzes a --model the study does not list beside the study's own: answers paid for are never left out", async () => {
+    const results = join(dir, "extra");
+    const first = await runCli(["run", join(dir, "study.yaml"), "--results", results, "--quiet"]);
+    expect(first.code).toBe(0);
+    const extra = await runCli(["run", join(dir, "study.yaml"), "--results", results, "--model", "simulated:faithful", "--quiet"]);
+    expect(extra.stderr).not.toMatch(/internal error/);
+    expect(extra.code).toBe(0);
+    const tasks = readFileSync(join(results, "wire", "tasks.csv"), "utf8");
+    expect(tasks).toMatch(/,simulated:faithful,/);
+    expect(tasks).toMatch(/,simulated:biased,/);
+    const evaluation = JSON.parse(readFileSync(join(results, "wire", "evaluation.json"), "utf8"));
+    expect(Object.keys(evaluation.kinds[0].loo.by_model).sort()).toEqual(["simulated:biased", "simulated:faithful"]);
+    expect(readFileSync(join(results, "wire", "report.html"), "utf8")).toMatch(/2 models \(simulated:biased, simulated:faithful\)/);
+  }, 120_000);
+
   it("stops a target wave with no history, naming the file and field, before generating", async () => {
     const result = await runCli(["run", join(only, "study.yaml"), "--results", join(only, "results")]);
     expect(result.code).toBe(2);
