@@ -81,8 +81,11 @@ function analyzeStored(study: LoadedStudy, flags: StudyFlags, settings: Analysis
   // One kind with too little history for α must not hide the others: each is reported, and only all failing stops.
   const analysis = analyzeStudy(study, tasks.tasks, settings, { ...steps, onInfeasible: "record" });
   const problems = analysis.kinds.flatMap((k) => k.problems);
-  const ran = analysis.kinds.some((k) => k.intervals.length > 0 || Object.keys(k.evaluations).length > 0 || k.comparison.length > 0);
-  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^[a-z -]+ skipped: /, ""));
+  // Per model (per calibration cell): a cell with too little history is skipped and named; only when none ran is it an error.
+  const ran = analysis.kinds.some(
+    (k) => k.intervals.length > 0 || Object.values(k.evaluations).some((e) => e.tasks.length > 0) || k.comparison.length > 0,
+  );
+  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^.*? skipped (?:\d+ tasks? of model \S+: |: )/, ""));
   return { analysis, tasks };
 }
 

@@ -115,6 +115,25 @@ describe("silicon evaluate and compare --tasks", () => {
     expect(await silicon("evaluate", "--tasks", example, "--protocol", "kfold")).toMatchObject({ code: 2 });
   });
 
+  it("evaluates the models with enough history and names the one without; fails in one line only when none has enough", async () => {
+    const few = Array.from({ length: 5 }, (_, i) => `s${i},n,history,${(0.4 + i / 100).toFixed(2)},0.02,0.5,0.01`);
+    const input = files.write("two-models.csv", table(...few));
+    for (const command of ["evaluate", "compare"]) {
+      const { code, stdout, stderr } = await silicon(command, "--tasks", input, "--protocol", "loo", "--alpha", "0.1");
+      expect(code, command).toBe(0);
+      expect(stdout).toMatch(/\bm\s+30\s/);
+      expect(stdout).not.toMatch(/^n\s/m);
+      expect(stderr).toMatch(/note: leave-one-out: model n skipped \(5 tasks\), the others evaluated: model "n": .*needs at least \d+ historical tasks/);
+    }
+    const json = JSON.parse((await silicon("evaluate", "--tasks", input, "--protocol", "loo", "--json")).stdout);
+    expect(Object.keys(json.by_model)).toEqual(["m"]);
+    const only = files.write("too-few.csv", [HEADER, ...few].join("\n") + "\n");
+    const none = await silicon("evaluate", "--tasks", only, "--protocol", "loo", "--alpha", "0.1");
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim().split("\n")).toHaveLength(1);
+    expect(none.stderr).toMatch(/^silicon: model "n": α = 0.1 needs at least/);
+  });
+
   it("compares models, narrowest calibrated interval first", async () => {
     const { code, stdout } = await silicon("compare", "--tasks", example, "--json");
     expect(code).toBe(0);

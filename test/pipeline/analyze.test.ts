@@ -96,6 +96,25 @@ describe("analyzeStudy", () => {
     for (const i of analysis.kinds[1]!.intervals) expect(i.lower >= 0 && i.upper <= 1).toBe(true);
   });
 
+  it("skips only the model with too little history: the other model's intervals, evaluation and comparison stay", async () => {
+    const study = await pilotStudy("  pilot:\n    - items: [therm_unions]\n      like: [therm_democrats, therm_police]\n");
+    const { tasks } = studyTasks(study, simulatedAnswers(study));
+    // simulated:erratic keeps 3 historical thermometer tasks: far too few for α = 0.2.
+    let kept = 0;
+    const few = tasks.filter((t) => t.model !== "simulated:erratic" || t.role !== "history" || !t.item?.startsWith("therm_") || kept++ < 3);
+    const analysis = analyzeStudy(study, few, analysisSettings(study.study.calibration), { onInfeasible: "record" });
+    const thermometers = analysis.kinds[0]!;
+    expect(new Set(thermometers.intervals.map((i) => i.model))).toEqual(new Set(["simulated:biased"]));
+    expect(Object.keys(thermometers.evaluations.loo!.report.by_model)).toEqual(["simulated:biased"]);
+    expect(thermometers.evaluations.loo!.report.by_model["simulated:biased"]!.tasks).toBe(48);
+    expect(thermometers.comparison.map((c) => c.model)).toEqual(["simulated:biased"]);
+    expect(thermometers.problems.some((p) => /^leave-one-out evaluation skipped 3 tasks of model simulated:erratic: .*needs at least/.test(p))).toBe(true);
+    expect(thermometers.problems.some((p) => /^calibration skipped \d+ tasks of model simulated:erratic/.test(p))).toBe(true);
+    expect(thermometers.problems.join("\n")).not.toMatch(/simulated:biased/);
+    // The other kind is untouched.
+    expect(Object.keys(analysis.kinds[1]!.evaluations.loo!.report.by_model)).toEqual(["simulated:biased", "simulated:erratic"]);
+  });
+
   it("stops an item without history that is not a pilot item, naming the study's field", async () => {
     // The frames have a column for the new item, but no answers in it.
     const study = await pilotStudy("", true);

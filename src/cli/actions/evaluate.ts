@@ -4,8 +4,8 @@
  * tables on stdout, or DESIGN.md's JSON with --json; --out writes one row per
  * held-out task (CSV) through an OutputSet.
  */
-import { InputError, UsageError } from "../../errors.ts";
-import { evaluate, PROTOCOLS, type Evaluation, type Protocol } from "../../evaluation/evaluate.ts";
+import { InfeasibleError, InputError, UsageError } from "../../errors.ts";
+import { evaluate, PROTOCOLS, skippedByModel, type Evaluation, type Protocol } from "../../evaluation/evaluate.ts";
 import type { TasksTable } from "../../config/tasks.ts";
 import type { CalibrationOptions } from "../../inference/calibrate.ts";
 import { METHODS } from "../../inference/methods.ts";
@@ -70,7 +70,9 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   const table = await source();
   const options = calibrationOptions(raw, table);
   const { history, scored, notes } = evaluationRows(table, protocol);
-  const evaluation = evaluate(protocol, history, scored, options);
+  // A model (a calibration cell) with too little history for α is skipped and named; only when every one is, it is an error.
+  const evaluation = evaluate(protocol, history, scored, { ...options, uncalibratable: "skip" });
+  notes.push(...skippedNotes("leave-one-out", evaluation.skipped, evaluation.tasks.length));
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
     output.emit(out, evaluatedCsv(evaluation));
@@ -80,6 +82,18 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
     for (const note of [...notes, ...evaluation.notes]) io.stderr(`silicon: note: ${note}\n`);
     return evaluation;
   });
+}
+
+/**
+ * Notes naming each model whose held-out tasks were skipped for too little
+ * history; throws the first reason when nothing at all could be evaluated.
+ */
+export function skippedNotes(what: string, skipped: readonly { model: string; reason: string }[], evaluated: number): string[] {
+  if (skipped.length === 0) return [];
+  if (evaluated === 0) throw new InfeasibleError(skipped[0]!.reason);
+  return skippedByModel(skipped).map(
+    (s) => `${what}: model ${s.model} skipped (${s.tasks} task${s.tasks === 1 ? "" : "s"}), the others evaluated: ${s.reason}`,
+  );
 }
 
 export function evaluatedCsv(evaluation: Evaluation): string {
