@@ -4,14 +4,15 @@
  * plus kind, group, item, subgroup, syn_est and real_est), evaluation.json
  * (per kind: leave-one-out and chronological reports in the shape of
  * `evaluate --json`, the target wave scored), evaluation.csv (one row per
- * held-out task), comparison.csv (models side by side) and report.html.
+ * held-out or scored target task and coordinate, protocol loo, chrono or
+ * target), comparison.csv (models side by side) and report.html.
  * The caller writes them together through an OutputSet.
  */
 import { formatTasksCsv } from "../estimands/tasks-writer.ts";
 import type { TaskRow } from "../config/tasks.ts";
 import { INTERVAL_COLUMNS } from "../cli/actions/calibrate.ts";
 import { COMPARISON_COLUMNS, comparisonRecord } from "../cli/actions/compare.ts";
-import { EVALUATED_COLUMNS, evaluatedRecords } from "../cli/actions/evaluate.ts";
+import { EVALUATED_COLUMNS, evaluatedRecords, evaluatedTaskRecords } from "../cli/actions/evaluate.ts";
 import { toCsv } from "../cli/csv-output.ts";
 import type { Evaluation } from "../evaluation/evaluate.ts";
 import type { KindAnalysis, MethodResults, StudyAnalysis } from "./analyze.ts";
@@ -67,9 +68,13 @@ export function evaluationJson(study: string, analysis: StudyAnalysis): string {
 export function evaluatedCsv(analysis: StudyAnalysis): string {
   const records = analysis.kinds.flatMap((kind) =>
     [kind as MethodResults, ...(kind.alternative === undefined ? [] : [kind.alternative])].flatMap((results) =>
-      Object.entries(results.evaluations).flatMap(([protocol, e]) =>
-        evaluatedRecords(e as Evaluation).map((r) => ({ kind: kind.kind.key, protocol, ...r })),
-      ),
+      [
+        ...Object.entries(results.evaluations).flatMap(([protocol, e]) =>
+          evaluatedRecords(e as Evaluation).map((r) => ({ kind: kind.kind.key, protocol, ...r })),
+        ),
+        // The target wave's intervals scored against its real estimates, where the frame has them.
+        ...evaluatedTaskRecords(results.targetTasks).map((r) => ({ kind: kind.kind.key, protocol: "target", ...r })),
+      ],
     ),
   );
   return toCsv(["kind", "protocol", ...EVALUATED_COLUMNS], records);

@@ -105,7 +105,7 @@ describe("silicon evaluate and compare --tasks", () => {
     const report = JSON.parse(stdout);
     expect(Object.keys(report.by_model["simulated:steady"].by_group)).toEqual(["W2", "W3", "W4"]);
     const lines = readFileSync(out, "utf8").trim().split("\n");
-    expect(lines[0]).toBe("task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered");
+    expect(lines[0]).toBe("task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered,task_covered,task_naive_covered");
     expect(lines.length - 1).toBe(report.by_model["simulated:steady"].tasks + report.by_model["simulated:caricature"].tasks);
   });
 
@@ -147,7 +147,7 @@ describe("--out - sends the table to standard output", () => {
   it("calibrate, evaluate and compare print their CSV on stdout, the summary on stderr, and create no file named '-'", async () => {
     const cases: [string[], string][] = [
       [["calibrate", "--tasks", example, "--method", "alg4"], "task,model,coord,method,alpha,lower,upper,estimate,naive_lower,naive_upper"],
-      [["evaluate", "--tasks", example, "--protocol", "loo"], "task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered"],
+      [["evaluate", "--tasks", example, "--protocol", "loo"], "task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered,task_covered,task_naive_covered"],
       [["compare", "--tasks", example], "model,history,gap_mean,gap_sd,gap_mean_abs,gap_q05,gap_q50,gap_q95,tasks,coverage,mean_width,median_width,naive_coverage,naive_median_width"],
     ];
     for (const [args, header] of cases) {

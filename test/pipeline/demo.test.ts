@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliRun } from "../helpers/run-cli.ts";
 
@@ -56,6 +57,23 @@ describe("silicon demo", () => {
     // Enough history for the chosen methods: 120 thermometer and 20 approval tasks per model held out one at a time.
     expect(evaluation.kinds[0].loo.by_model["simulated:biased"].tasks).toBe(120);
     expect(evaluation.kinds[1].loo.by_model["simulated:biased"].tasks).toBe(20);
+  });
+
+  it("evaluation.csv reproduces evaluation.json: joint coverage of vector tasks, and the target wave's scored tasks", () => {
+    const evaluation = JSON.parse(readFileSync(join(dir, "demo", "evaluation.json"), "utf8"));
+    const rows = parse(readFileSync(join(dir, "demo", "evaluation.csv"), "utf8"), { columns: true }) as Record<string, string>[];
+    for (const kind of evaluation.kinds) {
+      for (const protocol of ["loo", "chrono", "target"]) {
+        for (const [model, s] of Object.entries(kind[protocol].by_model as Record<string, Summary>)) {
+          const mine = rows.filter((r) => r.kind === kind.kind && r.protocol === protocol && r.model === model && r.method === kind.method);
+          // One value per task (all coordinates of a vector task share it).
+          const perTask = new Map(mine.map((r) => [r.task, r.task_covered === "TRUE"]));
+          const label = `${kind.kind} ${protocol} ${model}`;
+          expect(perTask.size, label).toBe(s.tasks);
+          expect([...perTask.values()].filter(Boolean).length / perTask.size, label).toBeCloseTo(s.coverage, 12);
+        }
+      }
+    }
   });
 
   it("reuses the stored answers on a rerun and writes the same tables", async () => {

@@ -8,6 +8,7 @@ import { InfeasibleError, InputError, UsageError } from "../../errors.ts";
 import { evaluate, PROTOCOLS, skippedByModel, type Evaluation, type Protocol } from "../../evaluation/evaluate.ts";
 import type { TasksTable } from "../../config/tasks.ts";
 import type { CalibrationOptions } from "../../inference/calibrate.ts";
+import type { EvaluatedTask } from "../../evaluation/metrics.ts";
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
@@ -37,6 +38,8 @@ export const EVALUATED_COLUMNS = [
   "real_est",
   "covered",
   "naive_covered",
+  "task_covered",
+  "task_naive_covered",
 ] as const;
 
 export function parseProtocol(text: string | undefined, fallback?: Protocol): Protocol {
@@ -100,14 +103,27 @@ export function evaluatedCsv(evaluation: Evaluation): string {
   return toCsv(EVALUATED_COLUMNS, evaluatedRecords(evaluation));
 }
 
-/** One record per held-out task and coordinate: its interval, real_est, and whether each interval covered it. */
+/**
+ * One record per held-out task and coordinate: its interval, real_est, and
+ * whether each interval covered it — `covered`/`naive_covered` for this
+ * coordinate, `task_covered`/`task_naive_covered` for the task as the
+ * evaluation scores it (jointly over its coordinates for a rectangle; the
+ * same as `covered` for a scalar method), so the JSON's coverage is the mean
+ * of `task_covered` over one row per task.
+ */
 export function evaluatedRecords(evaluation: Evaluation) {
-  return evaluation.tasks.flatMap((t) =>
+  return evaluatedTaskRecords(evaluation.tasks);
+}
+
+export function evaluatedTaskRecords(tasks: readonly EvaluatedTask[]) {
+  return tasks.flatMap((t) =>
     t.rows.map((r) => ({
       ...r,
       group: t.group ?? "",
       covered: r.real_est >= r.lower && r.real_est <= r.upper,
       naive_covered: r.real_est >= r.naive_lower && r.real_est <= r.naive_upper,
+      task_covered: t.covered,
+      task_naive_covered: t.naiveCovered,
     })),
   );
 }
