@@ -13,7 +13,7 @@ export type Protocol = "loo" | "chrono";
 export const PROTOCOLS: readonly Protocol[] = ["loo", "chrono"];
 
 export interface GroupSummary extends CoverageSummary {
-  /** Historical task rows of earlier groups this group was calibrated on. */
+  /** Historical tasks of earlier groups this group was calibrated on (whole tasks for a joint method, as `tasks` and `skipped` count). */
   history: number;
   /** Tasks of the group that could not be calibrated (too little history for α). */
   skipped: number;
