@@ -110,7 +110,8 @@ export async function runStudyCalibrate(studyFile: string, raw: RawCalibrationOp
   if (targets === 0) throw new UsageError(`${study.file} has no target wave (role: target): nothing to calibrate; silicon evaluate ${studyFile} checks the method on the historical waves`);
   const out = raw.out ?? join(resultsDir(raw), study.study.name, OUTPUT_FILES.intervals.name);
   const csv = intervalsCsv(analysis);
-  const count = analysis.kinds.reduce((n, k) => n + k.intervals.length, 0);
+  // Rows written: the other rectangle's too, for vector targets.
+  const count = analysis.kinds.reduce((n, k) => n + k.intervals.length + (k.alternative?.intervals.length ?? 0), 0);
   if (out === "-") {
     // The table is the output; the summary goes where messages go.
     io.stdout(csv);

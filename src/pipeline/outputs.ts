@@ -1,7 +1,8 @@
 /**
  * The files a study's analysis writes under results/<study>/, as text:
  * tasks.csv (DESIGN.md's tasks table), intervals.csv (its intervals table,
- * plus kind, group, item, subgroup, syn_est and real_est), evaluation.json
+ * plus kind, group, item, subgroup, syn_est and real_est; for a vector
+ * target both rectangles, told apart by `method`), evaluation.json
  * (per kind: leave-one-out and chronological reports in the shape of
  * `evaluate --json`, the target wave scored), evaluation.csv (one row per
  * held-out or scored target task and coordinate, protocol loo, chrono or
@@ -32,7 +33,8 @@ export const STUDY_INTERVAL_COLUMNS = [...INTERVAL_COLUMNS, "kind", "group", "it
 export function intervalsCsv(analysis: StudyAnalysis): string {
   const records = analysis.kinds.flatMap((kind) => {
     const rowOf = new Map(kind.targets.map((t) => [`${t.model}\u001f${t.task}\u001f${t.coord ?? ""}`, t]));
-    return kind.intervals.map((interval) => {
+    // For a vector target the other rectangle too (its own `method`), so a user can pick either.
+    return [...kind.intervals, ...(kind.alternative?.intervals ?? [])].map((interval) => {
       const row = rowOf.get(`${interval.model}\u001f${interval.task}\u001f${interval.coord}`);
       return { ...interval, kind: kind.kind.key, group: row?.group, item: row?.item, subgroup: row?.subgroup, syn_est: row?.syn_est, real_est: row?.real_est };
     });

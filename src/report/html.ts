@@ -125,8 +125,12 @@ function protocolSummaries(results: MethodResults): [Protocol | "target", Record
 
 function kindSection(kind: KindAnalysis, k: number): string {
   const parts: string[] = [`<section><h2>${escapeXml(kind.kind.label)}</h2>`];
-  parts.push(`<p>${kind.history.length} historical and ${kind.targets.length} target task rows (items: ${escapeXml(kind.kind.items.join(", "))}); calibrated with ${escapeXml(kind.method)}${kind.alternative ? `, ${escapeXml(kind.alternative.method)} beside it` : ""}, clipped to [${kind.kind.range[0]}, ${kind.kind.range[1]}].</p>`);
+  parts.push(`<p>${kind.history.length} historical and ${kind.targets.length} target task rows (items: ${escapeXml(kind.kind.items.join(", "))}); calibrated with ${escapeXml(kind.method)}${kind.alternative !== undefined && kind.alternative.intervals.length > 0 ? `, ${escapeXml(kind.alternative.method)} (the other rectangle) beside it` : ""}, clipped to [${kind.kind.range[0]}, ${kind.kind.range[1]}].</p>`);
   for (const problem of kind.problems) parts.push(`<p class="problem">${escapeXml(problem)}</p>`);
+  // The other rectangle is for comparison only: why it is missing (all or some models) is said here, not as a warning.
+  for (const problem of kind.alternative?.problems ?? []) {
+    parts.push(`<p class="note">${escapeXml(kind.alternative!.method)}, the other rectangle, shown for comparison: ${escapeXml(problem)}</p>`);
+  }
   const models = [...new Set([...kind.history, ...kind.targets].map((r) => r.model))];
   const unit = kind.kind.label;
   const what = kind.kind.vector === undefined ? "tasks" : "task coordinates";

@@ -83,4 +83,23 @@ describe("silicon demo", () => {
     expect(again.stdout).toMatch(/\(134400 already stored\); this run 0 answered; 0 calls sent/);
     expect(["tasks.csv", "intervals.csv", "evaluation.json"].map((name) => readFileSync(join(dir, "demo", name), "utf8"))).toEqual(before);
   }, 120_000);
+
+  it("says the other rectangle is beside the chosen one only when it ran, and writes its intervals to intervals.csv", async () => {
+    // At α = 0.1 alg3-bonferroni needs more history than the approval target has: no claim, no legend entry, its problem in the section.
+    const html = readFileSync(join(dir, "demo", "report.html"), "utf8");
+    expect(html).not.toMatch(/beside it/);
+    expect(html).not.toMatch(/other rectangle<\/text>/);
+    expect(html).toMatch(/alg3-bonferroni, the other rectangle, shown for comparison: leave-one-out evaluation skipped 20 tasks of model simulated:biased/);
+    // At α = 0.3 it runs: drawn, claimed, and in intervals.csv under its own method.
+    const wider = await runCli(["report", join(dir, "demo", "study.yaml"), "--results", dir, "--alpha", "0.3"]);
+    expect(wider.code).toBe(0);
+    const again = readFileSync(join(dir, "demo", "report.html"), "utf8");
+    expect(again).toMatch(/calibrated with alg3, alg3-bonferroni \(the other rectangle\) beside it/);
+    expect(again).toMatch(/other rectangle<\/text>/);
+    const intervals = parse(readFileSync(join(dir, "demo", "intervals.csv"), "utf8"), { columns: true }) as Record<string, string>[];
+    const approval = intervals.filter((r) => r.kind === "vector:approval");
+    const methods = new Set(approval.map((r) => r.method));
+    expect(methods).toEqual(new Set(["alg3", "alg3-bonferroni"]));
+    expect(approval.filter((r) => r.method === "alg3").length).toBe(approval.filter((r) => r.method === "alg3-bonferroni").length);
+  }, 120_000);
 });
