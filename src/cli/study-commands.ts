@@ -6,6 +6,7 @@
  * from the study's `calibration` section; flags given on the command line
  * override them.
  */
+import { invocationLine } from "./invocation.ts";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { loadStudy, type LoadedStudy } from "../config/load.ts";
@@ -183,7 +184,7 @@ export async function runStudyReport(studyFile: string, flags: StudyFlags, comma
 async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io): Promise<StudyResults> {
   const stored = storedAnswers(study, resultsDir(flags));
   if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
-  const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(`silicon ${process.argv.slice(2).join(" ")}`) });
+  const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(invocationLine()) });
   for (const warning of results.tasks.warnings) say(io, `warning: ${warning}`);
   printResults(results, io);
   return results;

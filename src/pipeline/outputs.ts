@@ -51,7 +51,16 @@ function methodJson(results: MethodResults) {
   };
 }
 
-export function evaluationJson(study: string, analysis: StudyAnalysis): string {
+/** Where evaluation.json came from, as report.html records it. */
+export interface OutputProvenance {
+  version: string;
+  /** The command line, secrets redacted. */
+  command: string;
+  /** ISO 8601. */
+  generatedAt: string;
+}
+
+export function evaluationJson(study: string, analysis: StudyAnalysis, provenance?: OutputProvenance): string {
   const kinds = analysis.kinds.map((kind: KindAnalysis) => ({
     kind: kind.kind.key,
     label: kind.kind.label,
@@ -59,12 +68,45 @@ export function evaluationJson(study: string, analysis: StudyAnalysis): string {
     items: kind.kind.items,
     history_rows: kind.history.length,
     target_rows: kind.targets.length,
+    // The regression adjustment as this kind ran it (its split and features resolved).
+    ...(kind.options.adjust === undefined
+      ? {}
+      : { adjust: { split_by: kind.options.adjust.splitBy, features: kind.options.adjust.features, ridge: kind.options.adjust.ridge, seed: kind.options.adjust.seed } }),
     ...methodJson(kind),
     ...(kind.alternative === undefined ? {} : { alternative: methodJson(kind.alternative) }),
     pilot: kind.pilot,
   }));
   const { settings } = analysis;
-  return JSON.stringify({ study, alpha: settings.alpha, method: settings.method, vector_method: settings.vectorMethod, kinds, warnings: analysis.warnings }, null, 2) + "\n";
+  const adjust = settings.adjust;
+  const recorded = {
+    alpha: settings.alpha,
+    method: settings.method,
+    vector_method: settings.vectorMethod,
+    strata: settings.strata ?? [],
+    adjust:
+      adjust === undefined
+        ? false
+        : { split_by: adjust.splitBy ?? "default", features: adjust.features ?? "default", ridge: adjust.ridge, seed: adjust.seed },
+    decay: settings.decay ?? null,
+    pilot: settings.pilot,
+    protocols: settings.protocols,
+  };
+  return (
+    JSON.stringify(
+      {
+        study,
+        alpha: settings.alpha,
+        method: settings.method,
+        vector_method: settings.vectorMethod,
+        settings: recorded,
+        ...(provenance === undefined ? {} : { provenance: { silicon_version: provenance.version, command: provenance.command, generated_at: provenance.generatedAt } }),
+        kinds,
+        warnings: analysis.warnings,
+      },
+      null,
+      2,
+    ) + "\n"
+  );
 }
 
 export function evaluatedCsv(analysis: StudyAnalysis): string {

@@ -70,6 +70,14 @@ function studyFiles(): Record<string, string> {
 
 const OUTPUTS = ["tasks.csv", "intervals.csv", "evaluation.json", "evaluation.csv", "comparison.csv"];
 
+/** An output's text; evaluation.json without its provenance (the command line and the time differ between runs). */
+function output(path: string): string {
+  const text = readFileSync(path, "utf8");
+  if (!path.endsWith("evaluation.json")) return text;
+  const { provenance: _, ...rest } = JSON.parse(text);
+  return JSON.stringify(rest, null, 2);
+}
+
 /** A folder that lives for the whole file (the tests share one run's outputs). */
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "silicon-run-"));
@@ -103,6 +111,15 @@ describe("silicon run", () => {
     expect(evaluation.kinds[0].loo.by_model["simulated:biased"].tasks).toBe(32);
   });
 
+  it("records the settings and the provenance in evaluation.json", () => {
+    const evaluation = JSON.parse(readFileSync(join(dir, "sim", "wire", "evaluation.json"), "utf8"));
+    expect(evaluation.settings).toEqual({ alpha: 0.2, method: "alg4", vector_method: "alg3", strata: [], adjust: false, decay: null, pilot: [], protocols: ["loo", "chrono"] });
+    const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+    expect(evaluation.provenance.silicon_version).toBe(version);
+    expect(evaluation.provenance.command).toMatch(/^silicon run .*study\.yaml --results .* --quiet$/);
+    expect(Date.parse(evaluation.provenance.generated_at)).toBeGreaterThan(Date.parse("2020-01-01"));
+  });
+
   it("gives the same files with an OpenAI-compatible server serving the same model", async () => {
     const env = { OPENAI_BASE_URL: process.env.OPENAI_BASE_URL, SILICON_OPENAI_N: process.env.SILICON_OPENAI_N };
     process.env.OPENAI_BASE_URL = vendor.baseURL;
@@ -119,8 +136,8 @@ describe("silicon run", () => {
     }
     expect(vendor.stats.billed).toBe(3 * 80 * 3);
     for (const name of OUTPUTS) {
-      const ours = readFileSync(join(dir, "sim", "wire", name), "utf8");
-      const theirs = readFileSync(join(dir, "wire", "wire", name), "utf8").replaceAll("openai:biased", "simulated:biased");
+      const ours = output(join(dir, "sim", "wire", name));
+      const theirs = output(join(dir, "wire", "wire", name)).replaceAll("openai:biased", "simulated:biased");
       expect(theirs, name).toBe(ours);
     }
   }, 120_000);
@@ -140,11 +157,11 @@ describe("silicon run", () => {
   });
 
   it("reuses the store on a rerun: nothing is asked again, the same files come out", async () => {
-    const before = OUTPUTS.map((name) => readFileSync(join(dir, "sim", "wire", name), "utf8"));
+    const before = OUTPUTS.map((name) => output(join(dir, "sim", "wire", name)));
     const again = await runCli(["run", join(dir, "study.yaml"), "--results", join(dir, "sim")]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/1440 already stored\); this run 0 answered; 0 calls sent/);
-    expect(OUTPUTS.map((name) => readFileSync(join(dir, "sim", "wire", name), "utf8"))).toEqual(before);
+    expect(OUTPUTS.map((name) => output(join(dir, "sim", "wire", name)))).toEqual(before);
   }, 60_000);
 
   it("runs each stage alone on the stored answers: estimate, calibrate, evaluate, compare", async () => {
