@@ -131,6 +131,7 @@ function kindSection(kind: KindAnalysis, k: number): string {
   for (const problem of kind.alternative?.problems ?? []) {
     parts.push(`<p class="note">${escapeXml(kind.alternative!.method)}, the other rectangle, shown for comparison: ${escapeXml(problem)}</p>`);
   }
+  parts.push(byWaveTable(kind, alphaOf(kind)));
   const models = [...new Set([...kind.history, ...kind.targets].map((r) => r.model))];
   const unit = kind.kind.label;
   const what = kind.kind.vector === undefined ? "tasks" : "task coordinates";
@@ -158,6 +159,36 @@ function kindSection(kind: KindAnalysis, k: number): string {
   });
   parts.push("</section>");
   return parts.join("\n");
+}
+
+function alphaOf(kind: KindAnalysis): number {
+  return kind.options.alpha;
+}
+
+/**
+ * The chronological evaluation wave by wave (evaluation.json's by_group):
+ * how much earlier history each wave was calibrated on, what was predicted
+ * or skipped, and coverage beside the naive interval's. Tasks of one wave
+ * share its shock, so coverage varies between waves more than binomial error.
+ */
+function byWaveTable(kind: KindAnalysis, alpha: number): string {
+  const chrono = kind.evaluations.chrono;
+  if (chrono === undefined) return "";
+  const rows: string[] = [];
+  for (const [model, summary] of Object.entries(chrono.report.by_model)) {
+    for (const [group, g] of Object.entries(summary.by_group ?? {})) {
+      const scored = g.tasks > 0;
+      rows.push(
+        `<tr><td>${escapeXml(model)}</td><td>${escapeXml(group)}</td><td class="num">${g.history}</td><td class="num">${g.tasks}</td><td class="num">${g.skipped}</td>` +
+          `<td class="num ${scored ? coverageClass(g.coverage, alpha) : ""}">${scored ? fixed(g.coverage) : ""}</td><td class="num">${scored ? fmt(g.median_width) : ""}</td><td class="num">${scored ? fixed(g.naive_coverage) : ""}</td></tr>`,
+      );
+    }
+  }
+  if (rows.length === 0) return "";
+  return `<h3>By wave (chronological, ${escapeXml(kind.method)})</h3>
+<p>Each wave calibrated on all earlier ones only. History, tasks and skipped count tasks; tasks of one wave share its shock, so coverage varies between waves more than binomial error suggests.</p>
+<table class="by-wave"><thead><tr><th>model</th><th>wave</th><th>history</th><th>tasks</th><th>skipped</th><th>coverage</th><th>median width</th><th>naive coverage</th></tr></thead>
+<tbody>${rows.join("")}</tbody></table>`;
 }
 
 function targetPoints(kind: KindAnalysis, intervals: readonly IntervalRow[]): IntervalPoint[] {

@@ -76,6 +76,18 @@ describe("silicon demo", () => {
     }
   });
 
+  it("shows chronological coverage wave by wave under each kind, as evaluation.json's by_group has it", () => {
+    const html = readFileSync(join(dir, "demo", "report.html"), "utf8");
+    const evaluation = JSON.parse(readFileSync(join(dir, "demo", "evaluation.json"), "utf8"));
+    expect(html.match(/<h3>By wave \(chronological, /g)).toHaveLength(2);
+    const approval = evaluation.kinds[1].chrono.by_model["simulated:biased"].by_group;
+    const early = approval.w2020;
+    expect(early).toMatchObject({ tasks: 0, skipped: 4 });
+    expect(html).toContain(`<tr><td>simulated:biased</td><td>w2020</td><td class="num">${early.history}</td><td class="num">0</td><td class="num">4</td>`);
+    const late = approval.w2023;
+    expect(html).toContain(`<tr><td>simulated:biased</td><td>w2023</td><td class="num">${late.history}</td><td class="num">${late.tasks}</td><td class="num">${late.skipped}</td>`);
+  });
+
   it("reuses the stored answers on a rerun and writes the same tables", async () => {
     const read = (name: string) => {
       const text = readFileSync(join(dir, "demo", name), "utf8");
