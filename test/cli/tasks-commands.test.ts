@@ -134,6 +134,17 @@ describe("silicon evaluate and compare --tasks", () => {
     expect(none.stderr).toMatch(/^silicon: model "n": α = 0.1 needs at least/);
   });
 
+  it("notes a table without a kind column whose items mix proportions and a larger scale", async () => {
+    const mixed = [
+      "task,model,role,item,real_est,real_se,syn_est,syn_se",
+      ...Array.from({ length: 30 }, (_, i) => `p${i},m,history,approve,${(0.4 + i / 100).toFixed(2)},0.02,0.5,0.01`),
+      ...Array.from({ length: 30 }, (_, i) => `t${i},m,history,therm,${40 + i},2,50,1`),
+    ].join("\n") + "\n";
+    const { code, stderr } = await silicon("evaluate", "--tasks", files.write("mixed.csv", mixed), "--protocol", "loo");
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/pools items whose estimates all lie in \[0, 1\] \(approve\) with items on a larger scale \(therm\); .*add a kind column or --strata/);
+  });
+
   it("compares models, narrowest calibrated interval first", async () => {
     const { code, stdout } = await silicon("compare", "--tasks", example, "--json");
     expect(code).toBe(0);

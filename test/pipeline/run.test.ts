@@ -153,7 +153,11 @@ describe("silicon run", () => {
       "--by", "all,party,region", "--out", out,
     ]);
     expect(result.stderr).toMatch(/wrote 72 task rows \(48 history, 24 target\)/);
-    expect(readFileSync(out, "utf8")).toBe(readFileSync(join(dir, "sim", "wire", "tasks.csv"), "utf8"));
+    // The same table, but for the study's last column, `kind`: response files do not say an item's scale.
+    const study_ = readFileSync(join(dir, "sim", "wire", "tasks.csv"), "utf8").trim().split("\n");
+    expect(study_[0]!.endsWith(",kind")).toBe(true);
+    expect(study_.slice(1).map((line) => line.slice(line.lastIndexOf(",") + 1))).toEqual(expect.arrayContaining(["thermometer", "proportion"]));
+    expect(readFileSync(out, "utf8")).toBe(study_.map((line) => line.slice(0, line.lastIndexOf(","))).join("\n") + "\n");
   });
 
   it("reuses the store on a rerun: nothing is asked again, the same files come out", async () => {
@@ -211,6 +215,23 @@ describe("silicon run", () => {
     expect(readFileSync(join(results, "wire", "report.html"), "utf8")).toMatch(/2 models \(simulated:biased, simulated:faithful\)/);
   }, 120_000);
 
+  it("calibrates each kind of the study's tasks.csv on its own when read back with --tasks (its kind column is a stratum)", async () => {
+    const tasks = join(dir, "sim", "wire", "tasks.csv");
+    const out = join(dir, "evaluated-from-tasks.csv");
+    const result = await runCli(["evaluate", "--tasks", tasks, "--protocol", "loo", "--alpha", "0.2", "--method", "alg4", "--out", out]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/has 2 kinds of task \(thermometer, proportion\) in its kind column: each is calibrated on its own/);
+    const rows = readFileSync(out, "utf8").trim().split("\n").slice(1).map((line) => line.split(","));
+    const approve = rows.filter((r) => r[0]!.startsWith("approve|"));
+    expect(approve.length).toBe(16);
+    // Shares calibrated with shares: widths below 1, not thermometer points.
+    for (const r of approve) expect(Number(r[7]) - Number(r[6])).toBeLessThan(1);
+    // As the study's own leave-one-out does.
+    const study = JSON.parse(readFileSync(join(dir, "sim", "wire", "evaluation.json"), "utf8"));
+    const proportion = study.kinds.find((k: { kind: string }) => k.kind === "proportion").loo.by_model["simulated:biased"];
+    expect(approve.filter((r) => r[12] === "TRUE").length / approve.length).toBeCloseTo(proportion.coverage, 12);
+  });
+
   it("stops a target wave with no history, naming the file and field, before generating", async () => {
     const result = await runCli(["run", join(only, "study.yaml"), "--results", join(only, "results")]);
     expect(result.code).toBe(2);
@@ -251,7 +272,8 @@ describe("silicon run with the other elicitation modes", () => {
       "--by", "all,party,region", "--out", out,
     ]);
     expect(estimate.code).toBe(0);
-    const fromStore = numericRows(readFileSync(join(dir, "lp", "wire", "tasks.csv"), "utf8"));
+    // The study's last column, kind, is the one response files cannot give.
+    const fromStore = numericRows(readFileSync(join(dir, "lp", "wire", "tasks.csv"), "utf8")).map((row) => row.slice(0, -1));
     const fromFiles = numericRows(readFileSync(out, "utf8"));
     expect(fromFiles.length).toBe(fromStore.length);
     fromStore.forEach((row, r) =>

@@ -7,7 +7,7 @@ import { compareModels, type ModelComparison } from "../../evaluation/compare.ts
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, type TasksSource } from "../calibration-options.ts";
+import { calibrationOptions, describeRange, poolingNotes, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
 import { processIo, type Io } from "./calibrate.ts";
@@ -50,6 +50,7 @@ export async function runCompare(source: TasksSource, raw: EvaluateCliOptions, i
   const table = await source();
   const options = calibrationOptions(raw, table);
   const { history, scored, notes } = evaluationRows(table, protocol);
+  notes.unshift(...poolingNotes(table));
   const { models: comparison, skipped, notes: planNotes } = compareModels(protocol, history, scored, { ...options, uncalibratable: "skip" });
   const evaluated = comparison.reduce((n, c) => n + c.evaluation.tasks, 0);
   notes.push(...skippedNotes(protocol === "loo" ? "leave-one-out" : "chronological", skipped, evaluated));

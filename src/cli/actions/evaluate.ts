@@ -12,7 +12,7 @@ import type { EvaluatedTask } from "../../evaluation/metrics.ts";
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, renderTable } from "../text-table.ts";
 import { processIo, type Io } from "./calibrate.ts";
@@ -73,6 +73,7 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   const table = await source();
   const options = calibrationOptions(raw, table);
   const { history, scored, notes } = evaluationRows(table, protocol);
+  notes.unshift(...poolingNotes(table));
   // A model (a calibration cell) with too little history for α is skipped and named; only when every one is, it is an error.
   const evaluation = evaluate(protocol, history, scored, { ...options, uncalibratable: "skip" });
   notes.push(...skippedNotes("leave-one-out", evaluation.skipped, evaluation.tasks.length));
