@@ -42,6 +42,12 @@ export interface PilotReport {
   like: string[];
   /** Historical tasks of the `like` items, per model. */
   historyTasks: Record<string, number>;
+  /**
+   * The check pilot mode rests on: the held-out evaluation (each protocol
+   * the study runs) of the pilot calibration, on the `like` items' history
+   * only, per model.
+   */
+  evaluations: Partial<Record<Protocol, Record<string, CoverageSummary>>>;
   targets: number;
   warning: string;
 }
@@ -159,6 +165,15 @@ function runMethod(
       cells.push(...result.cells);
       notes.push(...result.notes);
     }
+    const pilotEvaluations: PilotReport["evaluations"] = {};
+    for (const protocol of analyze.protocols ?? settings.protocols) {
+      if (like.length === 0) continue;
+      const step = `${protocol === "loo" ? "leave-one-out" : "chronological"} evaluation of pilot items ${set.items.join(", ")} on the items they are like`;
+      const evaluation = guard(problems, analyze, step, () => evaluate(protocol, like, [], skipping(pilotOptions, analyze)));
+      if (evaluation === undefined) continue;
+      recordSkipped(problems, step, evaluation.skipped);
+      pilotEvaluations[protocol] = Object.fromEntries(Object.entries(evaluation.report.by_model).map(([model, { by_group: _, ...summary }]) => [model, summary]));
+    }
     const perModel: Record<string, number> = {};
     for (const row of like) perModel[row.model] = (perModel[row.model] ?? 0) + 1;
     const counts = Object.values(perModel);
@@ -166,6 +181,7 @@ function runMethod(
       items: set.items,
       like: set.like,
       historyTasks: perModel,
+      evaluations: pilotEvaluations,
       targets: pilotTargets.length,
       warning: pilotWarning(set.items, set.like, counts.length === 0 ? 0 : Math.min(...counts)),
     });

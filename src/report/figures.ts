@@ -18,6 +18,8 @@ export interface IntervalPoint {
   estimate: number;
   /** The real value the interval should cover, where known. */
   truth?: number;
+  /** A pilot item's interval (calibrated on the gaps of the items it is like): drawn apart. */
+  pilot?: boolean;
 }
 
 const SWATCH = {
@@ -26,6 +28,7 @@ const SWATCH = {
   truth: `<circle class="truth" cx="7" cy="0" r="3"/>`,
   missed: `<circle class="truth missed" cx="7" cy="0" r="3"/>`,
   alt: `<line class="alternative" x1="0" x2="14" y1="0" y2="0"/>`,
+  pilot: `<line class="calibrated pilot" x1="0" x2="14" y1="0" y2="0"/>`,
   estimate: `<path class="estimate" d="M4,-3L10,3M4,3L10,-3"/>`,
 };
 
@@ -47,7 +50,7 @@ export function intervalFigure(id: string, title: string, points: readonly Inter
     return (
       `<g><title>${escapeXml(tip)}</title>` +
       `<line class="mark naive" x1="${px(cx + offset)}" x2="${px(cx + offset)}" y1="${px(y(p.naiveLower))}" y2="${px(y(p.naiveUpper))}"/>` +
-      `<line class="mark calibrated" x1="${px(cx - offset)}" x2="${px(cx - offset)}" y1="${px(y(p.lower))}" y2="${px(y(p.upper))}"/>` +
+      `<line class="mark calibrated${p.pilot ? " pilot" : ""}" x1="${px(cx - offset)}" x2="${px(cx - offset)}" y1="${px(y(p.lower))}" y2="${px(y(p.upper))}"/>` +
       (p.truth === undefined ? "" : `<circle class="mark truth${covered ? "" : " missed"}" cx="${px(cx)}" cy="${px(y(p.truth))}" r="${px(Math.max(1.6, Math.min(3, step / 3)))}"/>`) +
       `</g>`
     );
@@ -55,6 +58,7 @@ export function intervalFigure(id: string, title: string, points: readonly Inter
   const entries = [
     { label: "calibrated", swatch: SWATCH.calibrated },
     { label: "naive (synthetic only)", swatch: SWATCH.naive },
+    ...(sorted.some((p) => p.pilot) ? [{ label: "pilot item (calibrated on like items)", swatch: SWATCH.pilot }] : []),
     ...(withTruth ? [{ label: "real estimate", swatch: SWATCH.truth }, { label: "not covered", swatch: SWATCH.missed }] : []),
   ];
   const xLabel = `${sorted.length} ${what}, sorted by ${withTruth ? "the real estimate" : "the calibrated estimate"}`;
