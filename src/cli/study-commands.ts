@@ -135,7 +135,8 @@ export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOpt
   if (raw.json) {
     const kinds = analysis.kinds.flatMap((k) =>
       [k, ...(k.alternative === undefined ? [] : [k.alternative])]
-        .filter((r) => r.evaluations[protocol] !== undefined)
+        // A method no model had enough history for is left out; the warnings and notes say why.
+        .filter((r) => r.evaluations[protocol] !== undefined && Object.keys(r.evaluations[protocol]!.report.by_model).length > 0)
         .map((r) => ({ kind: k.kind.key, label: k.kind.label, range: k.kind.range, ...r.evaluations[protocol]!.report })),
     );
     const single = kinds.length === 1 ? { method: kinds[0]!.method, by_model: kinds[0]!.by_model } : {};
