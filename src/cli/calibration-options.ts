@@ -131,10 +131,12 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
     range = [lo!, hi!];
   }
 
-  const strata = raw.strata === undefined ? undefined : columnList(raw.strata, "--strata");
+  let strata = raw.strata === undefined ? undefined : columnList(raw.strata, "--strata");
   for (const column of strata ?? []) {
     if (!hasColumn(rows, column)) throw new UsageError(`--strata: ${table.source} has no values in a column "${column}"`);
   }
+  // A study's tasks table says each row's kind (scale): kinds are never pooled.
+  if (kindsOf(table).length > 1 && !(strata ?? []).includes(KIND)) strata = [KIND, ...(strata ?? [])];
 
   if (!raw.adjust && (raw.splitBy !== undefined || raw.features !== undefined)) {
     throw new UsageError(`${raw.splitBy !== undefined ? "--split-by" : "--features"} only applies with --adjust`);
@@ -212,6 +214,45 @@ function refuseIgnoredFlags(cmd: Command, options: Record<string, unknown>): voi
     if (given(key) && options["adjust"] !== true) throw new UsageError(`${flag} only applies with --adjust`);
   }
   if (given("lambda") && options["intersectReal"] !== true) throw new UsageError("--lambda only applies with --intersect-real");
+}
+
+const KIND = "kind";
+
+/** The distinct values of a `kind` column (a study's tasks.csv has one), in order of appearance. */
+function kindsOf(table: TasksTable): string[] {
+  const kinds = new Set<string>();
+  for (const row of table.rows) {
+    const kind = row.extra[KIND];
+    if (kind !== undefined && kind !== "") kinds.add(kind);
+  }
+  return [...kinds];
+}
+
+/**
+ * What the user should know about how the table is pooled: that its `kind`
+ * column made each kind its own stratum, or, without one, that the history
+ * mixes items on [0, 1] with items on a larger scale (gaps in points and in
+ * shares calibrated together).
+ */
+export function poolingNotes(table: TasksTable): string[] {
+  const kinds = kindsOf(table);
+  if (kinds.length > 1) {
+    return [`${table.source} has ${kinds.length} kinds of task (${kinds.join(", ")}) in its kind column: each is calibrated on its own (a stratum)`];
+  }
+  if (kinds.length === 1 || !hasColumn(table.rows, "item")) return [];
+  const unit = new Map<string, boolean>();
+  for (const row of table.rows) {
+    const item = row.item ?? "";
+    const inUnit = [row.real_est, row.syn_est].every((x) => x === undefined || (x >= 0 && x <= 1));
+    unit.set(item, (unit.get(item) ?? true) && inUnit);
+  }
+  const small = [...unit].filter(([, u]) => u).map(([i]) => i);
+  const large = [...unit].filter(([, u]) => !u).map(([i]) => i);
+  if (small.length === 0 || large.length === 0) return [];
+  return [
+    `${table.source} pools items whose estimates all lie in [0, 1] (${small.slice(0, 3).join(", ")}${small.length > 3 ? ", …" : ""}) with items on a larger scale ` +
+      `(${large.slice(0, 3).join(", ")}${large.length > 3 ? ", …" : ""}); their gaps are calibrated together: add a kind column or --strata to keep scales apart`,
+  ];
 }
 
 /** Loads the table from --tasks, or says what is missing. */

@@ -1,3 +1,4 @@
+import { setInvocation } from "./invocation.ts";
 import { CommanderError } from "commander";
 import { SiliconError } from "../errors.ts";
 import { redactSecrets } from "../util/secrets.ts";
@@ -10,6 +11,7 @@ import { buildProgram } from "./program.ts";
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes("--debug");
+  setInvocation(argv);
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

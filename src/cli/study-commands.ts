@@ -6,6 +6,7 @@
  * from the study's `calibration` section; flags given on the command line
  * override them.
  */
+import { invocationLine } from "./invocation.ts";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { loadStudy, type LoadedStudy } from "../config/load.ts";
@@ -93,8 +94,11 @@ function analyzeStored(study: LoadedStudy, flags: StudyFlags, settings: Analysis
   // One kind with too little history for α must not hide the others: each is reported, and only all failing stops.
   const analysis = analyzeStudy(study, tasks.tasks, settings, { ...steps, onInfeasible: "record" });
   const problems = analysis.kinds.flatMap((k) => k.problems);
-  const ran = analysis.kinds.some((k) => k.intervals.length > 0 || Object.keys(k.evaluations).length > 0 || k.comparison.length > 0);
-  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^[a-z -]+ skipped: /, ""));
+  // Per model (per calibration cell): a cell with too little history is skipped and named; only when none ran is it an error.
+  const ran = analysis.kinds.some(
+    (k) => k.intervals.length > 0 || Object.values(k.evaluations).some((e) => e.tasks.length > 0) || k.comparison.length > 0,
+  );
+  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^.*? skipped (?:\d+ tasks? of model \S+: |: )/, ""));
   return { analysis, tasks };
 }
 
@@ -119,7 +123,8 @@ export async function runStudyCalibrate(studyFile: string, raw: RawCalibrationOp
   if (targets === 0) throw new UsageError(`${study.file} has no target wave (role: target): nothing to calibrate; silicon evaluate ${studyFile} checks the method on the historical waves`);
   const out = raw.out ?? join(resultsDir(raw), study.study.name, OUTPUT_FILES.intervals.name);
   const csv = intervalsCsv(analysis);
-  const count = analysis.kinds.reduce((n, k) => n + k.intervals.length, 0);
+  // Rows written: the other rectangle's too, for vector targets.
+  const count = analysis.kinds.reduce((n, k) => n + k.intervals.length + (k.alternative?.intervals.length ?? 0), 0);
   if (out === "-") {
     // The table is the output; the summary goes where messages go.
     io.stdout(csv);
@@ -142,7 +147,8 @@ export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOpt
   if (raw.json) {
     const kinds = analysis.kinds.flatMap((k) =>
       [k, ...(k.alternative === undefined ? [] : [k.alternative])]
-        .filter((r) => r.evaluations[protocol] !== undefined)
+        // A method no model had enough history for is left out; the warnings and notes say why.
+        .filter((r) => r.evaluations[protocol] !== undefined && Object.keys(r.evaluations[protocol]!.report.by_model).length > 0)
         .map((r) => ({ kind: k.kind.key, label: k.kind.label, range: k.kind.range, ...r.evaluations[protocol]!.report })),
     );
     const single = kinds.length === 1 ? { method: kinds[0]!.method, by_model: kinds[0]!.by_model } : {};
@@ -191,7 +197,7 @@ export async function runStudyReport(studyFile: string, flags: StudyFlags, comma
 async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io): Promise<StudyResults> {
   const stored = storedAnswers(study, resultsDir(flags));
   if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
-  const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(`silicon ${process.argv.slice(2).join(" ")}`) });
+  const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(invocationLine()) });
   for (const warning of results.tasks.warnings) say(io, `warning: ${warning}`);
   printResults(results, io);
   return results;

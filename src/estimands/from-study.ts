@@ -98,6 +98,14 @@ export function studyTasks(study: LoadedStudy, answers: SyntheticAnswers, design
     tasks.push(...result.tasks);
     warnings.push(...result.warnings);
   }
+  // Each row's kind (the pool src/pipeline/kinds.ts calibrates it in), so a tasks table
+  // read back by calibrate/evaluate/compare --tasks never pools thermometers with shares.
+  const scaleOf = new Map(study.analysis.items.map((p) => [p.item.id, p.scale.key]));
+  tasks = tasks.map((row) => {
+    const vector = row.extra["vector"];
+    const kind = vector !== undefined && vector !== "" ? `vector:${vector}` : scaleOf.get(row.item ?? "");
+    return kind === undefined ? row : { ...row, extra: { ...row.extra, kind } };
+  });
   const first = results[0];
   return {
     tasks,

@@ -1,6 +1,7 @@
 /**
  * Writes the tasks table (DESIGN.md) as CSV: the TASK_COLUMNS in their order,
- * then every extra column in order of first appearance. Numbers are printed
+ * then every extra column in order of first appearance (a study's `kind`
+ * last). Numbers are printed
  * at full precision (the shortest text that reads back to the same double);
  * an absent or non-finite value is an empty cell.
  */
@@ -18,6 +19,8 @@ export function formatTasksCsv(rows: readonly TaskRow[]): string {
       }
     }
   }
+  // A study's `kind` goes last, after the columns `silicon estimate --real --synthetic` writes too.
+  if (extras.includes("kind")) extras.push(...extras.splice(extras.indexOf("kind"), 1));
   const header = [...TASK_COLUMNS, ...extras];
   const records = rows.map((row) => [
     ...TASK_COLUMNS.map((column) => formatCell(row[column])),

@@ -15,7 +15,11 @@ import { scoreTask, type EvaluatedTask } from "./metrics.ts";
 export interface ChronoStep {
   model: string;
   group: string;
-  /** Historical task rows of earlier groups it was calibrated on. */
+  /**
+   * Historical tasks of earlier groups it was calibrated on, counted as
+   * `predicted` and `skipped` are: whole tasks for a joint (vector) method,
+   * one per row (coordinate) otherwise.
+   */
   history: number;
   /** Tasks of this group predicted and scored. */
   predicted: number;
@@ -50,7 +54,8 @@ export function chronological(history: readonly TaskRecord[], scoredTargets: rea
       const earlier = new Set(groups.slice(0, i));
       const calibration = past.filter((r) => earlier.has(r.group!));
       const targets = all.filter((r) => r.group === group);
-      const step: ChronoStep = { model, group, history: calibration.length, predicted: 0, skipped: 0, reasons: [] };
+      const history = joint ? new Set(calibration.map((r) => r.task)).size : calibration.length;
+      const step: ChronoStep = { model, group, history, predicted: 0, skipped: 0, reasons: [] };
       steps.push(step);
       if (calibration.length === 0) {
         step.skipped = new Set(targets.map((r) => r.task)).size;

@@ -7,6 +7,7 @@
 import type { CalibrationOptions } from "../inference/calibrate.ts";
 import { gapOf, type TaskRecord } from "../inference/task-record.ts";
 import { evaluate, type Protocol } from "./evaluate.ts";
+import type { SkippedTask } from "./loo.ts";
 import { mean, quantile, standardDeviation, type CoverageSummary } from "./metrics.ts";
 
 export interface GapDistribution {
@@ -49,13 +50,13 @@ export function compareModels(
   history: readonly TaskRecord[],
   scoredTargets: readonly TaskRecord[],
   options: CalibrationOptions,
-): { models: ModelComparison[]; notes: string[] } {
-  const { report, notes } = evaluate(protocol, history, scoredTargets, options);
+): { models: ModelComparison[]; skipped: SkippedTask[]; notes: string[] } {
+  const { report, skipped, notes } = evaluate(protocol, history, scoredTargets, options);
   const out = Object.entries(report.by_model).map(([model, evaluation]) => {
     const rows = history.filter((r) => r.model === model);
     const { by_group: _, ...summary } = evaluation;
     return { model, history: rows.length, gap: gapDistribution(rows), evaluation: summary };
   });
   out.sort((a, b) => a.evaluation.median_width - b.evaluation.median_width || a.model.localeCompare(b.model));
-  return { models: out, notes };
+  return { models: out, skipped, notes };
 }

@@ -11,7 +11,7 @@ import type { LoadedStudy } from "../config/load.ts";
 import type { TaskRow } from "../config/tasks.ts";
 import { InfeasibleError } from "../errors.ts";
 import { compareModels, type ModelComparison } from "../evaluation/compare.ts";
-import { evaluate, type Evaluation, type Protocol } from "../evaluation/evaluate.ts";
+import { evaluate, skippedByModel, type Evaluation, type Protocol } from "../evaluation/evaluate.ts";
 import { byModel, scoreTask, summarize, type CoverageSummary, type EvaluatedTask } from "../evaluation/metrics.ts";
 import type { MethodName } from "../inference/algorithm.ts";
 import { calibrate, type CalibrationOptions, type CellSummary, type IntervalRow } from "../inference/calibrate.ts";
@@ -29,7 +29,11 @@ export interface MethodResults {
   /** Target intervals scored against the target's real estimate, per model (only targets whose frame has real answers). */
   target: Record<string, CoverageSummary>;
   targetTasks: EvaluatedTask[];
-  /** Why a step could not run (too few tasks for α), one line each. */
+  /**
+   * Why a step could not run (too few tasks for α), one line each; per model
+   * (per calibration cell) when the others ran: `<step> skipped N tasks of
+   * model M: <reason>`.
+   */
   problems: string[];
 }
 
@@ -38,6 +42,12 @@ export interface PilotReport {
   like: string[];
   /** Historical tasks of the `like` items, per model. */
   historyTasks: Record<string, number>;
+  /**
+   * The check pilot mode rests on: the held-out evaluation (each protocol
+   * the study runs) of the pilot calibration, on the `like` items' history
+   * only, per model.
+   */
+  evaluations: Partial<Record<Protocol, Record<string, CoverageSummary>>>;
   targets: number;
   warning: string;
 }
@@ -69,7 +79,12 @@ export interface AnalyzeOptions {
   compare?: boolean;
   /** For vector targets, also run the other rectangle (alg3 beside alg3-bonferroni); default true. */
   alternative?: boolean;
-  /** "throw": a step that is infeasible for α stops (the single-step commands); "record": it is reported and the rest goes on (run, report). */
+  /**
+   * "throw": a step that is infeasible for α stops (the single-step commands);
+   * "record": a calibration cell (a model's, a stratum's) with too little
+   * history is skipped and reported in `problems`, and the other cells and
+   * steps go on (run, report, and the study forms of calibrate, evaluate, compare).
+   */
   onInfeasible?: "throw" | "record";
 }
 
@@ -78,9 +93,7 @@ export function analyzeStudy(study: LoadedStudy, tasks: readonly TaskRow[], sett
   const warnings = kinds.flatMap((k) => [...k.pilot.map((p) => p.warning), ...k.problems.map((p) => `${k.kind.label}: ${p}`)]);
   // The other rectangle is shown for comparison only: that it needs more history is a note, not a warning.
   const alternatives = kinds.flatMap((k) =>
-    k.alternative !== undefined && k.alternative.problems.length > 0
-      ? [`${k.kind.label}: ${k.alternative.method}, shown beside ${k.method} for comparison, could not run: ${k.alternative.problems[0]}`]
-      : [],
+    k.alternative === undefined ? [] : k.alternative.problems.map((p) => `${k.kind.label}: ${k.alternative!.method}, shown beside ${k.method} for comparison: ${p}`),
   );
   const notes = [...new Set([...alternatives, ...kinds.flatMap((k) => k.notes)])];
   return { settings, kinds, warnings, notes };
@@ -102,7 +115,12 @@ function analyzeKind(kind: TaskKind, rows: TaskRow[], settings: AnalysisSettings
   }
   let comparison: ModelComparison[] = [];
   if (options.compare !== false && history.length > 0) {
-    comparison = guard(main.problems, options, "model comparison", () => compareModels("loo", history, [], calibrationOptions).models) ?? [];
+    const result = guard(main.problems, options, "model comparison", () => compareModels("loo", history, [], skipping(calibrationOptions, options)));
+    if (result !== undefined) {
+      comparison = result.models;
+      // The leave-one-out evaluation already named the models it skipped.
+      if (main.evaluations.loo === undefined) recordSkipped(main.problems, "model comparison", result.skipped);
+    }
   }
   return { ...main, kind, options: calibrationOptions, history, targets, ...(alternative === undefined ? {} : { alternative }), comparison, pilot, notes: [...new Set(notes)] };
 }
@@ -123,8 +141,9 @@ function runMethod(
   const pilotOf = new Map(settings.pilot.flatMap((set) => set.items.map((item) => [item, set] as const)));
   const regular = targets.filter((t) => !pilotOf.has(t.item ?? ""));
   if (analyze.calibrate !== false && regular.length > 0 && history.length > 0) {
-    const result = guard(problems, analyze, "calibration", () => calibrate(history, regular, options));
+    const result = guard(problems, analyze, "calibration", () => calibrate(history, regular, skipping(options, analyze)));
     if (result !== undefined) {
+      recordSkipped(problems, "calibration", result.skipped);
       intervals.push(...result.intervals);
       cells.push(...result.cells);
       notes.push(...result.notes);
@@ -139,11 +158,21 @@ function runMethod(
     const pilotOptions: CalibrationOptions = { ...options };
     if (strata === undefined || strata.length === 0) delete pilotOptions.strata;
     else pilotOptions.strata = strata;
-    const result = guard(problems, analyze, `pilot items ${set.items.join(", ")}`, () => calibrate(like, pilotTargets, pilotOptions));
+    const result = guard(problems, analyze, `pilot items ${set.items.join(", ")}`, () => calibrate(like, pilotTargets, skipping(pilotOptions, analyze)));
     if (result !== undefined) {
+      recordSkipped(problems, `pilot items ${set.items.join(", ")}`, result.skipped);
       intervals.push(...result.intervals);
       cells.push(...result.cells);
       notes.push(...result.notes);
+    }
+    const pilotEvaluations: PilotReport["evaluations"] = {};
+    for (const protocol of analyze.protocols ?? settings.protocols) {
+      if (like.length === 0) continue;
+      const step = `${protocol === "loo" ? "leave-one-out" : "chronological"} evaluation of pilot items ${set.items.join(", ")} on the items they are like`;
+      const evaluation = guard(problems, analyze, step, () => evaluate(protocol, like, [], skipping(pilotOptions, analyze)));
+      if (evaluation === undefined) continue;
+      recordSkipped(problems, step, evaluation.skipped);
+      pilotEvaluations[protocol] = Object.fromEntries(Object.entries(evaluation.report.by_model).map(([model, { by_group: _, ...summary }]) => [model, summary]));
     }
     const perModel: Record<string, number> = {};
     for (const row of like) perModel[row.model] = (perModel[row.model] ?? 0) + 1;
@@ -152,6 +181,7 @@ function runMethod(
       items: set.items,
       like: set.like,
       historyTasks: perModel,
+      evaluations: pilotEvaluations,
       targets: pilotTargets.length,
       warning: pilotWarning(set.items, set.like, counts.length === 0 ? 0 : Math.min(...counts)),
     });
@@ -160,10 +190,10 @@ function runMethod(
   for (const protocol of analyze.protocols ?? settings.protocols) {
     if (history.length === 0) continue;
     const scored = protocol === "chrono" ? targets.filter((t) => t.real_est !== undefined && !pilotOf.has(t.item ?? "")) : [];
-    const evaluation = guard(problems, analyze, `${protocol === "loo" ? "leave-one-out" : "chronological"} evaluation`, () =>
-      evaluate(protocol, history, scored, options),
-    );
+    const step = `${protocol === "loo" ? "leave-one-out" : "chronological"} evaluation`;
+    const evaluation = guard(problems, analyze, step, () => evaluate(protocol, history, scored, skipping(options, analyze)));
     if (evaluation !== undefined) {
+      recordSkipped(problems, step, evaluation.skipped);
       evaluations[protocol] = evaluation;
       notes.push(...evaluation.notes);
     }
@@ -191,6 +221,17 @@ function scoreTargets(intervals: readonly IntervalRow[], targets: readonly TaskR
     out.push(scoreTask(unit[0]!.task, unit[0]!.model, rows[0]!.group, unit, rows.map((r) => r!.real_est!)));
   }
   return out;
+}
+
+/** In "record" mode a cell with too little history is skipped, not fatal to the whole step. */
+function skipping(options: CalibrationOptions, analyze: AnalyzeOptions): CalibrationOptions {
+  return analyze.onInfeasible === "record" ? { ...options, uncalibratable: "skip" } : options;
+}
+
+function recordSkipped(problems: string[], step: string, skipped: readonly { model: string; reason: string }[]): void {
+  for (const s of skippedByModel(skipped)) {
+    problems.push(`${step} skipped ${s.tasks} task${s.tasks === 1 ? "" : "s"} of model ${s.model}: ${s.reason}`);
+  }
 }
 
 function guard<T>(problems: string[], options: AnalyzeOptions, step: string, fn: () => T): T | undefined {

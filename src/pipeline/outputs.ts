@@ -1,17 +1,19 @@
 /**
  * The files a study's analysis writes under results/<study>/, as text:
  * tasks.csv (DESIGN.md's tasks table), intervals.csv (its intervals table,
- * plus kind, group, item, subgroup, syn_est and real_est), evaluation.json
+ * plus kind, group, item, subgroup, syn_est and real_est; for a vector
+ * target both rectangles, told apart by `method`), evaluation.json
  * (per kind: leave-one-out and chronological reports in the shape of
  * `evaluate --json`, the target wave scored), evaluation.csv (one row per
- * held-out task), comparison.csv (models side by side) and report.html.
+ * held-out or scored target task and coordinate, protocol loo, chrono or
+ * target), comparison.csv (models side by side) and report.html.
  * The caller writes them together through an OutputSet.
  */
 import { formatTasksCsv } from "../estimands/tasks-writer.ts";
 import type { TaskRow } from "../config/tasks.ts";
 import { INTERVAL_COLUMNS } from "../cli/actions/calibrate.ts";
 import { COMPARISON_COLUMNS, comparisonRecord } from "../cli/actions/compare.ts";
-import { EVALUATED_COLUMNS, evaluatedRecords } from "../cli/actions/evaluate.ts";
+import { EVALUATED_COLUMNS, evaluatedRecords, evaluatedTaskRecords } from "../cli/actions/evaluate.ts";
 import { toCsv } from "../cli/csv-output.ts";
 import type { Evaluation } from "../evaluation/evaluate.ts";
 import type { KindAnalysis, MethodResults, StudyAnalysis } from "./analyze.ts";
@@ -31,7 +33,8 @@ export const STUDY_INTERVAL_COLUMNS = [...INTERVAL_COLUMNS, "kind", "group", "it
 export function intervalsCsv(analysis: StudyAnalysis): string {
   const records = analysis.kinds.flatMap((kind) => {
     const rowOf = new Map(kind.targets.map((t) => [`${t.model}\u001f${t.task}\u001f${t.coord ?? ""}`, t]));
-    return kind.intervals.map((interval) => {
+    // For a vector target the other rectangle too (its own `method`), so a user can pick either.
+    return [...kind.intervals, ...(kind.alternative?.intervals ?? [])].map((interval) => {
       const row = rowOf.get(`${interval.model}\u001f${interval.task}\u001f${interval.coord}`);
       return { ...interval, kind: kind.kind.key, group: row?.group, item: row?.item, subgroup: row?.subgroup, syn_est: row?.syn_est, real_est: row?.real_est };
     });
@@ -48,7 +51,16 @@ function methodJson(results: MethodResults) {
   };
 }
 
-export function evaluationJson(study: string, analysis: StudyAnalysis): string {
+/** Where evaluation.json came from, as report.html records it. */
+export interface OutputProvenance {
+  version: string;
+  /** The command line, secrets redacted. */
+  command: string;
+  /** ISO 8601. */
+  generatedAt: string;
+}
+
+export function evaluationJson(study: string, analysis: StudyAnalysis, provenance?: OutputProvenance): string {
   const kinds = analysis.kinds.map((kind: KindAnalysis) => ({
     kind: kind.kind.key,
     label: kind.kind.label,
@@ -56,20 +68,57 @@ export function evaluationJson(study: string, analysis: StudyAnalysis): string {
     items: kind.kind.items,
     history_rows: kind.history.length,
     target_rows: kind.targets.length,
+    // The regression adjustment as this kind ran it (its split and features resolved).
+    ...(kind.options.adjust === undefined
+      ? {}
+      : { adjust: { split_by: kind.options.adjust.splitBy, features: kind.options.adjust.features, ridge: kind.options.adjust.ridge, seed: kind.options.adjust.seed } }),
     ...methodJson(kind),
     ...(kind.alternative === undefined ? {} : { alternative: methodJson(kind.alternative) }),
     pilot: kind.pilot,
   }));
   const { settings } = analysis;
-  return JSON.stringify({ study, alpha: settings.alpha, method: settings.method, vector_method: settings.vectorMethod, kinds, warnings: analysis.warnings }, null, 2) + "\n";
+  const adjust = settings.adjust;
+  const recorded = {
+    alpha: settings.alpha,
+    method: settings.method,
+    vector_method: settings.vectorMethod,
+    strata: settings.strata ?? [],
+    adjust:
+      adjust === undefined
+        ? false
+        : { split_by: adjust.splitBy ?? "default", features: adjust.features ?? "default", ridge: adjust.ridge, seed: adjust.seed },
+    decay: settings.decay ?? null,
+    pilot: settings.pilot,
+    protocols: settings.protocols,
+  };
+  return (
+    JSON.stringify(
+      {
+        study,
+        alpha: settings.alpha,
+        method: settings.method,
+        vector_method: settings.vectorMethod,
+        settings: recorded,
+        ...(provenance === undefined ? {} : { provenance: { silicon_version: provenance.version, command: provenance.command, generated_at: provenance.generatedAt } }),
+        kinds,
+        warnings: analysis.warnings,
+      },
+      null,
+      2,
+    ) + "\n"
+  );
 }
 
 export function evaluatedCsv(analysis: StudyAnalysis): string {
   const records = analysis.kinds.flatMap((kind) =>
     [kind as MethodResults, ...(kind.alternative === undefined ? [] : [kind.alternative])].flatMap((results) =>
-      Object.entries(results.evaluations).flatMap(([protocol, e]) =>
-        evaluatedRecords(e as Evaluation).map((r) => ({ kind: kind.kind.key, protocol, ...r })),
-      ),
+      [
+        ...Object.entries(results.evaluations).flatMap(([protocol, e]) =>
+          evaluatedRecords(e as Evaluation).map((r) => ({ kind: kind.kind.key, protocol, ...r })),
+        ),
+        // The target wave's intervals scored against its real estimates, where the frame has them.
+        ...evaluatedTaskRecords(results.targetTasks).map((r) => ({ kind: kind.kind.key, protocol: "target", ...r })),
+      ],
     ),
   );
   return toCsv(["kind", "protocol", ...EVALUATED_COLUMNS], records);

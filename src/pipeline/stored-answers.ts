@@ -2,6 +2,9 @@
  * The synthetic answers of a study from its store (results/<study>/
  * store.sqlite): every answer asked with the study's current prompts (as
  * `silicon generate` exports them), as SyntheticAnswers for the estimands.
+ * Every model with stored answers counts, the study's and any a `--model`
+ * run added (docs/pilot.md: "the analysis uses every model with stored
+ * answers"): answers paid for are never silently left out.
  * A refusal or a nonresponse is a missing answer: the respondent was asked
  * and stays in the synthetic design. Distribution answers (first-token
  * probabilities) become one entry per option.
@@ -17,7 +20,7 @@ import { openStoreReadOnly } from "../store/store.ts";
 import type { StudyAnswers } from "./study-results.ts";
 
 export interface StoredAnswers extends StudyAnswers {
-  /** Cells the study asks for (models × waves × respondents × items × generations). */
+  /** Cells the study asks for (models × waves × respondents × items × generations), models being the study's and the store's. */
   cells: number;
   /** Of them, cells with a stored answer under the current prompts. */
   stored: number;
@@ -39,8 +42,10 @@ export function storedAnswers(study: LoadedStudy, resultsDir: string): StoredAns
   const option: number[] = [];
   let stored = 0;
   let costUsd: number;
-  const { currentKeys } = preparePrompts(study, mode, renderQuestion);
+  let currentKeys: Map<string, string>;
   try {
+    const models = [...new Set([...study.study.models, ...store.models()])];
+    ({ currentKeys } = preparePrompts(study, mode, renderQuestion, models));
     const push = (a: { respondent: string; item: string; model: string; wave: string; generation: number }, v: number, o: number) => {
       id.push(a.respondent);
       item.push(a.item);

@@ -80,7 +80,9 @@ export async function writeStudyResults(study: LoadedStudy, answers: StudyAnswer
   const tasks = studyTasks(study, answers.answers);
   const settings = context.settings ?? analysisSettings(study.study.calibration);
   const analysis = analyzeStudy(study, tasks.tasks, settings, { onInfeasible: "record" });
-  const html = renderReport(reportInput(study, tasks, analysis, answers, context));
+  const input = reportInput(study, tasks, analysis, answers, context);
+  const html = renderReport(input);
+  const provenance = { version: input.provenance.version, command: input.provenance.command, generatedAt: input.provenance.generatedAt };
   const files = await OutputSet.write((out) => {
     const stage = (name: string, text: string) => {
       const path = join(dir, name);
@@ -90,7 +92,7 @@ export async function writeStudyResults(study: LoadedStudy, answers: StudyAnswer
     return [
       stage(OUTPUT_FILES.tasks.name, tasksCsv(tasks.tasks)),
       stage(OUTPUT_FILES.intervals.name, intervalsCsv(analysis)),
-      stage(OUTPUT_FILES.evaluation.name, evaluationJson(study.study.name, analysis)),
+      stage(OUTPUT_FILES.evaluation.name, evaluationJson(study.study.name, analysis, provenance)),
       stage(OUTPUT_FILES.evaluated.name, evaluatedCsv(analysis)),
       stage(OUTPUT_FILES.comparison.name, comparisonCsv(analysis)),
       stage(OUTPUT_FILES.report.name, html),
@@ -108,7 +110,8 @@ export function reportInput(study: LoadedStudy, tasks: EstimateResult, analysis:
       file: study.file,
       survey: study.surveyFile,
       persona: study.persona.file,
-      models: s.models,
+      // The study's models and any other with stored answers (a `--model` run): all are analyzed.
+      models: [...new Set([...s.models, ...tasks.tasks.map((t) => t.model)])],
       generations: s.generations,
       temperature: s.temperature,
       seed: s.seed,

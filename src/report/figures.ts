@@ -18,6 +18,8 @@ export interface IntervalPoint {
   estimate: number;
   /** The real value the interval should cover, where known. */
   truth?: number;
+  /** A pilot item's interval (calibrated on the gaps of the items it is like): drawn apart. */
+  pilot?: boolean;
 }
 
 const SWATCH = {
@@ -26,6 +28,7 @@ const SWATCH = {
   truth: `<circle class="truth" cx="7" cy="0" r="3"/>`,
   missed: `<circle class="truth missed" cx="7" cy="0" r="3"/>`,
   alt: `<line class="alternative" x1="0" x2="14" y1="0" y2="0"/>`,
+  pilot: `<line class="calibrated pilot" x1="0" x2="14" y1="0" y2="0"/>`,
   estimate: `<path class="estimate" d="M4,-3L10,3M4,3L10,-3"/>`,
 };
 
@@ -47,7 +50,7 @@ export function intervalFigure(id: string, title: string, points: readonly Inter
     return (
       `<g><title>${escapeXml(tip)}</title>` +
       `<line class="mark naive" x1="${px(cx + offset)}" x2="${px(cx + offset)}" y1="${px(y(p.naiveLower))}" y2="${px(y(p.naiveUpper))}"/>` +
-      `<line class="mark calibrated" x1="${px(cx - offset)}" x2="${px(cx - offset)}" y1="${px(y(p.lower))}" y2="${px(y(p.upper))}"/>` +
+      `<line class="mark calibrated${p.pilot ? " pilot" : ""}" x1="${px(cx - offset)}" x2="${px(cx - offset)}" y1="${px(y(p.lower))}" y2="${px(y(p.upper))}"/>` +
       (p.truth === undefined ? "" : `<circle class="mark truth${covered ? "" : " missed"}" cx="${px(cx)}" cy="${px(y(p.truth))}" r="${px(Math.max(1.6, Math.min(3, step / 3)))}"/>`) +
       `</g>`
     );
@@ -55,6 +58,7 @@ export function intervalFigure(id: string, title: string, points: readonly Inter
   const entries = [
     { label: "calibrated", swatch: SWATCH.calibrated },
     { label: "naive (synthetic only)", swatch: SWATCH.naive },
+    ...(sorted.some((p) => p.pilot) ? [{ label: "pilot item (calibrated on like items)", swatch: SWATCH.pilot }] : []),
     ...(withTruth ? [{ label: "real estimate", swatch: SWATCH.truth }, { label: "not covered", swatch: SWATCH.missed }] : []),
   ];
   const xLabel = `${sorted.length} ${what}, sorted by ${withTruth ? "the real estimate" : "the calibrated estimate"}`;
@@ -106,7 +110,11 @@ export function rectangleFigure(id: string, title: string, panels: readonly Rect
         `<rect class="mark ${r.kind}" x="${px(sx(r.x[0]))}" y="${px(sy(r.y[1]))}" width="${px(Math.max(0.5, sx(r.x[1]) - sx(r.x[0])))}" height="${px(Math.max(0.5, sy(r.y[0]) - sy(r.y[1])))}"><title>${escapeXml(`${r.name}: ${axes[0]} [${fmt(r.x[0])}, ${fmt(r.x[1])}], ${axes[1]} [${fmt(r.y[0])}, ${fmt(r.y[1])}]`)}</title></rect>`,
     );
     const est = `<path class="mark estimate" d="M${px(sx(panel.estimate[0]) - 3)},${px(sy(panel.estimate[1]) - 3)}l6,6m0,-6l-6,6"/>`;
-    const truth = panel.truth === undefined ? "" : `<circle class="mark truth" cx="${px(sx(panel.truth[0]))}" cy="${px(sy(panel.truth[1]))}" r="3"><title>${escapeXml(`real: ${fmt(panel.truth[0])}, ${fmt(panel.truth[1])}`)}</title></circle>`;
+    const missed = panel.truth !== undefined && !insideCalibrated(panel);
+    const truth =
+      panel.truth === undefined
+        ? ""
+        : `<circle class="mark truth${missed ? " missed" : ""}" cx="${px(sx(panel.truth[0]))}" cy="${px(sy(panel.truth[1]))}" r="3"><title>${escapeXml(`real: ${fmt(panel.truth[0])}, ${fmt(panel.truth[1])}${missed ? " (outside the calibrated rectangle)" : ""}`)}</title></circle>`;
     return (
       `<g transform="translate(${ox},${oy})"><text class="panel-title" x="${size / 2}" y="10" text-anchor="middle">${escapeXml(panel.label)}</text>` +
       xAxis(sx, inner, axes[0], 3) +
@@ -117,14 +125,24 @@ export function rectangleFigure(id: string, title: string, panels: readonly Rect
       `</g>`
     );
   });
+  // Only what is drawn is in the legend: the other rectangle when it ran, the real value when known.
   const entries = [
     { label: "calibrated (chosen)", swatch: `<rect class="calibrated" x="0" y="-5" width="14" height="10"/>` },
-    { label: "other rectangle", swatch: `<rect class="alternative" x="0" y="-5" width="14" height="10"/>` },
+    ...(panels.some((p) => p.rectangles.some((r) => r.kind === "alternative"))
+      ? [{ label: "other rectangle", swatch: `<rect class="alternative" x="0" y="-5" width="14" height="10"/>` }]
+      : []),
     { label: "naive", swatch: `<rect class="naive" x="0" y="-5" width="14" height="10"/>` },
     { label: "synthetic estimate", swatch: SWATCH.estimate },
-    { label: "real", swatch: SWATCH.truth },
+    ...(panels.some((p) => p.truth !== undefined) ? [{ label: "real", swatch: SWATCH.truth }, { label: "not covered", swatch: SWATCH.missed }] : []),
   ];
   return svgFigure(id, frame, title, `${panels.length} tasks; x: ${axes[0]}, y: ${axes[1]}; rectangles are joint confidence regions.`, legend(12, 14, entries) + body.join(""));
+}
+
+/** The real value inside the chosen (calibrated) rectangle: joint coverage, as the evaluation scores it. */
+function insideCalibrated(panel: RectanglePanel): boolean {
+  const r = panel.rectangles.find((x) => x.kind === "calibrated");
+  const t = panel.truth!;
+  return r !== undefined && t[0] >= r.x[0] && t[0] <= r.x[1] && t[1] >= r.y[0] && t[1] <= r.y[1];
 }
 
 function yAxisCompact(scale: ReturnType<typeof linearScale>, frame: Frame, label: string): string {

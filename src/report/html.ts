@@ -54,8 +54,9 @@ export function renderReport(input: ReportInput): string {
   const { study, analysis } = input;
   const sections = [
     headerSection(input),
-    summarySection(analysis),
+    // At the top, before any number: what the numbers assume (pilot mode) and what could not run.
     analysis.warnings.length > 0 ? `<section class="warnings"><h2>Read this first</h2><ul>${analysis.warnings.map((w) => `<li>${escapeXml(w)}</li>`).join("")}</ul></section>` : "",
+    summarySection(analysis),
     ...analysis.kinds.map((kind, k) => kindSection(kind, k)),
     comparisonSection(analysis),
     provenanceSection(input),
@@ -125,8 +126,14 @@ function protocolSummaries(results: MethodResults): [Protocol | "target", Record
 
 function kindSection(kind: KindAnalysis, k: number): string {
   const parts: string[] = [`<section><h2>${escapeXml(kind.kind.label)}</h2>`];
-  parts.push(`<p>${kind.history.length} historical and ${kind.targets.length} target task rows (items: ${escapeXml(kind.kind.items.join(", "))}); calibrated with ${escapeXml(kind.method)}${kind.alternative ? `, ${escapeXml(kind.alternative.method)} beside it` : ""}, clipped to [${kind.kind.range[0]}, ${kind.kind.range[1]}].</p>`);
+  parts.push(`<p>${kind.history.length} historical and ${kind.targets.length} target task rows (items: ${escapeXml(kind.kind.items.join(", "))}); calibrated with ${escapeXml(kind.method)}${kind.alternative !== undefined && kind.alternative.intervals.length > 0 ? `, ${escapeXml(kind.alternative.method)} (the other rectangle) beside it` : ""}, clipped to [${kind.kind.range[0]}, ${kind.kind.range[1]}].</p>`);
   for (const problem of kind.problems) parts.push(`<p class="problem">${escapeXml(problem)}</p>`);
+  // The other rectangle is for comparison only: why it is missing (all or some models) is said here, not as a warning.
+  for (const problem of kind.alternative?.problems ?? []) {
+    parts.push(`<p class="note">${escapeXml(kind.alternative!.method)}, the other rectangle, shown for comparison: ${escapeXml(problem)}</p>`);
+  }
+  for (const pilot of kind.pilot) parts.push(pilotCheck(pilot, alphaOf(kind)));
+  parts.push(byWaveTable(kind, alphaOf(kind)));
   const models = [...new Set([...kind.history, ...kind.targets].map((r) => r.model))];
   const unit = kind.kind.label;
   const what = kind.kind.vector === undefined ? "tasks" : "task coordinates";
@@ -156,13 +163,72 @@ function kindSection(kind: KindAnalysis, k: number): string {
   return parts.join("\n");
 }
 
+/** The check pilot mode rests on: held-out coverage on the items the pilot items are said to be like. */
+function pilotCheck(pilot: KindAnalysis["pilot"][number], alpha: number): string {
+  const rows = (Object.entries(pilot.evaluations) as [Protocol, Record<string, CoverageSummary>][]).flatMap(([protocol, byModel]) =>
+    Object.entries(byModel)
+      .filter(([, s]) => s.tasks > 0)
+      .map(
+        ([model, s]) =>
+          `<tr><td>${escapeXml(PROTOCOL_LABEL[protocol])}</td><td>${escapeXml(model)}</td><td class="num">${s.tasks}</td><td class="num ${coverageClass(s.coverage, alpha)}">${fixed(s.coverage)}</td><td class="num">${fixed(s.naive_coverage)}</td><td class="num">${fmt(s.median_width)}</td></tr>`,
+      ),
+  );
+  const items = pilot.items.join(", ");
+  if (rows.length === 0) return `<p class="problem">Pilot items ${escapeXml(items)}: no held-out check on the items they are like could run.</p>`;
+  return `<h3>Pilot items ${escapeXml(items)}: the check on the items they are like</h3>
+<p>The pilot intervals are calibrated on the gaps of ${escapeXml(pilot.like.join(", "))}. Held out in turn, those items' historical tasks show whether the method works on them; whether the new items err like them no data can show until they are fielded.</p>
+<table><thead><tr><th>held out</th><th>model</th><th>tasks</th><th>coverage</th><th>naive coverage</th><th>median width</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function alphaOf(kind: KindAnalysis): number {
+  return kind.options.alpha;
+}
+
+/**
+ * The chronological evaluation wave by wave (evaluation.json's by_group):
+ * how much earlier history each wave was calibrated on, what was predicted
+ * or skipped, and coverage beside the naive interval's. Tasks of one wave
+ * share its shock, so coverage varies between waves more than binomial error.
+ */
+function byWaveTable(kind: KindAnalysis, alpha: number): string {
+  const chrono = kind.evaluations.chrono;
+  if (chrono === undefined) return "";
+  const rows: string[] = [];
+  for (const [model, summary] of Object.entries(chrono.report.by_model)) {
+    for (const [group, g] of Object.entries(summary.by_group ?? {})) {
+      const scored = g.tasks > 0;
+      rows.push(
+        `<tr><td>${escapeXml(model)}</td><td>${escapeXml(group)}</td><td class="num">${g.history}</td><td class="num">${g.tasks}</td><td class="num">${g.skipped}</td>` +
+          `<td class="num ${scored ? coverageClass(g.coverage, alpha) : ""}">${scored ? fixed(g.coverage) : ""}</td><td class="num">${scored ? fmt(g.median_width) : ""}</td><td class="num">${scored ? fixed(g.naive_coverage) : ""}</td></tr>`,
+      );
+    }
+  }
+  if (rows.length === 0) return "";
+  return `<h3>By wave (chronological, ${escapeXml(kind.method)})</h3>
+<p>Each wave calibrated on all earlier ones only. History, tasks and skipped count tasks; tasks of one wave share its shock, so coverage varies between waves more than binomial error suggests.</p>
+<table class="by-wave"><thead><tr><th>model</th><th>wave</th><th>history</th><th>tasks</th><th>skipped</th><th>coverage</th><th>median width</th><th>naive coverage</th></tr></thead>
+<tbody>${rows.join("")}</tbody></table>`;
+}
+
 function targetPoints(kind: KindAnalysis, intervals: readonly IntervalRow[]): IntervalPoint[] {
-  const real = new Map(kind.targets.map((t) => [`${t.model}\u001f${t.task}\u001f${t.coord ?? ""}`, t.real_est]));
+  const rowOf = new Map(kind.targets.map((t) => [`${t.model}\u001f${t.task}\u001f${t.coord ?? ""}`, t]));
+  const pilotItems = new Set(kind.pilot.flatMap((p) => p.items));
   return intervals
     .filter((i) => !Number.isNaN(i.lower))
     .map((i) => {
-      const truth = real.get(`${i.model}\u001f${i.task}\u001f${i.coord}`);
-      return { label: i.coord === "" ? i.task : `${i.task} [${i.coord}]`, lower: i.lower, upper: i.upper, naiveLower: i.naive_lower, naiveUpper: i.naive_upper, estimate: i.estimate, ...(truth === undefined ? {} : { truth }) };
+      const row = rowOf.get(`${i.model}\u001f${i.task}\u001f${i.coord}`);
+      const truth = row?.real_est;
+      const pilot = pilotItems.has(row?.item ?? "");
+      return {
+        label: `${i.coord === "" ? i.task : `${i.task} [${i.coord}]`}${pilot ? " (pilot item, calibrated on the items it is like)" : ""}`,
+        lower: i.lower,
+        upper: i.upper,
+        naiveLower: i.naive_lower,
+        naiveUpper: i.naive_upper,
+        estimate: i.estimate,
+        ...(truth === undefined ? {} : { truth }),
+        ...(pilot ? { pilot: true } : {}),
+      };
     });
 }
 
@@ -290,7 +356,7 @@ function fmt(value: number): string {
 }
 
 const CSS = `
-:root { --calibrated: #1f5fa8; --naive: #d0741b; --alt: #2e8b57; --truth: #222; --missed: #c0262d; --grid: #e4e4e4; --ink: #1d1d1f; }
+:root { --calibrated: #1f5fa8; --naive: #d0741b; --alt: #2e8b57; --truth: #222; --missed: #c0262d; --pilot: #7b3fa0; --grid: #e4e4e4; --ink: #1d1d1f; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
 main { max-width: 1040px; margin: 0 auto; padding: 24px 28px 64px; }
@@ -322,6 +388,7 @@ svg .legend text { fill: #333; }
 svg line.calibrated { stroke: var(--calibrated); stroke-width: 2.2; }
 svg line.naive { stroke: var(--naive); stroke-width: 1.2; }
 svg line.alternative { stroke: var(--alt); stroke-width: 1.5; stroke-dasharray: 4 2; }
+svg line.calibrated.pilot { stroke: var(--pilot); stroke-width: 2.6; }
 svg circle.truth { fill: var(--truth); }
 svg circle.truth.missed { fill: var(--missed); }
 svg rect.calibrated { fill: rgba(31, 95, 168, 0.12); stroke: var(--calibrated); stroke-width: 1.6; }

@@ -223,6 +223,8 @@ export interface ReadOnlyStore {
   db: DatabaseSync;
   cellStates(): Map<string, StoredCellState>;
   allAnswers(): Generator<AnswerRow>;
+  /** The distinct models with a stored answer, sorted. */
+  models(): string[];
   findCompleted(requestKey: string): StoredCall | undefined;
   waitingInBatches(): BatchedCall[];
   spentUsd(): number;
@@ -247,6 +249,8 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     db,
     cellStates: () => reading(db, () => answers.states()),
     allAnswers: () => readAll(db, answers),
+    models: () =>
+      reading(db, () => (db.prepare("SELECT DISTINCT model FROM answers ORDER BY model").all() as { model: string }[]).map((r) => r.model)),
     findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
     waitingInBatches: () => reading(db, () => calls.waitingInBatches()),
     spentUsd: () => reading(db, () => runs.spentUsd()),

@@ -130,7 +130,7 @@ describe("silicon evaluate and compare --tasks", () => {
     const report = JSON.parse(stdout);
     expect(Object.keys(report.by_model["simulated:steady"].by_group)).toEqual(["W2", "W3", "W4"]);
     const lines = readFileSync(out, "utf8").trim().split("\n");
-    expect(lines[0]).toBe("task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered");
+    expect(lines[0]).toBe("task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered,task_covered,task_naive_covered");
     expect(lines.length - 1).toBe(report.by_model["simulated:steady"].tasks + report.by_model["simulated:caricature"].tasks);
   });
 
@@ -138,6 +138,36 @@ describe("silicon evaluate and compare --tasks", () => {
     expect(await silicon("evaluate", "--tasks", example)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--protocol is required/) });
     expect(await silicon("evaluate", "--protocol", "loo")).toMatchObject({ code: 2, stderr: expect.stringMatching(/needs a tasks table: --tasks/) });
     expect(await silicon("evaluate", "--tasks", example, "--protocol", "kfold")).toMatchObject({ code: 2 });
+  });
+
+  it("evaluates the models with enough history and names the one without; fails in one line only when none has enough", async () => {
+    const few = Array.from({ length: 5 }, (_, i) => `s${i},n,history,${(0.4 + i / 100).toFixed(2)},0.02,0.5,0.01`);
+    const input = files.write("two-models.csv", table(...few));
+    for (const command of ["evaluate", "compare"]) {
+      const { code, stdout, stderr } = await silicon(command, "--tasks", input, "--protocol", "loo", "--alpha", "0.1");
+      expect(code, command).toBe(0);
+      expect(stdout).toMatch(/\bm\s+30\s/);
+      expect(stdout).not.toMatch(/^n\s/m);
+      expect(stderr).toMatch(/note: leave-one-out: model n skipped \(5 tasks\), the others evaluated: model "n": .*needs at least \d+ historical tasks/);
+    }
+    const json = JSON.parse((await silicon("evaluate", "--tasks", input, "--protocol", "loo", "--json")).stdout);
+    expect(Object.keys(json.by_model)).toEqual(["m"]);
+    const only = files.write("too-few.csv", [HEADER, ...few].join("\n") + "\n");
+    const none = await silicon("evaluate", "--tasks", only, "--protocol", "loo", "--alpha", "0.1");
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim().split("\n")).toHaveLength(1);
+    expect(none.stderr).toMatch(/^silicon: model "n": α = 0.1 needs at least/);
+  });
+
+  it("notes a table without a kind column whose items mix proportions and a larger scale", async () => {
+    const mixed = [
+      "task,model,role,item,real_est,real_se,syn_est,syn_se",
+      ...Array.from({ length: 30 }, (_, i) => `p${i},m,history,approve,${(0.4 + i / 100).toFixed(2)},0.02,0.5,0.01`),
+      ...Array.from({ length: 30 }, (_, i) => `t${i},m,history,therm,${40 + i},2,50,1`),
+    ].join("\n") + "\n";
+    const { code, stderr } = await silicon("evaluate", "--tasks", files.write("mixed.csv", mixed), "--protocol", "loo");
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/pools items whose estimates all lie in \[0, 1\] \(approve\) with items on a larger scale \(therm\); .*add a kind column or --strata/);
   });
 
   it("compares models, narrowest calibrated interval first", async () => {
@@ -153,7 +183,7 @@ describe("--out - sends the table to standard output", () => {
   it("calibrate, evaluate and compare print their CSV on stdout, the summary on stderr, and create no file named '-'", async () => {
     const cases: [string[], string][] = [
       [["calibrate", "--tasks", example, "--method", "alg4"], "task,model,coord,method,alpha,lower,upper,estimate,naive_lower,naive_upper"],
-      [["evaluate", "--tasks", example, "--protocol", "loo"], "task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered"],
+      [["evaluate", "--tasks", example, "--protocol", "loo"], "task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered,task_covered,task_naive_covered"],
       [["compare", "--tasks", example], "model,history,gap_mean,gap_sd,gap_mean_abs,gap_q05,gap_q50,gap_q95,tasks,coverage,mean_width,median_width,naive_coverage,naive_median_width"],
     ];
     for (const [args, header] of cases) {

@@ -48,7 +48,10 @@ describe("studyTasks", () => {
     });
     const ours = studyTasks(study, answers).tasks.filter((t) => t.extra["vector"] === undefined);
     expect(ours.length).toBe(2 * 6 * 6 * 4);
-    expect(formatTasksCsv(ours)).toBe(formatTasksCsv(fromFiles.tasks));
+    // All but the study's kind, which response files cannot give.
+    expect(ours.every((t) => t.extra["kind"] !== undefined)).toBe(true);
+    const withoutKind = ours.map(({ extra: { kind: _, ...extra }, ...row }) => ({ ...row, extra }));
+    expect(formatTasksCsv(withoutKind)).toBe(formatTasksCsv(fromFiles.tasks));
   }, 60_000);
 
   it("makes vector targets from the domain estimates of by × coordinate, one task per (model, wave, region)", () => {
@@ -58,7 +61,7 @@ describe("studyTasks", () => {
     const domains = estimateTasks(design, answers, { items: ["approve"], by: parseSubgroupSpecs("region+copartisan"), targetWave: "w2024" }).tasks;
     const first = tasks[0]!;
     expect(first).toMatchObject({ task: "approval|region=Midwest@w2019", coord: "Co-partisan", item: "approve", subgroup: "region=Midwest", role: "history", group: "w2019" });
-    expect(first.extra).toEqual({ by: "region", vector: "approval", region: "Midwest" });
+    expect(first.extra).toEqual({ by: "region", vector: "approval", region: "Midwest", kind: "vector:approval" });
     const domain = domains.find((d) => d.model === first.model && d.task === "approve|region=Midwest+copartisan=Co-partisan@w2019")!;
     for (const field of ["real_est", "real_se", "real_n", "syn_est", "syn_se", "syn_n", "gap_se"] as const) expect(first[field]).toBe(domain[field]);
     const second = tasks[1]!;

@@ -55,6 +55,22 @@ describe("chronological evaluation", () => {
     expect(tight.steps[1]).toMatchObject({ group: "wave 10", predicted: 25, skipped: 0 });
   });
 
+  it("counts history in tasks, as tasks and skipped are counted: whole vector tasks for a joint method", () => {
+    // Each task has two coordinates: 25 tasks (50 rows) per wave.
+    const vector = rows.flatMap((r) => ["a", "b"].map((coord) => ({ ...r, coord })));
+    const joint = chronological(vector, [], { method: "alg3", alpha: 0.1 });
+    expect(joint.steps.map((s) => [s.group, s.history, s.predicted + s.skipped])).toEqual([
+      ["wave 2", 25, 25],
+      ["wave 10", 50, 25],
+    ]);
+    // A scalar method calibrates each coordinate on its own: rows are its tasks.
+    const scalar = chronological(vector, [], { method: "alg4", alpha: 0.1 });
+    expect(scalar.steps.map((s) => [s.group, s.history, s.predicted + s.skipped])).toEqual([
+      ["wave 2", 50, 50],
+      ["wave 10", 100, 50],
+    ]);
+  });
+
   it("reports coverage overall and per group in the evaluate report", () => {
     const { report, tasks } = evaluate("chrono", rows, [], { method: "alg4", alpha: 0.1 });
     const m = report.by_model.m!;

@@ -13,7 +13,9 @@ import { studyTasks } from "../../src/estimands/from-study.ts";
 import { calibrate } from "../../src/inference/calibrate.ts";
 import { analyzeStudy } from "../../src/pipeline/analyze.ts";
 import { analysisSettings } from "../../src/pipeline/settings.ts";
-import { checkCalibratable } from "../../src/pipeline/study-results.ts";
+import { checkCalibratable, reportInput } from "../../src/pipeline/study-results.ts";
+import { evaluate } from "../../src/evaluation/evaluate.ts";
+import { renderReport } from "../../src/report/html.ts";
 import { generatePopulationFrames, tableToCsv } from "../../src/simulation/frames.ts";
 import { simulatedAnswers } from "../helpers/simulated-answers.ts";
 import { studyDir } from "../helpers/study-files.ts";
@@ -94,6 +96,48 @@ describe("analyzeStudy", () => {
     );
     for (const i of thermometers.intervals) expect(i.lower >= 0 && i.upper <= 100).toBe(true);
     for (const i of analysis.kinds[1]!.intervals) expect(i.lower >= 0 && i.upper <= 1).toBe(true);
+  });
+
+  it("skips only the model with too little history: the other model's intervals, evaluation and comparison stay", async () => {
+    const study = await pilotStudy("  pilot:\n    - items: [therm_unions]\n      like: [therm_democrats, therm_police]\n");
+    const { tasks } = studyTasks(study, simulatedAnswers(study));
+    // simulated:erratic keeps 3 historical thermometer tasks: far too few for α = 0.2.
+    let kept = 0;
+    const few = tasks.filter((t) => t.model !== "simulated:erratic" || t.role !== "history" || !t.item?.startsWith("therm_") || kept++ < 3);
+    const analysis = analyzeStudy(study, few, analysisSettings(study.study.calibration), { onInfeasible: "record" });
+    const thermometers = analysis.kinds[0]!;
+    expect(new Set(thermometers.intervals.map((i) => i.model))).toEqual(new Set(["simulated:biased"]));
+    expect(Object.keys(thermometers.evaluations.loo!.report.by_model)).toEqual(["simulated:biased"]);
+    expect(thermometers.evaluations.loo!.report.by_model["simulated:biased"]!.tasks).toBe(48);
+    expect(thermometers.comparison.map((c) => c.model)).toEqual(["simulated:biased"]);
+    expect(thermometers.problems.some((p) => /^leave-one-out evaluation skipped 3 tasks of model simulated:erratic: .*needs at least/.test(p))).toBe(true);
+    expect(thermometers.problems.some((p) => /^calibration skipped \d+ tasks of model simulated:erratic/.test(p))).toBe(true);
+    expect(thermometers.problems.join("\n")).not.toMatch(/simulated:biased/);
+    // The other kind is untouched.
+    expect(Object.keys(analysis.kinds[1]!.evaluations.loo!.report.by_model)).toEqual(["simulated:biased", "simulated:erratic"]);
+  });
+
+  it("checks pilot mode on the like items only, marks pilot intervals in the target chart, and puts its warning first in the report", async () => {
+    const study = await pilotStudy("  pilot:\n    - items: [therm_unions]\n      like: [therm_democrats, therm_police]\n");
+    const answers = simulatedAnswers(study);
+    const tasks = studyTasks(study, answers);
+    const analysis = analyzeStudy(study, tasks.tasks, analysisSettings(study.study.calibration), { onInfeasible: "record" });
+    const thermometers = analysis.kinds[0]!;
+    // The kind's leave-one-out holds out all 3 thermometers with history (48 tasks); the pilot check only the 2 like items (32).
+    expect(thermometers.evaluations.loo!.report.by_model["simulated:biased"]!.tasks).toBe(48);
+    const pilot = thermometers.pilot[0]!;
+    expect(pilot.evaluations.loo!["simulated:biased"]!.tasks).toBe(32);
+    const like = thermometers.history.filter((h) => h.item === "therm_democrats" || h.item === "therm_police");
+    const direct = evaluate("loo", like, [], { method: "alg4", alpha: 0.2, range: [0, 100] }).report.by_model["simulated:biased"]!;
+    expect(pilot.evaluations.loo!["simulated:biased"]).toEqual(direct);
+    expect(pilot.evaluations.chrono!["simulated:biased"]!.tasks).toBe(16);
+
+    const html = renderReport(reportInput(study, tasks, analysis, { answers, count: 1 }, { resultsDir: "results", command: "silicon run study.yaml" }));
+    expect(html.indexOf("Read this first")).toBeGreaterThan(0);
+    expect(html.indexOf("Read this first")).toBeLessThan(html.indexOf("<h2>Coverage and width</h2>"));
+    expect(html).toMatch(/Pilot items therm_unions: the check on the items they are like/);
+    expect(html).toMatch(/class="mark calibrated pilot"/);
+    expect(html).toMatch(/pilot item \(calibrated on like items\)/);
   });
 
   it("stops an item without history that is not a pilot item, naming the study's field", async () => {

@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliRun } from "../helpers/run-cli.ts";
 
@@ -58,11 +59,64 @@ describe("silicon demo", () => {
     expect(evaluation.kinds[1].loo.by_model["simulated:biased"].tasks).toBe(20);
   });
 
+  it("evaluation.csv reproduces evaluation.json: joint coverage of vector tasks, and the target wave's scored tasks", () => {
+    const evaluation = JSON.parse(readFileSync(join(dir, "demo", "evaluation.json"), "utf8"));
+    const rows = parse(readFileSync(join(dir, "demo", "evaluation.csv"), "utf8"), { columns: true }) as Record<string, string>[];
+    for (const kind of evaluation.kinds) {
+      for (const protocol of ["loo", "chrono", "target"]) {
+        for (const [model, s] of Object.entries(kind[protocol].by_model as Record<string, Summary>)) {
+          const mine = rows.filter((r) => r.kind === kind.kind && r.protocol === protocol && r.model === model && r.method === kind.method);
+          // One value per task (all coordinates of a vector task share it).
+          const perTask = new Map(mine.map((r) => [r.task, r.task_covered === "TRUE"]));
+          const label = `${kind.kind} ${protocol} ${model}`;
+          expect(perTask.size, label).toBe(s.tasks);
+          expect([...perTask.values()].filter(Boolean).length / perTask.size, label).toBeCloseTo(s.coverage, 12);
+        }
+      }
+    }
+  });
+
+  it("shows chronological coverage wave by wave under each kind, as evaluation.json's by_group has it", () => {
+    const html = readFileSync(join(dir, "demo", "report.html"), "utf8");
+    const evaluation = JSON.parse(readFileSync(join(dir, "demo", "evaluation.json"), "utf8"));
+    expect(html.match(/<h3>By wave \(chronological, /g)).toHaveLength(2);
+    const approval = evaluation.kinds[1].chrono.by_model["simulated:biased"].by_group;
+    const early = approval.w2020;
+    expect(early).toMatchObject({ tasks: 0, skipped: 4 });
+    expect(html).toContain(`<tr><td>simulated:biased</td><td>w2020</td><td class="num">${early.history}</td><td class="num">0</td><td class="num">4</td>`);
+    const late = approval.w2023;
+    expect(html).toContain(`<tr><td>simulated:biased</td><td>w2023</td><td class="num">${late.history}</td><td class="num">${late.tasks}</td><td class="num">${late.skipped}</td>`);
+  });
+
   it("reuses the stored answers on a rerun and writes the same tables", async () => {
-    const before = ["tasks.csv", "intervals.csv", "evaluation.json"].map((name) => readFileSync(join(dir, "demo", name), "utf8"));
+    const read = (name: string) => {
+      const text = readFileSync(join(dir, "demo", name), "utf8");
+      // The provenance (time, command line) differs between runs; everything else must not.
+      return name === "evaluation.json" ? JSON.stringify({ ...JSON.parse(text), provenance: undefined }) : text;
+    };
+    const before = ["tasks.csv", "intervals.csv", "evaluation.json"].map(read);
     const again = await runCli(["demo", "--results", dir]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/\(134400 already stored\); this run 0 answered; 0 calls sent/);
-    expect(["tasks.csv", "intervals.csv", "evaluation.json"].map((name) => readFileSync(join(dir, "demo", name), "utf8"))).toEqual(before);
+    expect(["tasks.csv", "intervals.csv", "evaluation.json"].map(read)).toEqual(before);
+  }, 120_000);
+
+  it("says the other rectangle is beside the chosen one only when it ran, and writes its intervals to intervals.csv", async () => {
+    // At α = 0.1 alg3-bonferroni needs more history than the approval target has: no claim, no legend entry, its problem in the section.
+    const html = readFileSync(join(dir, "demo", "report.html"), "utf8");
+    expect(html).not.toMatch(/beside it/);
+    expect(html).not.toMatch(/other rectangle<\/text>/);
+    expect(html).toMatch(/alg3-bonferroni, the other rectangle, shown for comparison: leave-one-out evaluation skipped 20 tasks of model simulated:biased/);
+    // At α = 0.3 it runs: drawn, claimed, and in intervals.csv under its own method.
+    const wider = await runCli(["report", join(dir, "demo", "study.yaml"), "--results", dir, "--alpha", "0.3"]);
+    expect(wider.code).toBe(0);
+    const again = readFileSync(join(dir, "demo", "report.html"), "utf8");
+    expect(again).toMatch(/calibrated with alg3, alg3-bonferroni \(the other rectangle\) beside it/);
+    expect(again).toMatch(/other rectangle<\/text>/);
+    const intervals = parse(readFileSync(join(dir, "demo", "intervals.csv"), "utf8"), { columns: true }) as Record<string, string>[];
+    const approval = intervals.filter((r) => r.kind === "vector:approval");
+    const methods = new Set(approval.map((r) => r.method));
+    expect(methods).toEqual(new Set(["alg3", "alg3-bonferroni"]));
+    expect(approval.filter((r) => r.method === "alg3").length).toBe(approval.filter((r) => r.method === "alg3-bonferroni").length);
   }, 120_000);
 });

@@ -70,6 +70,14 @@ function studyFiles(): Record<string, string> {
 
 const OUTPUTS = ["tasks.csv", "intervals.csv", "evaluation.json", "evaluation.csv", "comparison.csv"];
 
+/** An output's text; evaluation.json without its provenance (the command line and the time differ between runs). */
+function output(path: string): string {
+  const text = readFileSync(path, "utf8");
+  if (!path.endsWith("evaluation.json")) return text;
+  const { provenance: _, ...rest } = JSON.parse(text);
+  return JSON.stringify(rest, null, 2);
+}
+
 /** A folder that lives for the whole file (the tests share one run's outputs). */
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "silicon-run-"));
@@ -103,6 +111,15 @@ describe("silicon run", () => {
     expect(evaluation.kinds[0].loo.by_model["simulated:biased"].tasks).toBe(32);
   });
 
+  it("records the settings and the provenance in evaluation.json", () => {
+    const evaluation = JSON.parse(readFileSync(join(dir, "sim", "wire", "evaluation.json"), "utf8"));
+    expect(evaluation.settings).toEqual({ alpha: 0.2, method: "alg4", vector_method: "alg3", strata: [], adjust: false, decay: null, pilot: [], protocols: ["loo", "chrono"] });
+    const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+    expect(evaluation.provenance.silicon_version).toBe(version);
+    expect(evaluation.provenance.command).toMatch(/^silicon run .*study\.yaml --results .* --quiet$/);
+    expect(Date.parse(evaluation.provenance.generated_at)).toBeGreaterThan(Date.parse("2020-01-01"));
+  });
+
   it("gives the same files with an OpenAI-compatible server serving the same model", async () => {
     const env = { OPENAI_BASE_URL: process.env.OPENAI_BASE_URL, SILICON_OPENAI_N: process.env.SILICON_OPENAI_N };
     process.env.OPENAI_BASE_URL = vendor.baseURL;
@@ -119,8 +136,8 @@ describe("silicon run", () => {
     }
     expect(vendor.stats.billed).toBe(3 * 80 * 3);
     for (const name of OUTPUTS) {
-      const ours = readFileSync(join(dir, "sim", "wire", name), "utf8");
-      const theirs = readFileSync(join(dir, "wire", "wire", name), "utf8").replaceAll("openai:biased", "simulated:biased");
+      const ours = output(join(dir, "sim", "wire", name));
+      const theirs = output(join(dir, "wire", "wire", name)).replaceAll("openai:biased", "simulated:biased");
       expect(theirs, name).toBe(ours);
     }
   }, 120_000);
@@ -136,15 +153,19 @@ describe("silicon run", () => {
       "--by", "all,party,region", "--out", out,
     ]);
     expect(result.stderr).toMatch(/wrote 72 task rows \(48 history, 24 target\)/);
-    expect(readFileSync(out, "utf8")).toBe(readFileSync(join(dir, "sim", "wire", "tasks.csv"), "utf8"));
+    // The same table, but for the study's last column, `kind`: response files do not say an item's scale.
+    const study_ = readFileSync(join(dir, "sim", "wire", "tasks.csv"), "utf8").trim().split("\n");
+    expect(study_[0]!.endsWith(",kind")).toBe(true);
+    expect(study_.slice(1).map((line) => line.slice(line.lastIndexOf(",") + 1))).toEqual(expect.arrayContaining(["thermometer", "proportion"]));
+    expect(readFileSync(out, "utf8")).toBe(study_.map((line) => line.slice(0, line.lastIndexOf(","))).join("\n") + "\n");
   });
 
   it("reuses the store on a rerun: nothing is asked again, the same files come out", async () => {
-    const before = OUTPUTS.map((name) => readFileSync(join(dir, "sim", "wire", name), "utf8"));
+    const before = OUTPUTS.map((name) => output(join(dir, "sim", "wire", name)));
     const again = await runCli(["run", join(dir, "study.yaml"), "--results", join(dir, "sim")]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/1440 already stored\); this run 0 answered; 0 calls sent/);
-    expect(OUTPUTS.map((name) => readFileSync(join(dir, "sim", "wire", name), "utf8"))).toEqual(before);
+    expect(OUTPUTS.map((name) => output(join(dir, "sim", "wire", name)))).toEqual(before);
   }, 60_000);
 
   it("runs each stage alone on the stored answers: estimate, calibrate, evaluate, compare", async () => {
@@ -178,6 +199,38 @@ describe("silicon run", () => {
     expect(range.code).toBe(2);
     expect(range.stderr).toMatch(/--range: a study's tasks are clipped to each item's own scale/);
   }, 60_000);
+
+  it("analyzes a --model the study does not list beside the study's own: answers paid for are never left out", async () => {
+    const results = join(dir, "extra");
+    const first = await runCli(["run", join(dir, "study.yaml"), "--results", results, "--quiet"]);
+    expect(first.code).toBe(0);
+    const extra = await runCli(["run", join(dir, "study.yaml"), "--results", results, "--model", "simulated:faithful", "--quiet"]);
+    expect(extra.stderr).not.toMatch(/internal error/);
+    expect(extra.code).toBe(0);
+    const tasks = readFileSync(join(results, "wire", "tasks.csv"), "utf8");
+    expect(tasks).toMatch(/,simulated:faithful,/);
+    expect(tasks).toMatch(/,simulated:biased,/);
+    const evaluation = JSON.parse(readFileSync(join(results, "wire", "evaluation.json"), "utf8"));
+    expect(Object.keys(evaluation.kinds[0].loo.by_model).sort()).toEqual(["simulated:biased", "simulated:faithful"]);
+    expect(readFileSync(join(results, "wire", "report.html"), "utf8")).toMatch(/2 models \(simulated:biased, simulated:faithful\)/);
+  }, 120_000);
+
+  it("calibrates each kind of the study's tasks.csv on its own when read back with --tasks (its kind column is a stratum)", async () => {
+    const tasks = join(dir, "sim", "wire", "tasks.csv");
+    const out = join(dir, "evaluated-from-tasks.csv");
+    const result = await runCli(["evaluate", "--tasks", tasks, "--protocol", "loo", "--alpha", "0.2", "--method", "alg4", "--out", out]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/has 2 kinds of task \(thermometer, proportion\) in its kind column: each is calibrated on its own/);
+    const rows = readFileSync(out, "utf8").trim().split("\n").slice(1).map((line) => line.split(","));
+    const approve = rows.filter((r) => r[0]!.startsWith("approve|"));
+    expect(approve.length).toBe(16);
+    // Shares calibrated with shares: widths below 1, not thermometer points.
+    for (const r of approve) expect(Number(r[7]) - Number(r[6])).toBeLessThan(1);
+    // As the study's own leave-one-out does.
+    const study = JSON.parse(readFileSync(join(dir, "sim", "wire", "evaluation.json"), "utf8"));
+    const proportion = study.kinds.find((k: { kind: string }) => k.kind === "proportion").loo.by_model["simulated:biased"];
+    expect(approve.filter((r) => r[12] === "TRUE").length / approve.length).toBeCloseTo(proportion.coverage, 12);
+  });
 
   it("stops a target wave with no history, naming the file and field, before generating", async () => {
     const result = await runCli(["run", join(only, "study.yaml"), "--results", join(only, "results")]);
@@ -219,7 +272,8 @@ describe("silicon run with the other elicitation modes", () => {
       "--by", "all,party,region", "--out", out,
     ]);
     expect(estimate.code).toBe(0);
-    const fromStore = numericRows(readFileSync(join(dir, "lp", "wire", "tasks.csv"), "utf8"));
+    // The study's last column, kind, is the one response files cannot give.
+    const fromStore = numericRows(readFileSync(join(dir, "lp", "wire", "tasks.csv"), "utf8")).map((row) => row.slice(0, -1));
     const fromFiles = numericRows(readFileSync(out, "utf8"));
     expect(fromFiles.length).toBe(fromStore.length);
     fromStore.forEach((row, r) =>

@@ -12,7 +12,7 @@ import { calibrate, DEFAULT_LAMBDA, validateAlpha, type CalibrationOptions, type
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
 
@@ -96,7 +96,7 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
       lines.push(`wrote ${result.intervals.length} intervals to ${output.where}`);
     }
     output.messages.stdout(lines.join("\n") + "\n");
-    for (const note of result.notes) io.stderr(`silicon: note: ${note}\n`);
+    for (const note of [...poolingNotes(table), ...result.notes]) io.stderr(`silicon: note: ${note}\n`);
     return result.intervals;
   });
 }

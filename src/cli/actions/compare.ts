@@ -7,11 +7,11 @@ import { compareModels, type ModelComparison } from "../../evaluation/compare.ts
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, type TasksSource } from "../calibration-options.ts";
+import { calibrationOptions, describeRange, poolingNotes, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
 import { processIo, type Io } from "./calibrate.ts";
-import { evaluationRows, parseProtocol, type EvaluateCliOptions } from "./evaluate.ts";
+import { evaluationRows, parseProtocol, skippedNotes, type EvaluateCliOptions } from "./evaluate.ts";
 
 export const COMPARISON_COLUMNS = [
   "model",
@@ -50,7 +50,10 @@ export async function runCompare(source: TasksSource, raw: EvaluateCliOptions, i
   const table = await source();
   const options = calibrationOptions(raw, table);
   const { history, scored, notes } = evaluationRows(table, protocol);
-  const { models: comparison, notes: planNotes } = compareModels(protocol, history, scored, options);
+  notes.unshift(...poolingNotes(table));
+  const { models: comparison, skipped, notes: planNotes } = compareModels(protocol, history, scored, { ...options, uncalibratable: "skip" });
+  const evaluated = comparison.reduce((n, c) => n + c.evaluation.tasks, 0);
+  notes.push(...skippedNotes(protocol === "loo" ? "leave-one-out" : "chronological", skipped, evaluated));
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
     output.emit(out, toCsv(COMPARISON_COLUMNS, comparison.map(comparisonRecord)));

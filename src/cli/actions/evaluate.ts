@@ -4,14 +4,15 @@
  * tables on stdout, or DESIGN.md's JSON with --json; --out writes one row per
  * held-out task (CSV) through an OutputSet.
  */
-import { InputError, UsageError } from "../../errors.ts";
-import { evaluate, PROTOCOLS, type Evaluation, type Protocol } from "../../evaluation/evaluate.ts";
+import { InfeasibleError, InputError, UsageError } from "../../errors.ts";
+import { evaluate, PROTOCOLS, skippedByModel, type Evaluation, type Protocol } from "../../evaluation/evaluate.ts";
 import type { TasksTable } from "../../config/tasks.ts";
 import type { CalibrationOptions } from "../../inference/calibrate.ts";
+import type { EvaluatedTask } from "../../evaluation/metrics.ts";
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, renderTable } from "../text-table.ts";
 import { processIo, type Io } from "./calibrate.ts";
@@ -37,6 +38,8 @@ export const EVALUATED_COLUMNS = [
   "real_est",
   "covered",
   "naive_covered",
+  "task_covered",
+  "task_naive_covered",
 ] as const;
 
 export function parseProtocol(text: string | undefined, fallback?: Protocol): Protocol {
@@ -70,7 +73,10 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   const table = await source();
   const options = calibrationOptions(raw, table);
   const { history, scored, notes } = evaluationRows(table, protocol);
-  const evaluation = evaluate(protocol, history, scored, options);
+  notes.unshift(...poolingNotes(table));
+  // A model (a calibration cell) with too little history for α is skipped and named; only when every one is, it is an error.
+  const evaluation = evaluate(protocol, history, scored, { ...options, uncalibratable: "skip" });
+  notes.push(...skippedNotes("leave-one-out", evaluation.skipped, evaluation.tasks.length));
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
     output.emit(out, evaluatedCsv(evaluation));
@@ -82,18 +88,43 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   });
 }
 
+/**
+ * Notes naming each model whose held-out tasks were skipped for too little
+ * history; throws the first reason when nothing at all could be evaluated.
+ */
+export function skippedNotes(what: string, skipped: readonly { model: string; reason: string }[], evaluated: number): string[] {
+  if (skipped.length === 0) return [];
+  if (evaluated === 0) throw new InfeasibleError(skipped[0]!.reason);
+  return skippedByModel(skipped).map(
+    (s) => `${what}: model ${s.model} skipped (${s.tasks} task${s.tasks === 1 ? "" : "s"}), the others evaluated: ${s.reason}`,
+  );
+}
+
 export function evaluatedCsv(evaluation: Evaluation): string {
   return toCsv(EVALUATED_COLUMNS, evaluatedRecords(evaluation));
 }
 
-/** One record per held-out task and coordinate: its interval, real_est, and whether each interval covered it. */
+/**
+ * One record per held-out task and coordinate: its interval, real_est, and
+ * whether each interval covered it — `covered`/`naive_covered` for this
+ * coordinate, `task_covered`/`task_naive_covered` for the task as the
+ * evaluation scores it (jointly over its coordinates for a rectangle; the
+ * same as `covered` for a scalar method), so the JSON's coverage is the mean
+ * of `task_covered` over one row per task.
+ */
 export function evaluatedRecords(evaluation: Evaluation) {
-  return evaluation.tasks.flatMap((t) =>
+  return evaluatedTaskRecords(evaluation.tasks);
+}
+
+export function evaluatedTaskRecords(tasks: readonly EvaluatedTask[]) {
+  return tasks.flatMap((t) =>
     t.rows.map((r) => ({
       ...r,
       group: t.group ?? "",
       covered: r.real_est >= r.lower && r.real_est <= r.upper,
       naive_covered: r.real_est >= r.naive_lower && r.real_est <= r.naive_upper,
+      task_covered: t.covered,
+      task_naive_covered: t.naiveCovered,
     })),
   );
 }
