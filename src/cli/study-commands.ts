@@ -10,7 +10,7 @@ import { invocationLine } from "./invocation.ts";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { loadStudy, type LoadedStudy } from "../config/load.ts";
-import { InfeasibleError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { studyTasks } from "../estimands/from-study.ts";
 import type { Protocol } from "../evaluation/evaluate.ts";
 import { analyzeStudy, type StudyAnalysis } from "../pipeline/analyze.ts";
@@ -18,7 +18,7 @@ import { writeDemoStudy } from "../pipeline/demo-study.ts";
 import { intervalsCsv, OUTPUT_FILES, tasksCsv } from "../pipeline/outputs.ts";
 import { analysisSettings, describeSettings, type AnalysisSettings } from "../pipeline/settings.ts";
 import { storedAnswers } from "../pipeline/stored-answers.ts";
-import { checkCalibratable, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
+import { checkCalibratable, requireSomeResult, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
 import { OutputSet } from "../util/atomic-write.ts";
 import { processIo, type Io } from "./actions/calibrate.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
@@ -93,12 +93,7 @@ function analyzeStored(study: LoadedStudy, flags: StudyFlags, settings: Analysis
   for (const warning of tasks.warnings) say(io, `warning: ${warning}`);
   // One kind with too little history for α must not hide the others: each is reported, and only all failing stops.
   const analysis = analyzeStudy(study, tasks.tasks, settings, { ...steps, onInfeasible: "record" });
-  const problems = analysis.kinds.flatMap((k) => k.problems);
-  // Per model (per calibration cell): a cell with too little history is skipped and named; only when none ran is it an error.
-  const ran = analysis.kinds.some(
-    (k) => k.intervals.length > 0 || Object.values(k.evaluations).some((e) => e.tasks.length > 0) || k.comparison.length > 0,
-  );
-  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^.*? skipped (?:\d+ tasks? of model \S+: |: )/, ""));
+  requireSomeResult(analysis);
   return { analysis, tasks };
 }
 

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadedStudy } from "../config/load.ts";
-import { InputError } from "../errors.ts";
+import { InfeasibleError, InputError } from "../errors.ts";
 import type { SyntheticAnswers } from "../estimands/answers.ts";
 import type { EstimateResult } from "../estimands/estimate.ts";
 import { studyTasks } from "../estimands/from-study.ts";
@@ -74,12 +74,26 @@ export interface ReportContext {
   now?: () => Date;
 }
 
+/**
+ * A cell with too little history for α is skipped and named, so one model or
+ * kind cannot hide the others; but when nothing at all could run, that is an
+ * error (exit 2), not a set of empty files written over good ones.
+ */
+export function requireSomeResult(analysis: StudyAnalysis): void {
+  const problems = analysis.kinds.flatMap((k) => k.problems);
+  const ran = analysis.kinds.some(
+    (k) => k.intervals.length > 0 || Object.values(k.evaluations).some((e) => e.tasks.length > 0) || k.comparison.length > 0,
+  );
+  if (!ran && problems.length > 0) throw new InfeasibleError(problems[0]!.replace(/^.*? skipped (?:\d+ tasks? of model \S+: |: )/, ""));
+}
+
 /** Estimates, calibrates, evaluates, compares, and writes every output and the report. */
 export async function writeStudyResults(study: LoadedStudy, answers: StudyAnswers, context: ReportContext): Promise<StudyResults> {
   const dir = join(context.resultsDir, study.study.name);
   const tasks = studyTasks(study, answers.answers);
   const settings = context.settings ?? analysisSettings(study.study.calibration);
   const analysis = analyzeStudy(study, tasks.tasks, settings, { onInfeasible: "record" });
+  requireSomeResult(analysis);
   const input = reportInput(study, tasks, analysis, answers, context);
   const html = renderReport(input);
   const provenance = { version: input.provenance.version, command: input.provenance.command, generatedAt: input.provenance.generatedAt };

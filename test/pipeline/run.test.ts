@@ -200,6 +200,14 @@ describe("silicon run", () => {
     expect(range.stderr).toMatch(/--range: a study's tasks are clipped to each item's own scale/);
   }, 60_000);
 
+  it("refuses an α no calibration can meet, leaving the earlier results as they were", async () => {
+    const before = OUTPUTS.map((name) => output(join(dir, "sim", "wire", name)));
+    const refused = await runCli(["report", join(dir, "study.yaml"), "--results", join(dir, "sim"), "--alpha", "0.001"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split("\n").at(-1)).toMatch(/^silicon: model "simulated:biased": α = 0\.001 needs at least \d+ historical tasks/);
+    expect(OUTPUTS.map((name) => output(join(dir, "sim", "wire", name)))).toEqual(before);
+  }, 60_000);
+
   it("analyzes a --model the study does not list beside the study's own: answers paid for are never left out", async () => {
     const results = join(dir, "extra");
     const first = await runCli(["run", join(dir, "study.yaml"), "--results", results, "--quiet"]);
