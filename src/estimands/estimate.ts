@@ -197,7 +197,7 @@ function droppedWarnings(dropped: { noSynthetic: string[]; noReal: string[]; one
   if (dropped.oneRespondent.length > 0) {
     // As R's svyby, one respondent gives SE 0, which calibration would read as exact.
     warnings.push(
-      `${rows(dropped.oneRespondent.length)} rest on a single respondent, so their standard error is 0 and calibration treats them as exact; ` +
+      `${rows(dropped.oneRespondent.length)} rest on a single respondent (SE 0), which calibration would treat as exact; ` +
         `consider coarser subgroups (${examples(dropped.oneRespondent)})`,
     );
   }

@@ -60,7 +60,7 @@ describe("estimateTasks", () => {
     expect(names).toEqual(["m2 vote|party=D@w1", "m2 vote|party=R@w1", "m2 vote|party=D@w2", "m2 vote|party=I@w2", "m2 vote|party=R@w2", "m1 vote|party=D@w1", "m1 vote|party=R@w1"]);
     expect(warnings).toEqual([
       "left out 3 task rows with no synthetic answer of positive weight in the subgroup (vote|party=D@w2, vote|party=I@w2, vote|party=R@w2)",
-      "5 task rows rest on a single respondent, so their standard error is 0 and calibration treats them as exact; consider coarser subgroups (vote|party=R@w1, vote|party=I@w2, vote|party=R@w2, …)",
+      "5 task rows rest on a single respondent (SE 0), which calibration would treat as exact; consider coarser subgroups (vote|party=R@w1, vote|party=I@w2, vote|party=R@w2, …)",
     ]);
     const noReal = estimateTasks(design, { ...answers, item: Array(10).fill("other") as string[] }, {});
     expect(noReal.tasks).toEqual([]);
@@ -85,7 +85,7 @@ describe("estimateTasks", () => {
     expect(warnings[0]).toBe("left out 1 task row with no synthetic answer of positive weight in the subgroup (q|party=I)");
     // party=R is one respondent: SE 0, as R's svyby, and a warning says calibration will treat it as exact.
     expect(tasks[1]!.syn_se).toBe(0);
-    expect(warnings[1]).toMatch(/^1 task row rest on a single respondent, so their standard error is 0 .*\(q\|party=R\)$/);
+    expect(warnings[1]).toMatch(/^1 task row rest on a single respondent \(SE 0\), which calibration would treat as exact; .*\(q\|party=R\)$/);
   });
 
   it("gives the synthetic design the n of the respondents the model was asked, not the frame's", () => {

@@ -273,6 +273,8 @@ function lastUser(request: ReceivedRequest): string {
 it("silicon run killed while generating and while writing its report: the rerun leaves every output complete and no temporaries", async () => {
   const dir = tempDir();
   for (const [name, content] of Object.entries(BASE_FILES)) writeFileSync(join(dir, name), content);
+  // By party at α = 0.5: history enough for the report to calibrate something (else run stops before writing it).
+  writeFileSync(join(dir, "study.yaml"), BASE_FILES["study.yaml"] + "estimands:\n  by: [all, party]\ncalibration:\n  alpha: 0.5\n");
   const studyDir = join(dir, "results/test");
   const outputs = ["comparison.csv", "evaluation.csv", "evaluation.json", "intervals.csv", "report.html", "responses.csv", "responses.parquet", "tasks.csv"];
   // Generation exports two files (renames 1-2); the report's six follow (3-8).

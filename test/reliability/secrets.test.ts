@@ -50,7 +50,10 @@ generations: 2
 max_attempts: 2
 prices:
   "openai:fake-model": { input: 1, output: 4 }
-  "anthropic:claude-fake": { input: 1, output: 4 }`,
+  "anthropic:claude-fake": { input: 1, output: 4 }
+# By party, so that run and report have history enough to calibrate at α = 0.5.
+estimands:
+  by: [all, party]`,
   );
 
 it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a killed run, batches, run, report, estimate, calibrate", async () => {
