@@ -58,6 +58,17 @@ function query(summary: RunSummary, sql: string): Record<string, unknown>[] {
   }
 }
 
+/** Submits a batch without waiting, lets the vendor forget it, and runs again. */
+async function runAfterVendorForgot(): Promise<{ s: Setup; summary: RunSummary }> {
+  const s = setup({ pollsBeforeEnd: 5 });
+  const study = makeStudy({ respondents: 1 });
+  const resultsDir = tempDir();
+  await run(study, s, { resultsDir, wait: false });
+  s.api.forget();
+  s.api.pollsBeforeEnd = 0;
+  return { s, summary: await run(study, s, { resultsDir }) };
+}
+
 describe("a batch run", () => {
   it("submits every request in one batch, polls with growing pauses, and stores the results like synchronous ones, at the batch price", async () => {
     const s = setup({ pollsBeforeEnd: 2 });
@@ -170,41 +181,34 @@ describe("a batch run", () => {
   });
 
   it("asks again the requests of a batch the vendor no longer knows", async () => {
-    const s = setup({ pollsBeforeEnd: 5 });
-    const study = makeStudy({ respondents: 1 });
-    const resultsDir = tempDir();
-    await run(study, s, { resultsDir, wait: false });
-    s.api.forget();
-    s.api.pollsBeforeEnd = 0;
-    const summary = await run(study, s, { resultsDir });
+    const { s, summary } = await runAfterVendorForgot();
     expect(summary.totals).toMatchObject({ answered: 3, retries: 3 });
     expect(summary.batch).toMatchObject({ lost: 1, submitted: 1, collected: 1 });
     expect(s.lines).toContain("batch #1 lost: the vendor no longer knows batch batch_fake1; its 3 request(s) are asked again");
     expect(query(summary, "SELECT status FROM batches ORDER BY id").map((b) => b.status)).toEqual(["lost", "collected"]);
   });
 
-  it("finds a batch whose submission a killed run never saw confirmed", async () => {
+  /** A store as if the process died after the vendor created its batch, before the store heard of it. */
+  async function unconfirmedSubmission() {
     const s = setup({ pollsBeforeEnd: 0 });
     const study = makeStudy({ respondents: 1 });
     const resultsDir = tempDir();
     await run(study, s, { resultsDir, wait: false, pollIntervalMs: 1 });
-    // As if the process died after the vendor created the batch, before the store heard of it.
     const db = new DatabaseSync(join(resultsDir, "test-study", "store.sqlite"));
     db.exec("UPDATE batches SET status = 'submitting', vendor_batch_id = NULL; UPDATE calls SET status = 'sent'; DELETE FROM answers");
     db.close();
+    return { s, study, resultsDir };
+  }
+
+  it("finds a batch whose submission a killed run never saw confirmed", async () => {
+    const { s, study, resultsDir } = await unconfirmedSubmission();
     const summary = await run(study, s, { resultsDir });
     expect(s.api.submitted).toHaveLength(1);
     expect(summary.totals.answered).toBe(3);
   });
 
   it("leaves a batch a killed run never saw confirmed for the next run when the vendor cannot be asked about it", async () => {
-    const s = setup({ pollsBeforeEnd: 0 });
-    const study = makeStudy({ respondents: 1 });
-    const resultsDir = tempDir();
-    await run(study, s, { resultsDir, wait: false, pollIntervalMs: 1 });
-    const db = new DatabaseSync(join(resultsDir, "test-study", "store.sqlite"));
-    db.exec("UPDATE batches SET status = 'submitting', vendor_batch_id = NULL; UPDATE calls SET status = 'sent'; DELETE FROM answers");
-    db.close();
+    const { s, study, resultsDir } = await unconfirmedSubmission();
     const find = s.api.find.bind(s.api);
     s.api.find = async () => {
       throw new ConnectionError("openai:fake-model", "connection reset", { retryable: true });
@@ -293,13 +297,7 @@ describe("a batch run's money and failures", () => {
   });
 
   it("records the requests of a batch the vendor no longer knows at their worst case, not $0", async () => {
-    const s = setup({ pollsBeforeEnd: 5 });
-    const study = makeStudy({ respondents: 1 });
-    const resultsDir = tempDir();
-    await run(study, s, { resultsDir, wait: false });
-    s.api.forget();
-    s.api.pollsBeforeEnd = 0;
-    const summary = await run(study, s, { resultsDir });
+    const { s, summary } = await runAfterVendorForgot();
     const lost = query(summary, "SELECT status, cost_usd, reserved_usd FROM calls WHERE batch_id = 1");
     expect(lost.map((c) => [c.status, c.cost_usd])).toEqual([["failed", null], ["failed", null], ["failed", null]]);
     // What the store counts as spent includes their worst case.
