@@ -129,8 +129,16 @@ function kindSection(kind: KindAnalysis, k: number): string {
   parts.push(`<p>${kind.history.length} historical and ${kind.targets.length} target task rows (items: ${escapeXml(kind.kind.items.join(", "))}); calibrated with ${escapeXml(kind.method)}${kind.alternative !== undefined && kind.alternative.intervals.length > 0 ? `, ${escapeXml(kind.alternative.method)} (the other rectangle) beside it` : ""}, clipped to [${kind.kind.range[0]}, ${kind.kind.range[1]}].</p>`);
   for (const problem of kind.problems) parts.push(`<p class="problem">${escapeXml(problem)}</p>`);
   // The other rectangle is for comparison only: why it is missing (all or some models) is said here, not as a warning.
-  for (const problem of kind.alternative?.problems ?? []) {
-    parts.push(`<p class="note">${escapeXml(kind.alternative!.method)}, the other rectangle, shown for comparison: ${escapeXml(problem)}</p>`);
+  // One line per model and step would crowd the section: folded, with the count.
+  const alternativeProblems = kind.alternative?.problems ?? [];
+  if (alternativeProblems.length > 0) {
+    const method = escapeXml(kind.alternative!.method);
+    const count = `${alternativeProblems.length} ${alternativeProblems.length === 1 ? "step" : "steps"}`;
+    parts.push(
+      `<details class="note"><summary>${method}, the other rectangle, shown for comparison: too little history for α in ${count}</summary>` +
+        alternativeProblems.map((problem) => `<p>${method}: ${escapeXml(problem)}</p>`).join("") +
+        `</details>`,
+    );
   }
   for (const pilot of kind.pilot) parts.push(pilotCheck(pilot, alphaOf(kind)));
   parts.push(byWaveTable(kind, alphaOf(kind)));

@@ -106,7 +106,8 @@ describe("silicon demo", () => {
     const html = readFileSync(join(dir, "demo", "report.html"), "utf8");
     expect(html).not.toMatch(/beside it/);
     expect(html).not.toMatch(/other rectangle<\/text>/);
-    expect(html).toMatch(/alg3-bonferroni, the other rectangle, shown for comparison: leave-one-out evaluation skipped 20 tasks of model simulated:biased/);
+    expect(html).toMatch(/<summary>alg3-bonferroni, the other rectangle, shown for comparison: too little history for α in 4 steps<\/summary>/);
+    expect(html).toMatch(/<p>alg3-bonferroni: leave-one-out evaluation skipped 20 tasks of model simulated:biased/);
     // At α = 0.3 it runs: drawn, claimed, and in intervals.csv under its own method.
     const wider = await runCli(["report", join(dir, "demo", "study.yaml"), "--results", dir, "--alpha", "0.3"]);
     expect(wider.code).toBe(0);
