@@ -38,7 +38,7 @@ it("never writes or prints the API key", async () => {
   expect(vendor.stats.authorizations).toEqual(new Set([`Bearer ${canary}`])); // the key was really used
 
   // The vendor now rejects the key, echoing the header it got.
-  vendor.set({ apiKey: "sk-the-right-key-000000" });
+  vendor.set({ apiKey: "fake-test-key-the-right-one" });
   writeStudy(dir, { respondents: 6 }); // two new respondents: calls to make
   outputs.push(await runCli(["generate", study], { cwd: dir, env }));
   outputs.push(await runCli(["generate", study, "--debug"], { cwd: dir, env }));

@@ -16,7 +16,7 @@ import { makeStudy, renderQuestion } from "../helpers/study.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 import { fixture, isolateNetwork } from "../helpers/vendor-replay.ts";
 
-const KEY = "sk-ant-api03-batch-canary-1b9e4d2c6a7f-BBBB";
+const KEY = "fake-anthropic-test-key-batch-canary-BBBB";
 const ORIGIN = "https://api.anthropic.com";
 const tempDir = useTempDir();
 isolateNetwork({ beforeEach, afterEach });

@@ -18,7 +18,7 @@ import { createAnthropicProvider } from "../../src/providers/anthropic.ts";
 import type { CompletionRequest } from "../../src/providers/types.ts";
 import { type SentRequest, after, fixture, isolateNetwork, vendorScope } from "../helpers/vendor-replay.ts";
 
-const KEY = "sk-ant-api03-canary-7f3a9c2e51d84b06-AAAA";
+const KEY = "fake-anthropic-test-key-canary-AAAA";
 const ORIGIN = "https://api.anthropic.com";
 const NOW = Date.parse("2026-11-23T12:00:00Z");
 

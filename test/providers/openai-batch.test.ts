@@ -14,7 +14,7 @@ import { makeStudy, renderQuestion } from "../helpers/study.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 import { fixture, isolateNetwork } from "../helpers/vendor-replay.ts";
 
-const KEY = "sk-proj-batch-canary-5e2f9a1c7d3b4e60-QQQQ";
+const KEY = "fake-openai-test-key-batch-canary-QQQQ";
 const ORIGIN = "https://api.openai.com";
 const tempDir = useTempDir();
 isolateNetwork({ beforeEach, afterEach });

@@ -23,7 +23,7 @@ import { makeStudy } from "../helpers/study.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 import { type SentRequest, after, fixture, isolateNetwork, vendorScope } from "../helpers/vendor-replay.ts";
 
-const KEY = "sk-proj-canary-4c1d8e7b92a04f55b3e6-ZZZZ";
+const KEY = "fake-openai-test-key-canary-ZZZZ";
 const ORIGIN = "https://api.openai.com";
 const LOCAL = "http://vllm.lab.internal:8000";
 

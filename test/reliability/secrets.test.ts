@@ -103,7 +103,7 @@ it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a kil
   expect(reasons.every((row) => row.reason.includes("Bearer [redacted]"))).toBe(true);
 
   // 3. The vendor rejects the keys, echoing them (OpenAI and Anthropic shapes).
-  vendor.set({ faults: {}, script: undefined, apiKey: "sk-the-right-key-000000" });
+  vendor.set({ faults: {}, script: undefined, apiKey: "fake-test-key-the-right-one" });
   const rejected = await cli("401", ["generate", "study.yaml"], 4);
   expect(rejected.code).toBe(1);
   expect(rejected.stderr).toMatch(/HTTP 401/);
