@@ -3,14 +3,14 @@
  * in no line silicon prints: not after a successful run, and not after a run
  * the vendor rejects with a 401 whose body echoes the Authorization header.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, expect, it } from "vitest";
 import { runCli, writeStudy, type CliResult } from "../helpers/cli.ts";
 import { startFakeVendor, type FakeVendor } from "../helpers/fake-vendor.ts";
-import { useTempDir } from "../helpers/tmp.ts";
+import { filesUnder, useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-secrets-");
 let vendor: FakeVendor | undefined;
@@ -18,12 +18,6 @@ afterEach(async () => {
   await vendor?.close();
   vendor = undefined;
 });
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile());
-}
 
 it("never writes or prints the API key", async () => {
   const canary = `sk-canary-${randomBytes(12).toString("hex")}`;

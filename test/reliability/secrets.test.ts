@@ -10,14 +10,14 @@
  * calibrate. Nor does any 16-character piece of a canary.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, expect, it } from "vitest";
 import { runCli, spawnCli, type CliResult } from "../helpers/cli.ts";
 import { startFakeVendor, type FakeVendor } from "../helpers/fake-vendor.ts";
 import { BASE_FILES } from "../helpers/study-files.ts";
-import { useTempDir } from "../helpers/tmp.ts";
+import { filesUnder, useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-canary-");
 let vendor: FakeVendor | undefined;
@@ -25,12 +25,6 @@ afterEach(async () => {
   await vendor?.close();
   vendor = undefined;
 });
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile());
-}
 
 /** Every 16-byte piece of each canary: a partial leak is a leak. */
 function pieces(canaries: string[]): Buffer[] {
