@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { SurveyItem } from "../../src/config/schema.ts";
 import { parseAnswer } from "../../src/generation/parse.ts";
+import { ITEMS } from "../helpers/study.ts";
 
-const likert = SurveyItem.parse({
-  id: "economy",
-  type: "likert",
-  text: "The economy is getting better.",
-  options: [
-    { code: 1, label: "Strongly agree" },
-    { code: 2, label: "Agree" },
-    { code: 3, label: "Neither agree nor disagree" },
-    { code: 4, label: "Disagree" },
-    { code: 5, label: "Strongly disagree" },
-  ],
-});
+// The five-point Likert item of the engine tests' study.
+const likert = SurveyItem.parse(ITEMS[1]);
 const binary = SurveyItem.parse({ id: "approve", type: "binary", text: "Approve?" });
 const choice = SurveyItem.parse({
   id: "vote",

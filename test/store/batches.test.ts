@@ -8,31 +8,16 @@ import { describe, expect, it } from "vitest";
 import type { CallStart } from "../../src/store/calls.ts";
 import { migrate, migrations, schemaVersion } from "../../src/store/db.ts";
 import { Store, storePath } from "../../src/store/store.ts";
+import { callStart } from "../helpers/call-start.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir();
 
 const run = { startedAt: "2025-01-01T00:00:00.000Z", pid: 1, argv: ["generate", "--batch"], models: ["openai:m"], options: {}, plannedCells: 2 };
 
+/** A call whose respondent is its key, so each key is a cell of its own. */
 function call(runId: number, key: string, reservedUsd: number): CallStart {
-  return {
-    runId,
-    requestKey: key,
-    study: "s",
-    model: "openai:m",
-    wave: "w1",
-    respondent: key,
-    item: "q",
-    generation: 1,
-    n: 1,
-    attempt: 1,
-    try: 1,
-    system: "You are r1.",
-    messages: [{ role: "user", content: "Q?" }],
-    parameters: {},
-    reservedUsd,
-    startedAt: "2025-01-01T00:00:01.000Z",
-  };
+  return callStart(runId, key, { respondent: key, parameters: {}, reservedUsd });
 }
 
 describe("batches in the store", () => {

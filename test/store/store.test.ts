@@ -5,36 +5,14 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { StoreError } from "../../src/errors.ts";
 import type { AnswerRow } from "../../src/store/answers.ts";
-import type { CallStart } from "../../src/store/calls.ts";
 import { migrations, schemaVersion } from "../../src/store/db.ts";
 import { openStoreReadOnly, Store, storePath } from "../../src/store/store.ts";
+import { callStart as call } from "../helpers/call-start.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir();
 
 const run = { startedAt: "2025-01-01T00:00:00.000Z", pid: 1, argv: ["generate"], models: ["openai:m"], options: {}, plannedCells: 2 };
-
-function call(runId: number, key: string, overrides: Partial<CallStart> = {}): CallStart {
-  return {
-    runId,
-    requestKey: key,
-    study: "s",
-    model: "openai:m",
-    wave: "w1",
-    respondent: "r1",
-    item: "q",
-    generation: 1,
-    n: 1,
-    attempt: 1,
-    try: 1,
-    system: "You are r1.",
-    messages: [{ role: "user", content: "Q?" }],
-    parameters: { temperature: 1 },
-    reservedUsd: 0.01,
-    startedAt: "2025-01-01T00:00:01.000Z",
-    ...overrides,
-  };
-}
 
 function answer(runId: number, callId: number, overrides: Partial<AnswerRow> = {}): AnswerRow {
   return {
