@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStudy } from "../../src/config/load.ts";
 import { generatePopulationFrames, tableToCsv } from "../../src/simulation/frames.ts";
@@ -86,6 +86,21 @@ function folder(files: Record<string, string>): string {
   return dir;
 }
 
+/**
+ * `silicon estimate --real --synthetic` on a study's exported responses (long
+ * form), with a real file written beside the study from its frames.
+ */
+async function estimateFromExport(studyFile: string, responses: string, out: string): Promise<Awaited<ReturnType<typeof runCli>>> {
+  const study = await loadStudy(studyFile);
+  const real = join(dirname(studyFile), "real.csv");
+  writeFileSync(real, realFileOf(study, "respondent"));
+  return runCli([
+    "estimate", "--real", real, "--synthetic", responses, "--id", "respondent", "--weight", "weight",
+    "--long", "item,value", "--items", "therm_democrats,therm_police,approve", "--model", "model", "--group", "wave", "--generation", "generation", "--role-of-target", "w3",
+    "--by", "all,party,region", "--out", out,
+  ]);
+}
+
 describe("silicon run", () => {
   const files = studyFiles();
   const dir = folder({ ...files, "study.yaml": studyYaml("simulated:biased"), "openai.yaml": studyYaml("openai:biased") });
@@ -143,15 +158,8 @@ describe("silicon run", () => {
   }, 120_000);
 
   it("writes the tasks table silicon estimate --real --synthetic makes from the exported responses", async () => {
-    const study = await loadStudy(join(dir, "study.yaml"));
-    const real = join(dir, "real.csv");
-    writeFileSync(real, realFileOf(study, "respondent"));
     const out = join(dir, "from-files.csv");
-    const result = await runCli([
-      "estimate", "--real", real, "--synthetic", join(dir, "sim", "wire", "responses.csv"), "--id", "respondent", "--weight", "weight",
-      "--long", "item,value", "--items", "therm_democrats,therm_police,approve", "--model", "model", "--group", "wave", "--generation", "generation", "--role-of-target", "w3",
-      "--by", "all,party,region", "--out", out,
-    ]);
+    const result = await estimateFromExport(join(dir, "study.yaml"), join(dir, "sim", "wire", "responses.csv"), out);
     expect(result.stderr).toMatch(/wrote 72 task rows \(48 history, 24 target\)/);
     // The same table, but for the study's last column, `kind`: response files do not say an item's scale.
     const study_ = readFileSync(join(dir, "sim", "wire", "tasks.csv"), "utf8").trim().split("\n");
@@ -270,15 +278,8 @@ describe("silicon run with the other elicitation modes", () => {
     // approve is asked once per respondent (the distribution is exact); thermometers fall back to structured.
     const approveRows = responses.split("\n").filter((line) => line.includes(",approve,"));
     expect(approveRows).toHaveLength(3 * 80);
-    const study = await loadStudy(join(dir, "logprobs.yaml"));
-    const real = join(dir, "real.csv");
-    writeFileSync(real, realFileOf(study, "respondent"));
     const out = join(dir, "lp-from-files.csv");
-    const estimate = await runCli([
-      "estimate", "--real", real, "--synthetic", join(dir, "lp", "wire", "responses.csv"), "--id", "respondent", "--weight", "weight",
-      "--long", "item,value", "--items", "therm_democrats,therm_police,approve", "--model", "model", "--group", "wave", "--generation", "generation", "--role-of-target", "w3",
-      "--by", "all,party,region", "--out", out,
-    ]);
+    const estimate = await estimateFromExport(join(dir, "logprobs.yaml"), join(dir, "lp", "wire", "responses.csv"), out);
     expect(estimate.code).toBe(0);
     // The study's last column, kind, is the one response files cannot give.
     const fromStore = numericRows(readFileSync(join(dir, "lp", "wire", "tasks.csv"), "utf8")).map((row) => row.slice(0, -1));
