@@ -9,7 +9,7 @@
  * and what to do.
  */
 import { heterogeneityTest, trendTest, type HeterogeneityTest, type TrendTest } from "../inference/exchangeability.ts";
-import { attributeOf, compareGroups, gapOf, type TaskRecord } from "../inference/task-record.ts";
+import { attributeOf, compareGroups, gapOf, hasColumn, type TaskRecord } from "../inference/task-record.ts";
 import { createRng } from "../simulation/random.ts";
 
 /** Family-wise false-alarm rate of one set of diagnostics. */
@@ -20,6 +20,8 @@ const DIAGNOSTIC_SEED = 20240601;
 export interface PoolDiagnostics {
   model: string;
   coord: string;
+  /** Values of the `by` columns, when given. */
+  by?: Record<string, string>;
   tasks: number;
   trend?: TrendTest & { flagged: boolean };
   /** By column (group: the waves). */
@@ -44,6 +46,8 @@ export interface DiagnosticsOptions {
   range?: readonly [number, number] | null;
   /** Names the pool in warnings, e.g. with the kind of task. */
   prefix?: string;
+  /** Further columns that split the tests (e.g. kind: gaps on different scales are never pooled). */
+  by?: readonly string[];
   level?: number;
   permutations?: number;
   seed?: number;
@@ -61,7 +65,7 @@ export function exchangeabilityDiagnostics(history: readonly TaskRecord[], optio
   const pools = new Map<string, TaskRecord[]>();
   for (const row of history) {
     if (!Number.isFinite(gapOf(row))) continue;
-    const key = `${row.model}\u001f${row.coord ?? ""}`;
+    const key = [row.model, row.coord ?? "", ...(options.by ?? []).map((c) => attributeOf(row, c) ?? "")].join("\u001f");
     const list = pools.get(key);
     if (list === undefined) pools.set(key, [row]);
     else list.push(row);
@@ -70,6 +74,7 @@ export function exchangeabilityDiagnostics(history: readonly TaskRecord[], optio
   for (const rows of pools.values()) {
     const gaps = Float64Array.from(rows, gapOf);
     const out: PoolDiagnostics = { model: rows[0]!.model, coord: rows[0]!.coord ?? "", tasks: rows.length, heterogeneity: {} };
+    if (options.by !== undefined && options.by.length > 0) out.by = Object.fromEntries(options.by.map((c) => [c, attributeOf(rows[0]!, c) ?? ""]));
     const waves = labelsOf(rows, "group");
     if (waves !== undefined) {
       const trend = trendTest(gaps, waves.index);
@@ -126,8 +131,20 @@ function withinKey(rows: readonly TaskRecord[]): Int32Array | undefined {
 }
 
 function describePool(r: PoolDiagnostics): string {
-  const who = r.model === "" ? "the tasks" : `model ${r.model}`;
-  return r.coord === "" ? who : `${who}, coordinate ${r.coord}`;
+  const parts = [r.model === "" ? "the tasks" : `model ${r.model}`];
+  if (r.coord !== "") parts.push(`coordinate ${r.coord}`);
+  for (const [column, value] of Object.entries(r.by ?? {})) parts.push(`${column} ${value}`);
+  return parts.join(", ");
+}
+
+/** One line for a summary: what was tested and what it showed. */
+export function diagnosticsSummary(d: ExchangeabilityDiagnostics): string {
+  if (d.tests === 0) return "exchangeability diagnostics: not run (they need history in two or more waves)";
+  const flagged = d.warnings.length;
+  return (
+    `exchangeability diagnostics (trend across waves, heterogeneity between groups; ${d.tests} test${d.tests === 1 ? "" : "s"}, ` +
+    `family-wise false-alarm rate ${d.level}): ${flagged === 0 ? "nothing detected" : `${flagged} flagged, see the warnings`}`
+  );
 }
 
 interface Unit {
@@ -179,4 +196,13 @@ function heterogeneityWarning(who: string, column: string, test: HeterogeneityTe
     `${who}: the gap differs between values of ${column} more than chance allows (${formatP(test.p)}; ${spread}): ` +
     `a new ${column} is not like a random one of these; --protocol group --group-by ${column} shows what that costs`
   );
+}
+
+/** The diagnostics a tasks-table command runs: split by kind when the table has one (gaps on different scales are never pooled). */
+export function tableDiagnostics(history: readonly TaskRecord[], range: readonly [number, number] | null | undefined, columns: readonly string[]): ExchangeabilityDiagnostics {
+  const byKind = hasColumn(history, "kind");
+  return exchangeabilityDiagnostics(history, {
+    columns: [...new Set(["group", ...columns])],
+    ...(byKind ? { by: ["kind"] } : { range: range ?? null }),
+  });
 }
