@@ -119,13 +119,14 @@ function groupByQuestion(rows: readonly ForecastRow[]): [string, ForecastRow[]][
 
 function forecastRow(row: ForecastRow, text: string, withReal: boolean, meanings: Readonly<Record<string, string>>, percent: number): string {
   const range = row.kind.kind.range;
-  const lines = (cell: (c: ForecastCell) => string) => `<span class="lines">${row.cells.map((c) => `<span class="line">${coordPrefix(c, meanings)}${cell(c)}</span>`).join("")}</span>`;
+  // One line per coordinate in every cell; the subgroup cell names the coordinate, the number cells line up with it.
+  const lines = (cell: (c: ForecastCell) => string) => `<span class="lines">${row.cells.map((c) => `<span class="line">${cell(c)}</span>`).join("")}</span>`;
   const first = row.cells[0]!;
   const sortValue = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? "" : String(value));
   const missing = row.cells.some((c) => c.interval === undefined);
   const cells = [
     `<td class="question-col" data-label="question" title="${escapeXml(text)}" data-value="${escapeXml(shortLabel(row.item))}">${escapeXml(shortLabel(row.item))}</td>`,
-    `<td data-label="subgroup" data-value="${escapeXml(subgroupLabel(row.subgroup))}">${escapeXml(subgroupLabel(row.subgroup))}</td>`,
+    `<td data-label="subgroup" data-value="${escapeXml(subgroupLabel(row.subgroup))}">${lines((c) => `${escapeXml(subgroupLabel(row.subgroup))}${coordSuffix(c, meanings)}`)}</td>`,
     `<td class="num forecast" data-label="forecast" data-value="${sortValue(first.interval?.estimate)}">${lines((c) => (c.interval === undefined ? "not calibrated" : formatValue(c.interval.estimate, range)))}</td>`,
     `<td class="num calibrated-range" data-label="${percent}% range" data-value="${sortValue(first.interval?.lower)}">${lines((c) => (c.interval === undefined ? "—" : formatRange(c.interval.lower, c.interval.upper, range)))}</td>`,
     `<td class="num naive-range" data-label="naive range" data-value="${sortValue(first.interval?.naive_lower)}">${lines((c) => (c.interval === undefined ? "—" : formatRange(c.interval.naive_lower, c.interval.naive_upper, range)))}</td>`,
@@ -135,8 +136,8 @@ function forecastRow(row: ForecastRow, text: string, withReal: boolean, meanings
   return `<tr class="forecast-row${missing ? " skipped" : ""}" data-task="${escapeXml(row.task)}" data-model="${escapeXml(row.model)}">${cells.join("")}</tr>`;
 }
 
-function coordPrefix(cell: ForecastCell, meanings: Readonly<Record<string, string>>): string {
-  return cell.coord === "" ? "" : `<span class="coord">${escapeXml(coordLabel(cell.coord, meanings))}:</span> `;
+function coordSuffix(cell: ForecastCell, meanings: Readonly<Record<string, string>>): string {
+  return cell.coord === "" ? "" : `, <span class="coord">${escapeXml(coordLabel(cell.coord, meanings))}</span>`;
 }
 
 /** A coordinate with what it means in the wave, where the frame shows it: "Co-partisan (party Democrat)". */

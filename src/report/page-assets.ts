@@ -10,7 +10,7 @@ export const CSS = `
 :root { --calibrated: #0072b2; --naive: #e69f00; --alt: #009e73; --truth: #000; --missed: #d55e00; --pilot: #cc79a7; --grid: #e6e6e6; --ink: #1d1d1f; --muted: #555; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
-main { max-width: 1080px; margin: 0 auto; padding: 20px 24px 64px; }
+main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 64px; }
 h1 { font-size: 1.75rem; line-height: 1.25; margin: 0.2em 0 0.4em; }
 h2 { font-size: 1.35rem; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 h3 { font-size: 1.1rem; margin-top: 1.6em; }
@@ -37,6 +37,7 @@ td.low { color: #a04000; font-weight: 600; }
 table.facts th { font-weight: 500; color: var(--muted); }
 table.forecasts { width: 100%; }
 table.forecasts td { white-space: nowrap; }
+table.forecasts td.question-col { white-space: normal; min-width: 7em; }
 table.forecasts .line { display: block; }
 table.forecasts .coord { color: var(--muted); }
 table.forecasts td.forecast { font-weight: 600; }
