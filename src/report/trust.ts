@@ -27,14 +27,14 @@ const CHECKS: Record<string, CheckWords> = {
     canFail: true,
   },
   group: {
-    name: "question by question",
-    how: "all results of one question held out together and forecast from the other questions only",
+    name: "one group at a time",
+    how: "all past results sharing a value (by default a wave) held out together and forecast from the rest",
     canFail: true,
   },
   loo: {
     name: "one result at a time",
-    how: "each past result forecast from all the others, its own wave's included; it largely passes by construction (each result is judged against the spread it belongs to), so it shows the arithmetic, not that a new wave behaves like the past",
-    canFail: false,
+    how: "each past result forecast from all the others, its own wave's included: an easier check than a real forecast, since the result's wave-mates stay in the history",
+    canFail: true,
   },
   target: {
     name: "the forecast wave's real answers",
@@ -50,8 +50,15 @@ export function checkWords(protocol: string): CheckWords {
 export interface CheckResult {
   protocol: string;
   summary: CoverageSummary;
-  /** What the evaluation wants the reader to know about this check (e.g. that it cannot fail). */
+  /** What the reader should know about this check (e.g. that it cannot fail). */
   notes: string[];
+  /** The evaluation says its coverage is fixed by arithmetic: shown, never counted as evidence. */
+  fixed?: boolean;
+}
+
+/** A check counted as evidence: of a kind that can fail, and not fixed by arithmetic here. */
+function canFail(check: CheckResult): boolean {
+  return checkWords(check.protocol).canFail && check.fixed !== true;
 }
 
 /** The checks that ran for one model of one kind, in the order run, the forecast wave last. */
@@ -59,17 +66,22 @@ export function checksFor(results: MethodResults, model: string): CheckResult[] 
   const out: CheckResult[] = [];
   for (const [protocol, evaluation] of Object.entries(results.evaluations) as [Protocol, Evaluation][]) {
     const summary = evaluation.report.by_model[model];
-    if (summary !== undefined && summary.tasks > 0) out.push({ protocol, summary, notes: cannotFailNotes(evaluation) });
+    if (summary === undefined || summary.tasks === 0) continue;
+    const fixed = summary.arithmetic_coverage !== undefined;
+    const notes = fixed ? ["Here this check cannot fail: with this method its result is fixed by arithmetic (the number of past results and the promise), whatever the data."] : [];
+    out.push({ protocol, summary, notes, fixed });
   }
   const target = results.target[model];
   if (target !== undefined && target.tasks > 0) out.push({ protocol: "target", summary: target, notes: [] });
   // The checks that can fail first: they are the evidence.
-  return [...out.filter((c) => checkWords(c.protocol).canFail), ...out.filter((c) => !checkWords(c.protocol).canFail)];
+  return [...out.filter(canFail), ...out.filter((c) => !canFail(c))];
 }
 
-/** Notes an evaluation attaches about whether it could fail (worded by the evaluation itself). */
-function cannotFailNotes(evaluation: Evaluation): string[] {
-  return evaluation.notes.filter((n) => /cannot fail|can not fail|by construction|fixed by arithmetic/i.test(n));
+/** The exact 95% interval of a coverage, where the evaluation gives one. */
+function plausible(summary: CoverageSummary): string {
+  const { coverage_lower: lower, coverage_upper: upper } = summary as { coverage_lower?: number; coverage_upper?: number };
+  if (lower === undefined || upper === undefined || !Number.isFinite(lower)) return "";
+  return ` (from this many results, the long-run rate is plausibly ${Math.round(lower * 100)}% to ${Math.round(upper * 100)}%)`;
 }
 
 function covered(summary: CoverageSummary, naive = false): number {
@@ -86,7 +98,7 @@ export function checksParagraph(kind: KindAnalysis, model: string, confidence: n
     const words = checkWords(c.protocol);
     const s = c.summary;
     return (
-      `<li><strong>${escapeXml(words.name)}</strong> (${escapeXml(words.how)}): the calibrated range held ${formatShare(covered(s), s.tasks)}` +
+      `<li><strong>${escapeXml(words.name)}</strong> (${escapeXml(words.how)}): the calibrated range held ${formatShare(covered(s), s.tasks)}${plausible(s)}` +
       `, typically ${escapeXml(formatWidth(s.median_width, range))} wide; the naive range held ${formatShare(covered(s, true), s.tasks)}.` +
       c.notes.map((n) => ` <span class="muted">${escapeXml(n)}</span>`).join("") +
       `</li>`
@@ -97,7 +109,7 @@ export function checksParagraph(kind: KindAnalysis, model: string, confidence: n
 
 /** The verdict on the checks that could fail: held as promised, fell short, or nothing that could fail ran. */
 function verdict(checks: readonly CheckResult[], confidence: number, percent: string, method: string): string {
-  const testing = checks.filter((c) => checkWords(c.protocol).canFail);
+  const testing = checks.filter(canFail);
   if (testing.length === 0) {
     return `<p><span class="verdict warn">No evidence yet.</span> Only checks that pass by construction could run, so there is no evidence yet either way; a study with more waves (or questions) allows a check that can fail.</p>`;
   }
@@ -124,8 +136,8 @@ function verdict(checks: readonly CheckResult[], confidence: number, percent: st
 /** One line for the forecasts section: the strongest check that could fail, with a pointer to the rest. */
 export function checkSummary(kind: KindAnalysis, model: string, confidence: number): string {
   const checks = checksFor(kind, model);
-  const testing = checks.filter((c) => checkWords(c.protocol).canFail && c.protocol !== "target");
-  const best = testing[0] ?? checks.find((c) => checkWords(c.protocol).canFail) ?? checks[0];
+  const testing = checks.filter((c) => canFail(c) && c.protocol !== "target");
+  const best = testing[0] ?? checks.find(canFail) ?? checks[0];
   if (best === undefined) return "No held-out check could run.";
   const s = best.summary;
   const ok = s.coverage >= confidence - 1e-9;
@@ -150,10 +162,12 @@ export function checksBlock(kind: KindAnalysis, models: readonly string[]): stri
  * often the calibrated and naive ranges held.
  */
 function byWaveTable(kind: KindAnalysis, confidence: number): string {
-  const chrono = kind.evaluations.chrono;
-  if (chrono === undefined) return "";
+  return (Object.entries(kind.evaluations) as [Protocol, Evaluation][]).map(([protocol, evaluation]) => byGroupTable(kind, protocol, evaluation, confidence)).join("");
+}
+
+function byGroupTable(kind: KindAnalysis, protocol: Protocol, evaluation: Evaluation, confidence: number): string {
   const rows: string[] = [];
-  for (const [model, summary] of Object.entries(chrono.report.by_model)) {
+  for (const [model, summary] of Object.entries(evaluation.report.by_model)) {
     for (const [group, g] of Object.entries(summary.by_group ?? {})) {
       const scored = g.tasks > 0;
       const low = scored && g.coverage < confidence - 1e-9 ? " low" : "";
@@ -164,8 +178,9 @@ function byWaveTable(kind: KindAnalysis, confidence: number): string {
     }
   }
   if (rows.length === 0) return "";
-  return `<details><summary>Wave by wave, in detail</summary>
-<p>Each wave forecast from the earlier waves only. Results of one wave share that wave's events, so how often the range held varies from wave to wave more than chance alone would make it.</p>
+  const words = checkWords(protocol);
+  return `<details><summary>${escapeXml(words.name.charAt(0).toUpperCase() + words.name.slice(1))}, in detail</summary>
+<p>${escapeXml(words.how.charAt(0).toUpperCase() + words.how.slice(1))}. Results of one wave share that wave's events, so how often the range held varies from wave to wave more than chance alone would make it.</p>
 <div class="table-wrap"><table class="by-wave"><thead><tr><th>model</th><th>wave forecast</th><th class="num">past results used</th><th class="num">results checked</th><th class="num">skipped</th><th class="num">calibrated range held</th><th class="num">typical width</th><th class="num">naive range held</th></tr></thead>
 <tbody>${rows.join("")}</tbody></table></div></details>`;
 }
