@@ -72,7 +72,8 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
   if (options.distribution !== undefined && options.long === undefined) {
     throw new UsageError("--distribution needs long synthetic answers (--long ITEMCOL,VALUECOL): one row per option with its probability");
   }
-  const [real, syn] = await Promise.all([readTable(options.real), readTable(options.synthetic)]);
+  const columns = { columns: columnsRead(options) };
+  const [real, syn] = await Promise.all([readTable(options.real, columns), readTable(options.synthetic, columns)]);
   const layout = checkColumns(real, syn, options);
   const items = itemsOf(real, syn, options, layout);
   const perOption = new Set(options.perOption ?? []);
@@ -105,6 +106,12 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
   };
 }
 
+/** The columns the options name: the only ones read from either file. */
+function columnsRead(o: ResponseFilesOptions): string[] {
+  const named = [o.id, o.weight, o.group, o.model, o.generation, o.distribution, o.long?.item, o.long?.value, ...(o.items ?? []), ...subgroupColumns(o)];
+  return [...new Set(named.filter((name) => name !== undefined))];
+}
+
 function checkColumns(real: DataTable, syn: DataTable, o: ResponseFilesOptions): Layout {
   requireColumns(real, [o.id], "respondent ids, --id");
   requireColumns(syn, [o.id], "respondent ids, --id");
@@ -123,7 +130,7 @@ function checkColumns(real: DataTable, syn: DataTable, o: ResponseFilesOptions):
     if (!(column in real.columns) && !(column in syn.columns)) {
       throw new InputError(
         { file: real.source, field: column },
-        `missing subgroup column (--by); neither ${real.source} nor ${syn.source} has it; ${real.source} has: ${real.columnNames.join(", ")}`,
+        `missing subgroup column (--by); neither ${real.source} nor ${syn.source} has it; ${real.source} has: ${(real.fileColumnNames ?? real.columnNames).join(", ")}`,
       );
     }
   }

@@ -19,7 +19,7 @@ export function requireColumns(table: DataTable, names: readonly string[], purpo
       const why = purpose === undefined ? "" : ` (${purpose})`;
       throw new InputError(
         { file: table.source, field: name },
-        `missing column${why}; the file has: ${table.columnNames.join(", ")}`,
+        `missing column${why}; the file has: ${(table.fileColumnNames ?? table.columnNames).join(", ")}`,
       );
     }
   }
