@@ -119,7 +119,8 @@ function firstInvalidLine(bytes: Uint8Array): number {
   for (let end = bytes.indexOf(0x0a); ; end = bytes.indexOf(0x0a, start)) {
     const last = end === -1;
     try {
-      decoder.decode(bytes.subarray(start, last ? bytes.length : end), { stream: !last });
+      // A line ends on "\n", never inside a character; only the last may be cut off by the read.
+      decoder.decode(bytes.subarray(start, last ? bytes.length : end), { stream: last });
     } catch {
       return line;
     }
