@@ -5,8 +5,9 @@
 #   synthetic: generations clustered by respondent (ids = ~id), each weighing
 #              weight / k, k the respondent's number of generations
 # Usage: Rscript bench/estimate-r.R real.csv syn.csv out.csv
-# Writes group, real_est, real_se, syn_est, syn_se (17 significant digits)
-# and prints the peak resident memory (VmHWM) in kB on its last line.
+# Writes group, real_est, real_se, syn_est, syn_se (17 significant digits),
+# and its peak resident memory (VmHWM, KiB) to the file named by the
+# environment variable SILICON_BENCH_PEAK_RSS when it is set.
 suppressPackageStartupMessages(library(survey))
 args <- commandArgs(trailingOnly = TRUE)
 real <- read.csv(args[1])
@@ -27,6 +28,10 @@ out <- data.frame(
   syn_est = syn_by$therm[match(real_by$group, syn_by$group)],
   syn_se = SE(syn_by)[match(real_by$group, syn_by$group)]
 )
-write.csv(format(out, digits = 17), args[3], row.names = FALSE, quote = FALSE)
-status <- readLines("/proc/self/status")
-cat(sub("VmHWM:\\s*(\\d+) kB", "\\1", grep("^VmHWM", status, value = TRUE)), "\n")
+for (column in names(out)[-1]) out[[column]] <- sprintf("%.17g", out[[column]])
+write.csv(out, args[3], row.names = FALSE, quote = FALSE)
+peak_file <- Sys.getenv("SILICON_BENCH_PEAK_RSS")
+if (nzchar(peak_file) && file.exists("/proc/self/status")) {
+  status <- grep("^VmHWM", readLines("/proc/self/status"), value = TRUE)
+  writeLines(sub("VmHWM:\\s*(\\d+) kB", "\\1", status), peak_file)
+}
