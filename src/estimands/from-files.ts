@@ -72,8 +72,12 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
   if (options.distribution !== undefined && options.long === undefined) {
     throw new UsageError("--distribution needs long synthetic answers (--long ITEMCOL,VALUECOL): one row per option with its probability");
   }
-  const columns = { columns: columnsRead(options) };
-  const [real, syn] = await Promise.all([readTable(options.real, columns), readTable(options.synthetic, columns)]);
+  // Only the columns the options name are read; a long synthetic file without
+  // --items names the items, which a wide real file has as columns.
+  const named = columnsRead(options);
+  const syn = await readTable(options.synthetic, { columns: named });
+  const itemColumns = options.long !== undefined && options.items === undefined && options.long.item in syn.columns ? distinctTexts(syn, options.long.item) : [];
+  const real = await readTable(options.real, { columns: [...named, ...itemColumns] });
   const layout = checkColumns(real, syn, options);
   const items = itemsOf(real, syn, options, layout);
   const perOption = new Set(options.perOption ?? []);
