@@ -11,11 +11,11 @@
  * wave); a subgroup column may sit in either file, the real one winning.
  */
 import { InputError, UsageError } from "../errors.ts";
-import { cellLocation, requireColumns } from "../tables/columns.ts";
+import { cellLocation, locationsOf, requireColumns, type TableLocations } from "../tables/columns.ts";
 import { readTable } from "../tables/read.ts";
 import type { DataTable } from "../tables/types.ts";
 import type { SyntheticAnswers } from "./answers.ts";
-import { surveyDesign, type SurveyDesign } from "./design.ts";
+import { surveyDesign, type FrameField, type SurveyDesign } from "./design.ts";
 import { estimateTasks, type EstimateResult, type ItemEstimand } from "./estimate.ts";
 import { Codebook, cellText, isMissing, labelOf } from "./file-cells.ts";
 import { frameColumn, levelsOf, realAnswers, realAttributes, respondentRows, respondentWeights } from "./real-file.ts";
@@ -98,7 +98,7 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
     levels: levelsOf(real, [...(options.group === undefined ? [] : [options.group]), ...subgroupColumns(options)], options.group),
     answers: realAnswers(real, options, layout, items, codebooks, respondents),
     optionLabels: Object.fromEntries([...codebooks].filter(([item]) => perOption.has(item)).map(([item, book]) => [item, book.finalLabels()])),
-    locate: (row, field) => cellLocation(real, respondents.rows[row]!, frameColumn(field, options, layout)),
+    locate: locateRespondents(locationsOf(real), respondents.rows, options, layout),
   });
   design = withSyntheticAttributes(design, real, syn, options);
   return {
@@ -108,6 +108,15 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
     realRows: real.numRows,
     syntheticRows: syn.numRows,
   };
+}
+
+/**
+ * Where a design row's cell is in the real file. Made out here so that the
+ * closure holds only the rows' locations, not (through a shared scope) the
+ * table: its columns can go once the design is built.
+ */
+function locateRespondents(real: TableLocations, rows: readonly number[], o: ResponseFilesOptions, layout: Layout) {
+  return (row: number, field: FrameField) => cellLocation(real, rows[row]!, frameColumn(field, o, layout));
 }
 
 /** The columns the options name: the only ones read from either file. */

@@ -4,7 +4,7 @@
  * that only the synthetic file has, carried to the respondents by id.
  */
 import { InputError, type InputLocation } from "../errors.ts";
-import { cellLocation } from "../tables/columns.ts";
+import { cellLocation, locationsOf, type TableLocations } from "../tables/columns.ts";
 import type { Cell, DataTable } from "../tables/types.ts";
 import type { AnswerField, SyntheticAnswers } from "./answers.ts";
 import { withAttributes, type SurveyDesign } from "./design.ts";
@@ -60,15 +60,6 @@ export function syntheticAnswers(
     const cells = syn.columns[name]!;
     return Array.from(fileRow, (r) => (label ? labelOf(syn, name, cells[r]) : cellText(cells[r])));
   };
-  const fields: Record<AnswerField, string> = {
-    id: o.id,
-    item: o.long?.item ?? "",
-    value: o.long?.value ?? "",
-    model: o.model ?? "",
-    wave: o.group ?? "",
-    generation: o.generation ?? "",
-    option: o.distribution ?? "",
-  };
   const model = column(o.model, true);
   const wave = layout.synWave ? column(o.group, true) : undefined;
   const generation = column(o.generation, false);
@@ -81,9 +72,27 @@ export function syntheticAnswers(
     ...(wave === undefined ? {} : { wave }),
     ...(generation === undefined ? {} : { generation }),
     ...(hasOption ? { option: option! } : {}),
-    locate: (index: number, field: AnswerField): InputLocation =>
-      cellLocation(syn, fileRow[index]!, field === "value" && o.long === undefined ? entryItem[index]! : fields[field]),
+    locate: locateEntries(locationsOf(syn), fileRow, entryItem, o),
   };
+}
+
+/**
+ * Where an entry's cell is in the synthetic file. Made out here so that the
+ * closure holds only the rows' locations, not (through a shared scope) the
+ * table: its columns can go once the answers are built.
+ */
+function locateEntries(syn: TableLocations, fileRow: Int32Array, entryItem: readonly string[], o: ResponseFilesOptions) {
+  const fields: Record<AnswerField, string> = {
+    id: o.id,
+    item: o.long?.item ?? "",
+    value: o.long?.value ?? "",
+    model: o.model ?? "",
+    wave: o.group ?? "",
+    generation: o.generation ?? "",
+    option: o.distribution ?? "",
+  };
+  return (index: number, field: AnswerField): InputLocation =>
+    cellLocation(syn, fileRow[index]!, field === "value" && o.long === undefined ? entryItem[index]! : fields[field]);
 }
 
 interface Entries {
