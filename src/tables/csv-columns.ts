@@ -4,10 +4,17 @@
  * into located messages, and remembers the physical line of every row (quoted
  * newlines make it differ from row + 1) for later messages.
  */
-import type { ParseError } from "papaparse";
 import { InputError } from "../errors.ts";
 import { ColumnCells } from "./column-cells.ts";
 import type { DataTable } from "./types.ts";
+
+/** A parser's complaint about a record (papaparse's ParseError, as far as it is used here). */
+export interface RecordError {
+  /** Index of the record in the chunk. */
+  row?: number | undefined;
+  code: string;
+  message: string;
+}
 
 export class CsvColumns {
   private header: string[] | undefined;
@@ -34,7 +41,7 @@ export class CsvColumns {
   }
 
   /** Adds one parsed chunk: its records and the parser's errors (row = index in `records`). */
-  addRows(records: readonly string[][], errors: readonly ParseError[]): void {
+  addRows(records: readonly string[][], errors: readonly RecordError[]): void {
     const problems = errors.length === 0 ? undefined : errors;
     for (let k = 0; k < records.length; k++) {
       const record = records[k]!;
@@ -102,7 +109,7 @@ export class CsvColumns {
   }
 
   /** The parser's complaint about record `k` of the chunk, located. */
-  private refuseQuoteErrors(errors: readonly ParseError[], k: number, record: string[], line: number): void {
+  private refuseQuoteErrors(errors: readonly RecordError[], k: number, record: string[], line: number): void {
     const mine = errors.filter((error) => error.row === k);
     if (mine.length === 0) return;
     const where = this.header === undefined ? { file: this.source, line } : { file: this.source, row: this.rows + 1, line };
