@@ -88,7 +88,7 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   notes.push(...skippedNotes("leave-one-out", evaluation.skipped, evaluation.tasks.length));
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    output.emit(out, evaluatedCsv(evaluation));
+    output.emit(out, () => evaluatedCsv(evaluation));
     if (raw.json) output.messages.stdout(JSON.stringify(evaluation.report, null, 2) + "\n");
     else output.messages.stdout(evaluationText(evaluation, options, raw.range));
     if (raw.out !== undefined && !raw.json) output.messages.stdout(`wrote ${evaluation.tasks.length} evaluated tasks to ${output.where}\n`);
