@@ -90,7 +90,7 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   const diagnostics = tableDiagnostics(history, options.range, protocol === "group" ? [groupBy] : []);
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    output.emit(out, evaluatedCsv(evaluation));
+    output.emit(out, () => evaluatedCsv(evaluation));
     if (raw.json) output.messages.stdout(JSON.stringify({ ...evaluation.report, exchangeability: diagnostics }, null, 2) + "\n");
     else output.messages.stdout(evaluationText(evaluation, options, raw.range) + `\n${diagnosticsSummary(diagnostics)}\n`);
     if (raw.out !== undefined && !raw.json) output.messages.stdout(`wrote ${evaluation.tasks.length} evaluated tasks to ${output.where}\n`);
