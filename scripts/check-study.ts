@@ -2,7 +2,10 @@
  * Checks a study without calling any model, and shows what the models will
  * see: loads the study, survey, persona and every frame (all the checks
  * `silicon generate` makes before its first call), prints a summary, and
- * renders the persona and questions for one respondent.
+ * renders the persona and questions for one respondent. Then the pre-flight
+ * check `run` makes: the historical tasks each kind will have per model and
+ * whether calibration at the study's α is feasible with them (exit 2 when not,
+ * with the remedies), and subgroups with fewer than 30 respondents in a wave.
  *
  *   node scripts/check-study.ts surveys/example-study.yaml
  *   node scripts/check-study.ts surveys/example-study.yaml --wave w2022 --respondent P00004
@@ -14,6 +17,7 @@ import { reportError } from "../src/cli/main.ts";
 import { loadStudy } from "../src/config/load.ts";
 import { UsageError } from "../src/errors.ts";
 import { renderQuestion } from "../src/personas/render.ts";
+import { checkBeforeGenerating } from "../src/cli/preflight-text.ts";
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
   console.log(persona.render(chosen.frame.profile(index), chosen.wave.context, id));
   console.log(`\n--- questions in wave ${chosen.wave.id} ---`);
   for (const item of survey.items) console.log(`[${item.id}] ${renderQuestion(item, chosen.wave.context, loaded.surveyFile)}`);
+  checkBeforeGenerating(loaded, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, { print: true });
 }
 
 try {

@@ -86,6 +86,9 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
     });
     if (summary.kind === "dry-run") {
       process.stdout.write(formatDryRun(summary));
+      // Whether what these calls would buy can be calibrated at the study's α: refused (exit 2) when not.
+      const { checkBeforeGenerating } = await import("./preflight-text.ts");
+      checkBeforeGenerating(study, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, { print: true });
       return;
     }
     process.stdout.write(formatRunSummary(summary) + "\n");

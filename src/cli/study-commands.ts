@@ -10,7 +10,7 @@ import { invocationLine } from "./invocation.ts";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { loadStudy, type LoadedStudy } from "../config/load.ts";
-import { UsageError } from "../errors.ts";
+import { SiliconError, UsageError } from "../errors.ts";
 import { studyTasks } from "../estimands/from-study.ts";
 import type { Protocol } from "../evaluation/evaluate.ts";
 import { analyzeStudy, type StudyAnalysis } from "../pipeline/analyze.ts";
@@ -201,10 +201,21 @@ function printResults(results: StudyResults, io: Io): void {
     const rel = relative(process.cwd(), path);
     return rel === "" || rel.startsWith("..") ? path : rel;
   };
-  io.stdout(`\n${coverageTable(results.analysis, [...shownProtocols(results.analysis.settings.protocols), "target"])}\n`);
+  const shown = [...shownProtocols(results.analysis.settings.protocols), "target"] as const;
+  io.stdout(`\n${coverageTable(results.analysis, shown)}\n`);
   io.stdout(`wrote ${results.files.map(here).join(", ")}\n`);
   io.stdout(`open ${here(join(results.dir, OUTPUT_FILES.report.name))} in a browser for the report\n`);
   for (const line of results.analysis.warnings) say(io, `warning: ${line}`);
+  // An empty coverage table is a failure, never a success: nothing checks the intervals.
+  const checked = results.analysis.kinds.some((k) =>
+    shown.some((p) => Object.values(p === "target" ? k.target : (k.evaluations[p]?.report.by_model ?? {})).some((s) => s.tasks > 0)),
+  );
+  if (!checked) {
+    throw new SiliconError(
+      `no coverage could be computed for any kind of task (no held-out protocol could run and no target has real answers to score), so nothing checks the intervals written; ` +
+        `see the warnings above; more historical waves, items or subgroups, or a larger α, would let one run`,
+    );
+  }
 }
 
 export async function runStudyReport(studyFile: string, flags: StudyFlags, command?: Command, io: Io = processIo): Promise<StudyResults> {
@@ -234,6 +245,9 @@ export interface RunFlags extends StudyFlags {
 export async function runStudy(studyFile: string, flags: RunFlags, command?: Command, io: Io = processIo): Promise<StudyResults> {
   const study = await loadForAnalysis(studyFile);
   const settings = settingsFrom(study, flags, command);
+  // Refused before anything is generated (or paid for) when the study's tasks cannot be calibrated at α.
+  const { checkBeforeGenerating } = await import("./preflight-text.ts");
+  checkBeforeGenerating(study, io, { settings, print: false });
   const { runGenerateCommand } = await import("./generate.ts");
   await runGenerateCommand(studyFile, {
     results: resultsDir(flags),
