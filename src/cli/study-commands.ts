@@ -21,7 +21,7 @@ import { storedAnswers } from "../pipeline/stored-answers.ts";
 import { checkCalibratable, requireSomeResult, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
 import { OutputSet } from "../util/atomic-write.ts";
 import { processIo, type Io } from "./actions/calibrate.ts";
-import { parseProtocol } from "./actions/evaluate.ts";
+import { fixedCoverageLine, parseProtocol } from "./actions/evaluate.ts";
 import { taskColumns } from "../config/check-analysis.ts";
 import { parseAlpha, parseDecay, parseRidge, parseSeed, type RawCalibrationOptions } from "./calibration-options.ts";
 import { redactSecrets } from "../util/secrets.ts";
@@ -162,6 +162,12 @@ export async function runStudyEvaluate(
   } else {
     const title = { loo: "leave-one-task-out", chrono: "chronological (expanding window over waves)", group: `leave-one-group-out by ${settings.groupBy}` }[protocol];
     io.stdout(`${title} evaluation; ${describeSettings(settings)}; coverage judged against each held-out task's real estimate\n\n${coverageTable(analysis, [protocol])}`);
+    const fixedLines = analysis.kinds.flatMap((k) => {
+      const line = k.evaluations[protocol] === undefined ? undefined : fixedCoverageLine(k.evaluations[protocol]!.report);
+      return line === undefined ? [] : [`${k.kind.label}: ${line}`];
+    });
+    for (const line of fixedLines) io.stdout(`\n${line}`);
+    if (fixedLines.length > 0) io.stdout("\n");
     if (protocol !== "loo") {
       const what = protocol === "chrono" ? "wave" : settings.groupBy;
       io.stdout(`\nBy ${what} (coverage with an exact 95% binomial interval; tasks of one group share its shock, so coverage varies between groups more than that):\n${byGroupTable(analysis, protocol, what)}`);
