@@ -20,6 +20,7 @@ export interface GenerateCommandOptions {
   quiet?: boolean;
   batch?: boolean;
   pollInterval?: string;
+  allowInfeasible?: boolean;
 }
 
 export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<void> {
@@ -88,7 +89,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
       process.stdout.write(formatDryRun(summary));
       // Whether what these calls would buy can be calibrated at the study's α: refused (exit 2) when not.
       const { checkBeforeGenerating } = await import("./preflight-text.ts");
-      checkBeforeGenerating(study, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, { print: true });
+      checkBeforeGenerating(study, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, { print: true, allow: options.allowInfeasible === true });
       return;
     }
     process.stdout.write(formatRunSummary(summary) + "\n");

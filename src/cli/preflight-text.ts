@@ -33,13 +33,15 @@ export function smallSubgroupWarning(check: Preflight): string | undefined {
 export function checkBeforeGenerating(
   study: LoadedStudy,
   io: { stdout: (text: string) => void; stderr: (text: string) => void },
-  options: { settings?: AnalysisSettings; print: boolean },
+  options: { settings?: AnalysisSettings; print: boolean; allow?: boolean },
 ): Preflight {
   const check = preflight(study, options.settings ?? analysisSettings(study.study.calibration));
   if (options.print) io.stdout(`\n${preflightTable(check)}\n`);
   const warning = smallSubgroupWarning(check);
   if (warning !== undefined && options.print) io.stderr(`silicon: warning: ${warning}\n`);
   const refusal = infeasibleMessage(study, check);
-  if (refusal !== undefined) throw new InfeasibleError(refusal);
+  if (refusal === undefined) return check;
+  // With --allow-infeasible the user has chosen to go on: the analysis names each kind it had to skip.
+  if (options.allow !== true) throw new InfeasibleError(`${refusal}; or --allow-infeasible to generate anyway`);
   return check;
 }

@@ -202,7 +202,7 @@ function shownProtocols(protocols: readonly Protocol[]): Protocol[] {
 }
 
 /** Prints where the outputs are and the coverage table. */
-function printResults(results: StudyResults, io: Io): void {
+function printResults(results: StudyResults, io: Io, allowEmpty = false): void {
   const here = (path: string) => {
     const rel = relative(process.cwd(), path);
     return rel === "" || rel.startsWith("..") ? path : rel;
@@ -217,6 +217,12 @@ function printResults(results: StudyResults, io: Io): void {
     shown.some((p) => Object.values(p === "target" ? k.target : (k.evaluations[p]?.report.by_model ?? {})).some((s) => s.tasks > 0)),
   );
   if (!checked) {
+    const message =
+      `no coverage could be computed for any kind of task (no held-out protocol could run and no target has real answers to score), so nothing checks the intervals written`;
+    if (allowEmpty) {
+      say(io, `warning: ${message} (--allow-infeasible)`);
+      return;
+    }
     throw new SiliconError(
       `no coverage could be computed for any kind of task (no held-out protocol could run and no target has real answers to score), so nothing checks the intervals written; ` +
         `see the warnings above; more historical waves, items or subgroups, or a larger α, would let one run`,
@@ -235,7 +241,7 @@ async function report(study: LoadedStudy, settings: AnalysisSettings, flags: Stu
   if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
   const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(invocationLine()) });
   for (const warning of results.tasks.warnings) say(io, `warning: ${warning}`);
-  printResults(results, io);
+  printResults(results, io, (flags as RunFlags).allowInfeasible === true);
   return results;
 }
 
@@ -245,6 +251,7 @@ export interface RunFlags extends StudyFlags {
   concurrency?: string;
   quiet?: boolean;
   timeout?: string;
+  allowInfeasible?: boolean;
 }
 
 /** Generates what the store lacks, then estimates, calibrates, evaluates, compares and reports. */
@@ -253,7 +260,7 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
   const settings = settingsFrom(study, flags, command);
   // Refused before anything is generated (or paid for) when the study's tasks cannot be calibrated at α.
   const { checkBeforeGenerating } = await import("./preflight-text.ts");
-  checkBeforeGenerating(study, io, { settings, print: false });
+  checkBeforeGenerating(study, io, { settings, print: false, allow: flags.allowInfeasible === true });
   const { runGenerateCommand } = await import("./generate.ts");
   await runGenerateCommand(studyFile, {
     results: resultsDir(flags),

@@ -279,13 +279,13 @@ it("silicon run killed while generating and while writing its report: the rerun 
   const outputs = ["comparison.csv", "evaluation.csv", "evaluation.json", "intervals.csv", "report.html", "responses.csv", "responses.parquet", "tasks.csv"];
   // Generation exports two files (renames 1-2); the report's six follow (3-8).
   for (const spec of ["before-send:4", "after-commit:6", "output-rename:1", "output-rename:5", "export-staged:1"]) {
-    const killed = await runCli(["run", "study.yaml", "--quiet"], { cwd: dir, env: { SILICON_TEST_CRASH_AT: spec } });
+    const killed = await runCli(["run", "study.yaml", "--quiet", "--allow-infeasible"], { cwd: dir, env: { SILICON_TEST_CRASH_AT: spec } });
     expect(killed.signal, `${spec}: ${killed.stderr}`).toBe("SIGKILL");
     expect(snapshot(join(studyDir, "store.sqlite"))!.integrity).toBe("ok");
   }
   const tmp = readdirSync(studyDir).filter((name) => name.endsWith(".tmp"));
   expect(tmp.length).toBeGreaterThan(0); // the kills left temporaries behind...
-  const rerun = await runCli(["run", "study.yaml", "--quiet"], { cwd: dir });
+  const rerun = await runCli(["run", "study.yaml", "--quiet", "--allow-infeasible"], { cwd: dir });
   expect(rerun.code, rerun.stderr).toBe(0);
   const files = readdirSync(studyDir).sort();
   expect(files.filter((name) => !/^store\.sqlite(-wal|-shm|\.lock)?$/.test(name))).toEqual(outputs); // ...which the rerun cleared

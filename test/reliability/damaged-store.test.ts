@@ -101,7 +101,7 @@ describe("a store from an earlier silicon, or never finished", () => {
     const dir = studyFolder();
     mkdirSync(join(dir, "results/test"), { recursive: true });
     new DatabaseSync(join(dir, "results/test/store.sqlite")).close(); // an SQLite file, schema version 0
-    const dry = await runCli(["generate", "study.yaml", "--dry-run"], { cwd: dir });
+    const dry = await runCli(["generate", "study.yaml", "--dry-run", "--allow-infeasible"], { cwd: dir });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^Cells: 10, all to ask$/m);
     const report = await runCli(["report", "study.yaml"], { cwd: dir });

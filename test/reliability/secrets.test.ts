@@ -141,8 +141,9 @@ it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a kil
   vendor.set({ batchCallFault: undefined, batchLineFault: undefined });
 
   // 6. The pipeline and the stages that read the store.
-  expect((await cli("run", ["--debug", "run", "study.yaml", "--alpha", "0.5"], 9)).code).toBe(0);
-  expect((await cli("report", ["report", "study.yaml", "--alpha", "0.5"])).code).toBe(0);
+  expect((await cli("run", ["--debug", "run", "study.yaml", "--alpha", "0.5", "--allow-infeasible"], 9)).code).toBe(0);
+  // Too few tasks for any held-out check: report writes its outputs but an empty coverage table exits 1 (issue 13).
+  expect((await cli("report", ["report", "study.yaml", "--alpha", "0.5"])).code).toBe(1);
   expect((await cli("estimate", ["--debug", "estimate", "study.yaml", "--out", "tasks-copy.csv"])).code).toBe(0);
   await cli("calibrate", ["--debug", "calibrate", "--tasks", "results/test/tasks.csv", "--alpha", "0.5", "--out", "intervals-copy.csv"]);
   await cli("bad input --debug", ["--debug", "calibrate", "--tasks", "study.yaml"]);

@@ -15,7 +15,8 @@ export function register(program: Command): void {
     .option("--max-cost <usd>", "hard cap on what this run's generation spends, in US dollars")
     .option("--concurrency <n>", "requests in flight at most (default: the study's concurrency)")
     .option("--timeout <seconds>", "per-request timeout", "60")
-    .option("--quiet", "no generation progress; only errors and summaries");
+    .option("--quiet", "no generation progress; only errors and summaries")
+    .option("--allow-infeasible", "generate even when the study's tasks cannot be calibrated at its α (the pre-flight check would refuse); such kinds are then reported as skipped");
   addCalibrationOptions(command, "alg1")
     .addHelpText(
       "after",
