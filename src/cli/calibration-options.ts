@@ -20,6 +20,8 @@ export interface RawCalibrationOptions {
   range: string;
   strata?: string;
   adjust?: boolean;
+  adjustSplit?: boolean;
+  folds?: string;
   splitBy?: string;
   features?: string;
   ridge: string;
@@ -57,9 +59,11 @@ export function addCalibrationOptions(command: Command, defaultMethod: MethodNam
         .default("wald"),
     )
     .option("--strata <columns>", "Mondrian calibration: each value (combination) of these comma-separated columns on its own")
-    .option("--adjust", "regression-adjusted calibration: fit a gap model on half of the history, calibrate residuals on the other")
-    .option("--split-by <column>", "with --adjust: tasks sharing a value stay in one half (default: item, else task)")
-    .option("--features <terms>", "with --adjust: comma-separated terms: column, column^2, a:b (default: syn_est,syn_est^2,subgroup,item); none = intercept only")
+    .option("--adjust", "regression-adjusted calibration, cross-fitted (CV+): features chosen by cross-validation on the history, plain where they do not help")
+    .option("--adjust-split", "with --adjust: the exact split variant instead (fit on one half of the history, calibrate on the other)")
+    .option("--folds <K>", "with --adjust: folds of the cross-fitting (default: min(groups, 10))")
+    .option("--split-by <column>", "with --adjust: tasks sharing a value stay in one fold (half) (default: item, else task)")
+    .option("--features <terms>", "with --adjust: comma-separated terms: column, column^2, a:b; none = intercept only (default: chosen automatically)")
     .option("--ridge <lambda>", "with --adjust: ridge penalty on the gap model's coefficients", String(DEFAULT_RIDGE))
     .option("--seed <n>", "with --adjust: seed of the split into halves", String(DEFAULT_SEED))
     .option("--weights <column>", "alg2: column of task weights in [0, 1] (default: weight)")
@@ -91,6 +95,13 @@ export function parseSeed(text: string): number {
   const seed = number(text, "--seed", "a whole number");
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${text}`);
   return seed;
+}
+
+/** --folds: the cross-fitting's K, a whole number ≥ 2. */
+export function parseFolds(text: string): number {
+  const folds = number(text, "--folds", "a whole number ≥ 2");
+  if (!Number.isInteger(folds) || folds < 2) throw new UsageError(`--folds must be a whole number ≥ 2, got ${text}`);
+  return folds;
 }
 
 export function parseAlpha(text: string): number {
@@ -138,19 +149,28 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
   // A study's tasks table says each row's kind (scale): kinds are never pooled.
   if (kindsOf(table).length > 1 && !(strata ?? []).includes(KIND)) strata = [KIND, ...(strata ?? [])];
 
-  if (!raw.adjust && (raw.splitBy !== undefined || raw.features !== undefined)) {
-    throw new UsageError(`${raw.splitBy !== undefined ? "--split-by" : "--features"} only applies with --adjust`);
+  for (const [value, flag] of [[raw.splitBy, "--split-by"], [raw.features, "--features"], [raw.adjustSplit, "--adjust-split"], [raw.folds, "--folds"]] as const) {
+    if (!raw.adjust && value !== undefined) throw new UsageError(`${flag} only applies with --adjust`);
   }
   let adjust: CalibrationOptions["adjust"];
   if (raw.adjust) {
     const splitBy = raw.splitBy ?? defaultSplitBy(rows);
     if (splitBy !== "task" && !hasColumn(rows, splitBy)) throw new UsageError(`--split-by: ${table.source} has no values in a column "${splitBy}"`);
+    const mode = raw.adjustSplit ? "split" : "cv";
     const features =
-      raw.features === undefined ? defaultFeatures(rows, splitBy) : raw.features.trim() === "none" ? [] : columnList(raw.features, "--features");
+      raw.features === undefined
+        ? mode === "split"
+          ? defaultFeatures(rows, splitBy)
+          : "auto"
+        : raw.features.trim() === "none"
+          ? []
+          : columnList(raw.features, "--features");
     const ridge = parseRidge(raw.ridge);
     const seed = parseSeed(raw.seed);
+    if (mode === "split" && raw.folds !== undefined) throw new UsageError("--folds applies to the cross-fitted adjustment, not --adjust-split");
+    const folds = raw.folds === undefined ? undefined : parseFolds(raw.folds);
     // A pool whose history has one value of the split (e.g. one item) is split by task instead, with a note.
-    adjust = { splitBy, features, ridge, seed, ...(splitBy !== "task" ? { splitByFallback: "task" } : {}) };
+    adjust = { mode, splitBy, features, ridge, seed, ...(folds === undefined ? {} : { folds }), ...(splitBy !== "task" ? { splitByFallback: "task" } : {}) };
   }
 
   if (!algorithm.weighted && (raw.weights !== undefined || raw.decay !== undefined)) {

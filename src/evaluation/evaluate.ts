@@ -3,7 +3,7 @@
  * it per model in the shape of DESIGN.md's `evaluate --json`; the
  * chronological protocol adds coverage per group (wave).
  */
-import type { CalibrationOptions } from "../inference/calibrate.ts";
+import { stackedForAdjustment, type CalibrationOptions } from "../inference/calibrate.ts";
 import type { TaskRecord } from "../inference/task-record.ts";
 import { chronological, type ChronoStep } from "./chrono.ts";
 import { leaveOneOut, type SkippedTask } from "./loo.ts";
@@ -56,6 +56,8 @@ export function evaluate(
   scoredTargets: readonly TaskRecord[],
   options: CalibrationOptions,
 ): Evaluation {
+  // Stacking needs every model's rows: before the protocols split them by model and group.
+  ({ history, targets: scoredTargets, options } = stackedForAdjustment(history, scoredTargets, options));
   let tasks: EvaluatedTask[];
   let steps: ChronoStep[] = [];
   let skipped: SkippedTask[] = [];

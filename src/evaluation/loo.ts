@@ -11,7 +11,10 @@
  * reason; the other cells are still evaluated. Without it, such a cell fails
  * the whole call.
  */
-import { intervalRows, planOptions, type CalibrationOptions } from "../inference/calibrate.ts";
+import { calibrate, intervalRows, planOptions, stackedForAdjustment, type CalibrationOptions } from "../inference/calibrate.ts";
+import { assignFolds, crossFitSupported, MAX_FOLDS } from "../inference/cross-fit.ts";
+import type { AdjustmentChoice } from "../inference/plan.ts";
+import { attributeOf } from "../inference/task-record.ts";
 import { METHODS } from "../inference/methods.ts";
 import { InfeasibleError } from "../errors.ts";
 import { inCell, planCalibration } from "../inference/plan.ts";
@@ -26,6 +29,7 @@ export interface SkippedTask {
 
 export function leaveOneOut(history: readonly TaskRecord[], options: CalibrationOptions): { tasks: EvaluatedTask[]; skipped: SkippedTask[]; notes: string[] } {
   const algorithm = METHODS[options.method];
+  if (options.adjust !== undefined && (options.adjust.mode ?? "cv") === "cv" && crossFitSupported(algorithm)) return heldOutByFold(history, options);
   const plan = planCalibration(history, [], planOptions(options));
   const out: EvaluatedTask[] = [];
   const skipped: SkippedTask[] = [];
@@ -50,4 +54,62 @@ export function leaveOneOut(history: readonly TaskRecord[], options: Calibration
     }
   }
   return { tasks: out, skipped, notes: plan.notes };
+}
+
+/**
+ * Leave-one-out for the cross-fitted adjustment. Its gap models are fit on
+ * every task but a fold's, so a task left out on its own would still have
+ * shaped the models that calibrate it. Instead each fold of split groups
+ * (K = 10, per model and coordinate; by task where a pool has one group) is
+ * held out in turn and its tasks calibrated from scratch on the rest: the
+ * feature search, the fits and the residuals never see a held-out task.
+ */
+function heldOutByFold(history: readonly TaskRecord[], options: CalibrationOptions): { tasks: EvaluatedTask[]; skipped: SkippedTask[]; notes: string[] } {
+  const adjust = options.adjust!;
+  ({ history, options } = stackedForAdjustment(history, [], options));
+  const pools = new Map<string, TaskRecord[]>();
+  for (const row of history) {
+    const key = `${row.model}\u001f${row.coord ?? ""}`;
+    const list = pools.get(key);
+    if (list === undefined) pools.set(key, [row]);
+    else list.push(row);
+  }
+  const tasks: EvaluatedTask[] = [];
+  const skipped: SkippedTask[] = [];
+  const notes = new Set<string>();
+  const choices: AdjustmentChoice[] = [];
+  for (const rows of pools.values()) {
+    let group = (row: TaskRecord) => attributeOf(row, adjust.splitBy) ?? row.task;
+    if (new Set(rows.map(group)).size < 2) group = (row) => row.task;
+    const folds = assignFolds(rows.map(group), Math.min(adjust.folds ?? MAX_FOLDS, new Set(rows.map(group)).size), adjust.seed + 1);
+    const foldCount = new Set(folds.values()).size;
+    for (let f = 0; f < foldCount; f++) {
+      const held = rows.filter((row) => folds.get(group(row)) === f);
+      const rest = rows.filter((row) => folds.get(group(row)) !== f);
+      const result = calibrate(rest, held, { ...options, uncalibratable: "skip" });
+      for (const note of result.notes) if (!note.startsWith("regression adjustment")) notes.add(note);
+      choices.push(...result.adjustments);
+      skipped.push(...result.skipped);
+      const byTask = new Map(held.map((row) => [row.task, row]));
+      for (const interval of result.intervals) {
+        const row = byTask.get(interval.task)!;
+        tasks.push(scoreTask(interval.task, interval.model, row.group, [interval], [row.real_est!]));
+      }
+    }
+  }
+  notes.add(`leave-one-out with the cross-fitted adjustment holds out a fold of ${adjust.splitBy} groups at a time (the gap models of the others were fit on every other task); ${summarizeChoices(choices)}`);
+  return { tasks, skipped, notes: [...notes] };
+}
+
+/** How often each feature block was chosen over the held-out calibrations. */
+export function summarizeChoices(choices: readonly AdjustmentChoice[]): string {
+  const counts = new Map<string, number>();
+  let plain = 0;
+  for (const c of choices) {
+    if (!c.applied) plain += 1;
+    for (const block of c.blocks) counts.set(block, (counts.get(block) ?? 0) + 1);
+  }
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([block, n]) => `${block} ${n}/${choices.length}`);
+  if (plain > 0) parts.push(`plain kept ${plain}/${choices.length}`);
+  return `features chosen over ${choices.length} calibrations: ${parts.join(", ") || "none"}`;
 }

@@ -34,6 +34,13 @@ export const processIo: Io = {
   stderr: (text) => process.stderr.write(text),
 };
 
+/** The adjustment's settings in words (what each calibration chose comes in a note). */
+export function describeFeatures(adjust: NonNullable<CalibrationOptions["adjust"]>): string {
+  const mode = adjust.mode === "split" ? "split halves" : "cross-fitted";
+  const features = adjust.features === "auto" ? "features chosen per calibration" : `features ${adjust.features.join(", ") || "intercept only"}`;
+  return `${mode}; ${features}`;
+}
+
 export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions, io: Io = processIo): Promise<IntervalRow[]> {
   const table = await source();
   const options = calibrationOptions(raw, table);
@@ -57,7 +64,7 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
     const algorithm = METHODS[options.method];
     const lines: string[] = [];
     lines.push(`${algorithm.title}`);
-    lines.push(`α = ${options.alpha}; ${describeRange(options.range, raw.range)}${options.adjust ? `; regression-adjusted (split by ${options.adjust.splitBy}; features ${options.adjust.features.join(", ") || "intercept only"})` : ""}${options.strata ? `; strata ${options.strata.join(", ")}` : ""}`);
+    lines.push(`α = ${options.alpha}; ${describeRange(options.range, raw.range)}${options.adjust ? `; regression-adjusted (split by ${options.adjust.splitBy}; ${describeFeatures(options.adjust)})` : ""}${options.strata ? `; strata ${options.strata.join(", ")}` : ""}`);
     if (options.intersectReal !== undefined) {
       const { lambda } = options.intersectReal;
       const withReal = targets.filter((t) => t.real_est !== undefined && t.real_se !== undefined).length;
