@@ -29,7 +29,7 @@ import { attributeOf, gapOf, gapSeOf, type TaskRecord } from "./task-record.ts";
 /** Most folds: beyond 10 the fits cost more and the widths barely move. */
 export const MAX_FOLDS = 10;
 /** Relative narrowing of the inner-CV width a term (and the adjustment as a whole) must bring to be kept. */
-export const MIN_GAIN = 0.01;
+export const MIN_GAIN = 0.05;
 /** Prefix of the columns holding the other models' synthetic estimates of the same task (stack.ts). */
 export const STACK_PREFIX = "syn_est@";
 

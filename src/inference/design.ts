@@ -113,7 +113,9 @@ function categoricalTerm(term: string, parts: string[], rows: readonly TaskRecor
 /** Compiles one term on `rows`; undefined when it carries nothing there (a constant, a single level). */
 export function compileTerm(term: string, rows: readonly TaskRecord[], options: CompileOptions = {}): CompiledTerm | undefined {
   const square = term.endsWith("^2");
-  const parts = (square ? term.slice(0, -2) : term).split(":").map((p) => p.trim());
+  const base = square ? term.slice(0, -2) : term;
+  // A column whose name holds ":" (syn_est@simulated:steady) is that column, not an interaction.
+  const parts = base.includes(":") && hasColumn(rows, base) ? [base] : base.split(":").map((p) => p.trim());
   for (const part of parts) {
     if (part === "") throw new UsageError(`--features: empty column name in "${term}"`);
     if (part !== "syn_est" && part !== "syn_se" && !hasColumn(rows, part)) {
