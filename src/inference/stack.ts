@@ -27,16 +27,13 @@ function estimatesByTask(rows: readonly TaskRecord[]): Map<string, Map<string, n
 export const CONTEXT_MEAN = "syn_est~subgroups_mean";
 export const CONTEXT_DEVIATION = "syn_est~subgroup_deviation";
 
-/** Same model, item, coordinate and every extra column but the subgroup's: the task across subgroups. */
-function contextKey(row: TaskRecord): string {
-  const extras = Object.keys(row.extra)
-    .filter((k) => !k.startsWith(STACK_PREFIX) && !k.startsWith("syn_est~"))
-    .sort()
-    .map((k) => `${k}=${row.extra[k]}`);
-  return [row.model, row.item ?? "", row.coord ?? "", row.group ?? "", ...extras].join("\u001f");
+/** Same model, item, coordinate, group and every extra column: the task across subgroups. */
+function contextKeyOf(rows: readonly TaskRecord[]): (row: TaskRecord) => string {
+  const extras = [...new Set(rows.flatMap((row) => Object.keys(row.extra)))].filter((k) => !k.startsWith(STACK_PREFIX) && !k.startsWith("syn_est~")).sort();
+  return (row) => [row.model, row.item ?? "", row.coord ?? "", row.group ?? "", ...extras.map((k) => row.extra[k] ?? "")].join("\u001f");
 }
 
-function meanAcrossSubgroups(rows: readonly TaskRecord[]): Map<string, number> {
+function meanAcrossSubgroups(rows: readonly TaskRecord[], contextKey: (row: TaskRecord) => string): Map<string, number> {
   const sums = new Map<string, [number, number]>();
   for (const row of rows) {
     const k = contextKey(row);
@@ -64,7 +61,8 @@ export function withOtherModels(rows: readonly TaskRecord[]): { rows: TaskRecord
   const context = rows.some((r) => r.item !== undefined) && rows.some((r) => r.subgroup !== undefined);
   if ((models.size < 2 && !context) || isStacked(rows)) return { rows: [...rows], original: new Map() };
   const by = estimatesByTask(rows);
-  const itemMean = context ? meanAcrossSubgroups(rows) : undefined;
+  const contextKey = contextKeyOf(rows);
+  const itemMean = context ? meanAcrossSubgroups(rows, contextKey) : undefined;
   const original = new Map<TaskRecord, TaskRecord>();
   const out = rows.map((row) => {
     const extra = { ...row.extra };

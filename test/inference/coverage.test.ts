@@ -174,7 +174,7 @@ describe("coverage in the section 5.4 design (seeded)", () => {
         tally.width += out.upper - out.lower;
       };
       check(tallies.plain, { method: "alg4", alpha, range: UNIT });
-      check(tallies.adjusted, { method: "alg4", alpha, range: UNIT, adjust: { splitBy: "task", features: ["syn_est", "subgroup"], ridge: 1, seed: r } });
+      check(tallies.adjusted, { method: "alg4", alpha, range: UNIT, adjust: { mode: "split", splitBy: "task", features: ["syn_est", "subgroup"], ridge: 1, seed: r } });
       check(tallies.strata, { method: "alg4", alpha, range: UNIT, strata: ["subgroup"] });
     }
     for (const [name, t] of Object.entries(tallies)) {
