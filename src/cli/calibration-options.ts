@@ -40,6 +40,7 @@ export const METHOD_HELP = [
   "alg2             alg1 with fixed task weights in [0, 1] (--weights COLUMN or --decay γ)",
   "alg3             joint rectangle for vector tasks (rows sharing `task`, one per `coord`)",
   "alg3-bonferroni  alg1 on each coordinate at α/d, combined as a rectangle",
+  "alg3-fitted      alg3 centred and scaled on a random quarter of the history (left out of calibration)",
   "alg4             finite-sample target θ̂: order statistics of observed gaps, no split",
   "alg5             alg1 with simultaneous gap intervals (tasks exchangeable, datasets not)",
 ].map((line) => `  ${line}`).join("\n");

@@ -50,7 +50,7 @@ export function settingsFrom(study: LoadedStudy, raw: Partial<RawCalibrationOpti
   }
   if (given("weights")) throw new UsageError("--weights: a study's tasks have no weight column; use --decay γ (alg2) or calibration.decay in the study");
   if (given("method") && raw.method !== undefined) {
-    if (raw.method === "alg3" || raw.method === "alg3-bonferroni") settings.vectorMethod = raw.method;
+    if (raw.method === "alg3" || raw.method === "alg3-bonferroni" || raw.method === "alg3-fitted") settings.vectorMethod = raw.method;
     else settings.method = raw.method as AnalysisSettings["method"];
   }
   if (given("alpha") && raw.alpha !== undefined) settings.alpha = parseAlpha(raw.alpha);

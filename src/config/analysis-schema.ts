@@ -80,7 +80,7 @@ export const Adjustment = z.strictObject({
 });
 
 export const SCALAR_METHODS = ["alg1", "alg2", "alg4", "alg5"] as const;
-export const VECTOR_METHODS = ["alg3", "alg3-bonferroni"] as const;
+export const VECTOR_METHODS = ["alg3", "alg3-bonferroni", "alg3-fitted"] as const;
 export const PROTOCOL_NAMES = ["loo", "chrono"] as const;
 
 export const Calibration = z.strictObject({

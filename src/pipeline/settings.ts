@@ -15,9 +15,9 @@ import type { TaskKind } from "./kinds.ts";
 export interface AnalysisSettings {
   alpha: number;
   /** For scalar tasks. */
-  method: Exclude<MethodName, "alg3" | "alg3-bonferroni">;
+  method: Exclude<MethodName, "alg3" | "alg3-bonferroni" | "alg3-fitted">;
   /** For vector targets; the other rectangle is computed beside it. */
-  vectorMethod: "alg3" | "alg3-bonferroni";
+  vectorMethod: "alg3" | "alg3-bonferroni" | "alg3-fitted";
   strata?: string[];
   adjust?: { splitBy?: string; features?: string[]; ridge: number; seed: number };
   decay?: number;

@@ -119,7 +119,7 @@ function rectangleComparison(
   options: CalibrationOptions,
   intervals: readonly IntervalRow[],
 ): string {
-  const other: MethodName = options.method === "alg3" ? "alg3-bonferroni" : "alg3";
+  const other: MethodName = options.method === "alg3-bonferroni" ? "alg3" : "alg3-bonferroni";
   let otherIntervals: IntervalRow[] | undefined;
   let why = "";
   try {
