@@ -66,13 +66,14 @@ export function settingsFrom(study: LoadedStudy, raw: Partial<RawCalibrationOpti
   if (given("decay") && raw.decay !== undefined) settings.decay = parseDecay(raw.decay);
   if (raw.adjust === true) {
     settings.adjust = {
+      ...(raw.adjustSplit === true ? { mode: "split" as const } : {}),
       ...(raw.splitBy === undefined ? {} : { splitBy: raw.splitBy }),
       ...(raw.features === undefined ? {} : { features: raw.features.trim() === "none" ? [] : raw.features.split(",").map((f) => f.trim()) }),
       ridge: parseRidge(raw.ridge ?? "1"),
       seed: parseSeed(raw.seed ?? "1"),
     };
-  } else if (given("splitBy") || given("features")) {
-    throw new UsageError(`${given("splitBy") ? "--split-by" : "--features"} only applies with --adjust`);
+  } else if (given("splitBy") || given("features") || given("adjustSplit")) {
+    throw new UsageError(`${given("splitBy") ? "--split-by" : given("features") ? "--features" : "--adjust-split"} only applies with --adjust`);
   }
   if (settings.method === "alg2" && settings.decay === undefined) throw new UsageError("--method alg2 on a study needs --decay γ (or calibration.decay in the study)");
   return settings;

@@ -231,11 +231,16 @@ function buildPool(
   const d = coords.length;
   const poolLabel = describePool(model, coords);
   const crossFitting = options.adjust !== undefined && (options.adjust.mode ?? "cv") === "cv" && crossFitSupported(options.algorithm) && d === 1;
+  const automatic = options.adjust?.features === "auto";
   if (options.adjust !== undefined && (options.adjust.mode ?? "cv") === "cv" && !crossFitting) {
-    notes.push(`${options.algorithm.name} is not cross-fitted (CV+ needs a scalar, unweighted method: alg1, alg4 or alg5); its regression adjustment fits on one half and calibrates on the other`);
+    notes.push(
+      automatic
+        ? `${options.algorithm.name} is not cross-fitted (CV+ needs a scalar, unweighted method: alg1, alg4 or alg5), so the automatic adjustment leaves it plain`
+        : `${options.algorithm.name} is not cross-fitted (CV+ needs a scalar, unweighted method: alg1, alg4 or alg5); its regression adjustment fits on one half and calibrates on the other`,
+    );
   }
-  // The split variant (or a method CV+ does not cover) below; the cross-fitted one per cell further down.
-  const adjust = crossFitting ? undefined : options.adjust;
+  // The split variant (or a method CV+ does not cover, with features named) below; the cross-fitted one per cell further down.
+  const adjust = crossFitting || (automatic && (options.adjust?.mode ?? "cv") === "cv") ? undefined : options.adjust;
 
   // Cross-fitting: a gap model per half and coordinate, each fit on that half only.
   let halves: Map<string, 0 | 1> | undefined;

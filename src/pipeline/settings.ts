@@ -19,7 +19,7 @@ export interface AnalysisSettings {
   /** For vector targets; the other rectangle is computed beside it. */
   vectorMethod: "alg3" | "alg3-bonferroni" | "alg3-fitted";
   strata?: string[];
-  adjust?: { splitBy?: string; features?: string[]; ridge: number; seed: number };
+  adjust?: { mode?: "cv" | "split"; splitBy?: string; features?: string[]; ridge: number; seed: number };
   decay?: number;
   pilot: PilotSet[];
   protocols: Protocol[];
@@ -39,6 +39,7 @@ export function analysisSettings(calibration: Calibration): AnalysisSettings {
             adjust === true
               ? { ridge: DEFAULT_RIDGE, seed: DEFAULT_SEED }
               : {
+                  ...(adjust.mode === undefined ? {} : { mode: adjust.mode }),
                   ...(adjust.split_by === undefined ? {} : { splitBy: adjust.split_by }),
                   ...(adjust.features === undefined ? {} : { features: [...adjust.features] }),
                   ridge: adjust.ridge,
@@ -62,9 +63,11 @@ export function kindOptions(settings: AnalysisSettings, kind: TaskKind, rows: re
   if (settings.strata !== undefined) options.strata = settings.strata;
   if (settings.adjust !== undefined) {
     const splitBy = settings.adjust.splitBy ?? defaultSplitBy(rows);
+    const mode = settings.adjust.mode ?? "cv";
     options.adjust = {
+      mode,
       splitBy,
-      features: settings.adjust.features ?? defaultFeatures(rows, splitBy),
+      features: settings.adjust.features ?? (mode === "split" ? defaultFeatures(rows, splitBy) : "auto"),
       ridge: settings.adjust.ridge,
       seed: settings.adjust.seed,
       ...(splitBy !== "task" ? { splitByFallback: "task" } : {}),
