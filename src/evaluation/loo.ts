@@ -12,7 +12,7 @@
  * the whole call.
  */
 import { calibrate, intervalRows, planOptions, stackedForAdjustment, type CalibrationOptions } from "../inference/calibrate.ts";
-import { assignFolds, crossFitSupported, MAX_FOLDS } from "../inference/cross-fit.ts";
+import { assignFolds, crossFitSupported, MAX_FOLDS, MIN_GROUPS } from "../inference/cross-fit.ts";
 import type { AdjustmentChoice } from "../inference/plan.ts";
 import { attributeOf } from "../inference/task-record.ts";
 import { METHODS } from "../inference/methods.ts";
@@ -29,7 +29,7 @@ export interface SkippedTask {
 
 export function leaveOneOut(history: readonly TaskRecord[], options: CalibrationOptions): { tasks: EvaluatedTask[]; skipped: SkippedTask[]; notes: string[] } {
   const algorithm = METHODS[options.method];
-  if (options.adjust !== undefined && (options.adjust.mode ?? "cv") === "cv" && crossFitSupported(algorithm)) return heldOutByFold(history, options);
+  if (options.adjust !== undefined && (options.adjust.mode ?? "cv") === "cv" && crossFitSupported(algorithm)) return crossFittedLoo(history, options);
   const plan = planCalibration(history, [], planOptions(options));
   const out: EvaluatedTask[] = [];
   const skipped: SkippedTask[] = [];
@@ -64,7 +64,7 @@ export function leaveOneOut(history: readonly TaskRecord[], options: Calibration
  * held out in turn and its tasks calibrated from scratch on the rest: the
  * feature search, the fits and the residuals never see a held-out task.
  */
-function heldOutByFold(history: readonly TaskRecord[], options: CalibrationOptions): { tasks: EvaluatedTask[]; skipped: SkippedTask[]; notes: string[] } {
+function crossFittedLoo(history: readonly TaskRecord[], options: CalibrationOptions): { tasks: EvaluatedTask[]; skipped: SkippedTask[]; notes: string[] } {
   const adjust = options.adjust!;
   ({ history, options } = stackedForAdjustment(history, [], options));
   const pools = new Map<string, TaskRecord[]>();
@@ -78,9 +78,15 @@ function heldOutByFold(history: readonly TaskRecord[], options: CalibrationOptio
   const skipped: SkippedTask[] = [];
   const notes = new Set<string>();
   const choices: AdjustmentChoice[] = [];
+  // Pools the automatic search would leave plain (too few groups) get the plain leave-one-out.
+  const plainRows: TaskRecord[] = [];
   for (const rows of pools.values()) {
     let group = (row: TaskRecord) => attributeOf(row, adjust.splitBy) ?? row.task;
     if (new Set(rows.map(group)).size < 2) group = (row) => row.task;
+    if (adjust.features === "auto" && new Set(rows.map(group)).size < MIN_GROUPS) {
+      plainRows.push(...rows);
+      continue;
+    }
     const folds = assignFolds(rows.map(group), Math.min(adjust.folds ?? MAX_FOLDS, new Set(rows.map(group)).size), adjust.seed + 1);
     const foldCount = new Set(folds.values()).size;
     for (let f = 0; f < foldCount; f++) {
@@ -97,7 +103,19 @@ function heldOutByFold(history: readonly TaskRecord[], options: CalibrationOptio
       }
     }
   }
-  notes.add(`leave-one-out with the cross-fitted adjustment holds out a fold of ${adjust.splitBy} groups at a time (the gap models of the others were fit on every other task); ${summarizeChoices(choices)}`);
+  if (choices.length > 0) {
+    notes.add(
+      `leave-one-out with the cross-fitted adjustment holds out a fold of ${adjust.splitBy} groups at a time (the gap models of the others were fit on every other task); ${summarizeChoices(choices)}`,
+    );
+  }
+  if (plainRows.length > 0) {
+    const { adjust: _, ...plain } = options;
+    const result = leaveOneOut(plainRows, plain);
+    tasks.push(...result.tasks);
+    skipped.push(...result.skipped);
+    for (const note of result.notes) notes.add(note);
+    notes.add(`${new Set(plainRows.map((r) => r.model)).size} model(s) have fewer than ${MIN_GROUPS} ${adjust.splitBy} groups in a calibration: the automatic adjustment leaves them plain`);
+  }
   return { tasks, skipped, notes: [...notes] };
 }
 

@@ -28,6 +28,8 @@ import { attributeOf, gapOf, gapSeOf, type TaskRecord } from "./task-record.ts";
 
 /** Most folds: beyond 10 the fits cost more and the widths barely move. */
 export const MAX_FOLDS = 10;
+/** Fewest groups (fold units) the automatic search runs on; below it plain calibration is kept. */
+export const MIN_GROUPS = 10;
 /** Relative narrowing of the inner-CV width a term (and the adjustment as a whole) must bring to be kept. */
 export const MIN_GAIN = 0.05;
 /** Prefix of the columns holding the other models' synthetic estimates of the same task (stack.ts). */
@@ -173,7 +175,9 @@ export function fitCrossFit(
   const plainWidth = widthOf(gaps, se, rule);
   const plain = (features: string[], blocks: string[], adjustedWidth: number) =>
     onPlain?.({ features, blocks, ridge: settings.ridge, folds, plainWidth, adjustedWidth });
-  if (folds < 2) {
+  // The automatic search needs enough groups for out-of-group widths to mean something: with a few
+  // (items, say) one unusual group decides it, and held-out groups undercover.
+  if (folds < 2 || (settings.features === "auto" && distinct.size < MIN_GROUPS)) {
     plain([], [], plainWidth);
     return undefined;
   }
