@@ -232,7 +232,6 @@ export function calibrate(history: readonly TaskRecord[], targets: readonly Task
     record(cell, [{ ...out!, lower: both.lower, upper: both.upper, estimate }]);
   }
   const notes = [...plan.notes];
-  if (plan.adjustments.length > 0) notes.push(describeAdjustments(plan.adjustments));
   if (emptyIntersections > 0) {
     notes.push(
       `${emptyIntersections} target(s) with a real sample: the calibrated and real intervals do not overlap, evidence against ` +

@@ -8,7 +8,7 @@ import type { TaskRow } from "../../config/tasks.ts";
 import { InfeasibleError, UsageError } from "../../errors.ts";
 import { median } from "../../evaluation/metrics.ts";
 import type { MethodName } from "../../inference/algorithm.ts";
-import { calibrate, DEFAULT_LAMBDA, validateAlpha, type CalibrationOptions, type IntervalRow } from "../../inference/calibrate.ts";
+import { calibrate, DEFAULT_LAMBDA, describeAdjustments, validateAlpha, type CalibrationOptions, type IntervalRow } from "../../inference/calibrate.ts";
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
@@ -60,7 +60,7 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
 
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    output.emit(out, toCsv(INTERVAL_COLUMNS, result.intervals));
+    output.emit(out, () => toCsv(INTERVAL_COLUMNS, result.intervals));
     const algorithm = METHODS[options.method];
     const lines: string[] = [];
     lines.push(`${algorithm.title}`);
@@ -103,7 +103,8 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
       lines.push(`wrote ${result.intervals.length} intervals to ${output.where}`);
     }
     output.messages.stdout(lines.join("\n") + "\n");
-    for (const note of [...poolingNotes(table), ...result.notes]) io.stderr(`silicon: note: ${note}\n`);
+    const adjustments = result.adjustments.length > 0 ? [describeAdjustments(result.adjustments)] : [];
+    for (const note of [...poolingNotes(table), ...adjustments, ...result.notes]) io.stderr(`silicon: note: ${note}\n`);
     return result.intervals;
   });
 }
