@@ -1,5 +1,7 @@
 /**
- * Regression-adjusted calibration (beyond the paper; split-conformal). A
+ * Regression-adjusted calibration (beyond the paper). The default,
+ * cross-fitted mode (CV+) is in cross-fit.ts; this module holds the options,
+ * the gap model and the exact split-conformal variant (mode "split"). A
  * model m(x) of the gap Δ̂ on task features known before the target's real
  * data (the synthetic estimate, the subgroup, the item, …) is fit on one half
  * of the historical tasks, split by a grouping the user names (--split-by);

@@ -19,7 +19,7 @@ import type { Algorithm } from "./algorithm.ts";
 import { hash } from "./adjust.ts";
 import type { Bounds, GapSample } from "./bounds.ts";
 import { splitBudget, wholeBudget, type AlphaBudget } from "./budget.ts";
-import { compileDesign, isNumericColumn } from "./design.ts";
+import { compileDesign } from "./design.ts";
 import { foldStats, predictRow, ridgeFromStats, sumStats, withoutFold, type FoldStats } from "./gram.ts";
 import { kHi, kLo, orderStatistic } from "./order-stats.ts";
 import { zCritical } from "./quantiles.ts";
@@ -87,7 +87,7 @@ export function candidateBlocks(rows: readonly TaskRecord[], splitBy: string): F
   if (context.length > 0) blocks.push({ name: "syn_est across subgroups", terms: context });
   for (const column of [...columns].sort()) {
     if (column === splitBy || NOT_FEATURES.has(column) || column.startsWith(STACK_PREFIX) || column.startsWith("syn_est~") || column.startsWith("real_")) continue;
-    blocks.push({ name: column, terms: isNumericColumn(rows, column) ? [column] : [column] });
+    blocks.push({ name: column, terms: [column] });
   }
   return blocks;
 }
@@ -123,25 +123,22 @@ export interface CrossFit {
   prepare(alpha: number): (row: TaskRecord) => Bounds;
 }
 
-interface Prepared {
-  rows: readonly TaskRecord[];
+/** One calibration's rows as the fits see them: encoded once, with their folds and per-fold statistics. */
+interface Fits {
+  encoded: readonly { index: number[]; value: number[] }[];
   gaps: Float64Array;
   se: Float64Array;
   foldOf: Int32Array;
   folds: number;
+  columns: number;
+  /** Per fold f, the statistics of the rows outside f. */
+  complements: FoldStats[];
 }
 
 /** Out-of-fold residuals of the model on `subset` columns, fold by fold. */
-function outOfFold(
-  encoded: readonly { index: number[]; value: number[] }[],
-  prepared: Prepared,
-  complements: readonly FoldStats[],
-  columns: number,
-  subset: readonly number[],
-  ridge: number,
-): { residual: Float64Array; betas: Float64Array[] } {
-  const betas = complements.map((stats) => ridgeFromStats(stats, columns, subset, ridge));
-  const residual = Float64Array.from(prepared.gaps, (g, i) => g - predictRow(encoded[i]!, betas[prepared.foldOf[i]!]!));
+function outOfFold(fits: Fits, subset: readonly number[], ridge: number): { residual: Float64Array; betas: Float64Array[] } {
+  const betas = fits.complements.map((stats) => ridgeFromStats(stats, fits.columns, subset, ridge));
+  const residual = Float64Array.from(fits.gaps, (g, i) => g - predictRow(fits.encoded[i]!, betas[fits.foldOf[i]!]!));
   return { residual, betas };
 }
 
@@ -152,11 +149,71 @@ function widthOf(residual: Float64Array, se: Float64Array, rule: { lo: number; h
   return orderStatistic(upper, rule.hi) - orderStatistic(lower, rule.lo);
 }
 
+type Rule = ReturnType<typeof orderRule>;
+
+/**
+ * Greedy forward selection of blocks by inner-CV width: each step adds the
+ * block that narrows it most, while that is by MIN_GAIN; then λ is tried ×10
+ * and ×100. Named features are all taken, at the λ given.
+ */
+function searchBlocks(
+  fits: Fits,
+  blockColumns: readonly number[][],
+  rule: Rule,
+  settings: CrossFitSettings,
+  plainWidth: number,
+): { chosen: number[]; ridge: number; width: number } {
+  const score = (chosen: readonly number[], ridge: number) =>
+    widthOf(outOfFold(fits, [0, ...chosen.flatMap((b) => blockColumns[b]!)], ridge).residual, fits.se, rule);
+  const usable = blockColumns.map((_, b) => b).filter((b) => blockColumns[b]!.length > 0);
+  if (settings.features !== "auto") return { chosen: usable, ridge: settings.ridge, width: score(usable, settings.ridge) };
+  const chosen: number[] = [];
+  let width = plainWidth;
+  let ridge = settings.ridge;
+  for (;;) {
+    let best: { block: number; width: number } | undefined;
+    for (const b of usable) {
+      if (chosen.includes(b)) continue;
+      const w = score([...chosen, b], ridge);
+      if (best === undefined || w < best.width) best = { block: b, width: w };
+    }
+    if (best === undefined || !(best.width < width * (1 - MIN_GAIN))) break;
+    chosen.push(best.block);
+    width = best.width;
+  }
+  if (chosen.length > 0) {
+    for (const candidate of [10 * settings.ridge, 100 * settings.ridge]) {
+      const w = score(chosen, candidate);
+      if (w < width) [width, ridge] = [w, candidate];
+    }
+  }
+  return { chosen, ridge, width };
+}
+
+/** Compiles the blocks' terms on the rows and lists each block's columns (terms that compiled to nothing drop out). */
+function designFor(rows: readonly TaskRecord[], groups: readonly string[], blocks: readonly FeatureBlock[], automatic: boolean) {
+  const rowIndex = new Map(rows.map((r, i) => [r, i]));
+  const groupOf = (row: TaskRecord) => groups[rowIndex.get(row)!]!;
+  const design = compileDesign(
+    blocks.flatMap((b) => b.terms),
+    rows,
+    automatic ? { groupOf } : {},
+  );
+  const blockColumns = blocks.map((block) => {
+    const cols: number[] = [];
+    design.terms.forEach((t, i) => {
+      if (block.terms.includes(t.term)) for (let c = 0; c < t.width; c++) cols.push(design.bases[i]! + c);
+    });
+    return cols;
+  });
+  return { design, blockColumns };
+}
+
 /**
  * Fits the cross-fitted adjustment of one calibration cell. `groups[i]` is
  * row i's fold unit. Returns undefined when plain calibration is kept (the
- * search found nothing that narrows the inner-CV width, or fewer than two
- * groups); `choice` then still says why, through `onPlain`.
+ * search found nothing that narrows the inner-CV width, or too few groups);
+ * `onPlain` then hears what was found.
  */
 export function fitCrossFit(
   rows: readonly TaskRecord[],
@@ -173,129 +230,104 @@ export function fitCrossFit(
   });
   const rule = orderRule(settings.algorithm, settings.alpha, rows.length);
   const plainWidth = widthOf(gaps, se, rule);
-  const plain = (features: string[], blocks: string[], adjustedWidth: number) =>
-    onPlain?.({ features, blocks, ridge: settings.ridge, folds, plainWidth, adjustedWidth });
+  const automatic = settings.features === "auto";
+  const plain = (adjustedWidth: number) => onPlain?.({ features: [], blocks: [], ridge: settings.ridge, folds, plainWidth, adjustedWidth });
   // The automatic search needs enough groups for out-of-group widths to mean something: with a few
   // (items, say) one unusual group decides it, and held-out groups undercover.
-  if (folds < 2 || (settings.features === "auto" && distinct.size < MIN_GROUPS)) {
-    plain([], [], plainWidth);
+  if (folds < 2 || (automatic && distinct.size < MIN_GROUPS)) {
+    plain(plainWidth);
     return undefined;
   }
   const assignment = assignFolds(groups, folds, settings.seed);
   const foldOf = Int32Array.from(groups, (g) => assignment.get(g)!);
-  const prepared: Prepared = { rows, gaps, se, foldOf, folds };
-
-  const blocks: FeatureBlock[] =
-    settings.features === "auto" ? candidateBlocks(rows, "") : settings.features.map((term) => ({ name: term, terms: [term] }));
-  const groupOf = (row: TaskRecord) => groups[rowIndex.get(row)!]!;
-  const rowIndex = new Map(rows.map((r, i) => [r, i]));
-  const design = compileDesign(
-    blocks.flatMap((b) => b.terms),
-    rows,
-    settings.features === "auto" ? { groupOf } : {},
-  );
-  // Columns of each block (terms that compiled to nothing drop out).
-  const blockColumns = blocks.map((block) => {
-    const cols: number[] = [];
-    design.terms.forEach((t, i) => {
-      if (block.terms.includes(t.term)) for (let c = 0; c < t.width; c++) cols.push(design.bases[i]! + c);
-    });
-    return cols;
-  });
+  const blocks: FeatureBlock[] = automatic ? candidateBlocks(rows, "") : (settings.features as readonly string[]).map((term) => ({ name: term, terms: [term] }));
+  const { design, blockColumns } = designFor(rows, groups, blocks, automatic);
   const encoded = rows.map(design.encode);
   const stats = foldStats(design.columns, folds, encoded, gaps, foldOf);
   const total = sumStats(stats, design.columns);
-  const complements = stats.map((s) => withoutFold(total, s));
-  const score = (chosen: readonly number[], ridge: number) => {
-    const subset = [0, ...chosen.flatMap((b) => blockColumns[b]!)];
-    return widthOf(outOfFold(encoded, prepared, complements, design.columns, subset, ridge).residual, se, rule);
-  };
+  const fits: Fits = { encoded, gaps, se, foldOf, folds, columns: design.columns, complements: stats.map((s) => withoutFold(total, s)) };
 
-  let chosen: number[];
-  let ridge = settings.ridge;
-  let width: number;
-  if (settings.features === "auto") {
-    chosen = [];
-    width = plainWidth;
-    for (;;) {
-      let best: { block: number; width: number } | undefined;
-      blocks.forEach((_, b) => {
-        if (chosen.includes(b) || blockColumns[b]!.length === 0) return;
-        const w = score([...chosen, b], ridge);
-        if (best === undefined || w < best.width) best = { block: b, width: w };
-      });
-      if (best === undefined || !(best.width < width * (1 - MIN_GAIN))) break;
-      chosen.push(best.block);
-      width = best.width;
-    }
-    if (chosen.length > 0) {
-      for (const candidate of [10 * settings.ridge, 100 * settings.ridge]) {
-        const w = score(chosen, candidate);
-        if (w < width) [width, ridge] = [w, candidate];
-      }
-    }
-  } else {
-    chosen = blocks.map((_, b) => b).filter((b) => blockColumns[b]!.length > 0);
-    width = score(chosen, ridge);
-  }
-  const names = chosen.map((b) => blocks[b]!.name);
-  const features = chosen.flatMap((b) => blocks[b]!.terms);
-  if (settings.features === "auto" && !(width < plainWidth * (1 - MIN_GAIN))) {
-    plain([], [], width);
+  const search = searchBlocks(fits, blockColumns, rule, settings, plainWidth);
+  let width = search.width;
+  if (automatic && !(width < plainWidth * (1 - MIN_GAIN))) {
+    plain(width);
     return undefined;
   }
-  const subset = [0, ...chosen.flatMap((b) => blockColumns[b]!)];
-  const { residual, betas } = outOfFold(encoded, prepared, complements, design.columns, subset, ridge);
+  const subset = [0, ...search.chosen.flatMap((b) => blockColumns[b]!)];
+  const { residual, betas } = outOfFold(fits, subset, search.ridge);
   // Normalized scores R_j / σ̂(x_j), where they narrow the typical (median) interval.
-  const spread = fitSpread(encoded, prepared, complements, design.columns, subset, ridge, betas);
+  const spread = fitSpread(fits, subset, search.ridge, betas);
   const scaleOf = Float64Array.from(rows, (_, i) => spread.at(foldOf[i]!, encoded[i]!));
   const normalized = Float64Array.from(residual, (r, i) => r / scaleOf[i]!);
   const seScaled = Float64Array.from(se, (v, i) => v / scaleOf[i]!);
   const scaledWidth = widthOf(normalized, seScaled, rule) * median(scaleOf);
   const studentized = scaledWidth < width * (1 - MIN_GAIN);
   if (studentized) width = scaledWidth;
-  const scores = studentized ? normalized : residual;
-  const scoreSe = studentized ? seScaled : se;
-  const choice: CrossFitChoice = { features, blocks: studentized ? [...names, "scaled by fitted spread"] : names, ridge, folds, plainWidth, adjustedWidth: width };
-  const sample: GapSample = { size: rows.length, dims: 1, gap: [residual], se: [se] };
+  const names = search.chosen.map((b) => blocks[b]!.name);
   return {
-    choice,
-    sample,
-    prepare(alpha) {
-      const r = orderRule(settings.algorithm, alpha, rows.length);
-      const lower = Array.from({ length: folds }, () => [] as number[]);
-      const upper = Array.from({ length: folds }, () => [] as number[]);
-      let meanResidual = 0;
-      const share = new Float64Array(folds);
-      scores.forEach((score, i) => {
-        const half = scoreSe[i]! === 0 ? 0 : r.z * scoreSe[i]!;
-        lower[foldOf[i]!]!.push(score - half);
-        upper[foldOf[i]!]!.push(score + half);
-        meanResidual += residual[i]! / rows.length;
-        share[foldOf[i]!]! += 1 / rows.length;
-      });
-      const lowerSorted = lower.map((a) => Float64Array.from(a).sort());
-      const upperSorted = upper.map((a) => Float64Array.from(a).sort());
-      const predictions = new Float64Array(folds);
-      const scales = new Float64Array(folds).fill(1);
-      return (row) => {
-        const x = design.encode(row);
-        let meanShift = meanResidual;
-        for (let f = 0; f < folds; f++) {
-          predictions[f] = predictRow(x, betas[f]!);
-          if (studentized) scales[f] = spread.at(f, x);
-          meanShift += share[f]! * predictions[f]!;
-        }
-        return {
-          tasks: rows.length,
-          budget: r.budget,
-          syntheticLevel: r.syntheticLevel,
-          lower: Float64Array.of(kthOfShiftedUnion(lowerSorted, predictions, r.lo, scales)),
-          upper: Float64Array.of(kthOfShiftedUnion(upperSorted, predictions, r.hi, scales)),
-          meanGap: Float64Array.of(meanShift),
-        };
-      };
+    choice: {
+      features: search.chosen.flatMap((b) => blocks[b]!.terms),
+      blocks: studentized ? [...names, "scaled by fitted spread"] : names,
+      ridge: search.ridge,
+      folds,
+      plainWidth,
+      adjustedWidth: width,
     },
+    sample: { size: rows.length, dims: 1, gap: [residual], se: [se] },
+    prepare: (alpha) =>
+      cvPlusBounds(
+        { residual, scores: studentized ? normalized : residual, scoreSe: studentized ? seScaled : se, foldOf, folds },
+        orderRule(settings.algorithm, alpha, rows.length),
+        (row, predictions, scales) => {
+          const x = design.encode(row);
+          for (let f = 0; f < folds; f++) {
+            predictions[f] = predictRow(x, betas[f]!);
+            if (studentized) scales[f] = spread.at(f, x);
+          }
+        },
+      ),
+  };
+}
+
+/**
+ * CV+ bounds for targets at one α: per fold, the sorted lower and upper
+ * score ends; per target, its K fold predictions (and scales) shift them,
+ * and the bounds are order statistics of the union (shifted-union.ts).
+ */
+function cvPlusBounds(
+  scored: { residual: Float64Array; scores: Float64Array; scoreSe: Float64Array; foldOf: Int32Array; folds: number },
+  rule: Rule,
+  predict: (row: TaskRecord, predictions: Float64Array, scales: Float64Array) => void,
+): (row: TaskRecord) => Bounds {
+  const { residual, scores, scoreSe, foldOf, folds } = scored;
+  const n = residual.length;
+  const lower = Array.from({ length: folds }, () => [] as number[]);
+  const upper = Array.from({ length: folds }, () => [] as number[]);
+  let meanResidual = 0;
+  const share = new Float64Array(folds);
+  scores.forEach((score, i) => {
+    const half = scoreSe[i]! === 0 ? 0 : rule.z * scoreSe[i]!;
+    lower[foldOf[i]!]!.push(score - half);
+    upper[foldOf[i]!]!.push(score + half);
+    meanResidual += residual[i]! / n;
+    share[foldOf[i]!]! += 1 / n;
+  });
+  const lowerSorted = lower.map((a) => Float64Array.from(a).sort());
+  const upperSorted = upper.map((a) => Float64Array.from(a).sort());
+  const predictions = new Float64Array(folds);
+  const scales = new Float64Array(folds).fill(1);
+  return (row) => {
+    predict(row, predictions, scales);
+    let meanShift = meanResidual;
+    for (let f = 0; f < folds; f++) meanShift += share[f]! * predictions[f]!;
+    return {
+      tasks: n,
+      budget: rule.budget,
+      syntheticLevel: rule.syntheticLevel,
+      lower: Float64Array.of(kthOfShiftedUnion(lowerSorted, predictions, rule.lo, scales)),
+      upper: Float64Array.of(kthOfShiftedUnion(upperSorted, predictions, rule.hi, scales)),
+      meanGap: Float64Array.of(meanShift),
+    };
   };
 }
 
@@ -311,27 +343,19 @@ function median(values: Float64Array): number {
  * normalized scores keep CV+'s symmetry. Floored at a tenth of the mean
  * absolute error so no task's score explodes.
  */
-function fitSpread(
-  encoded: readonly { index: number[]; value: number[] }[],
-  prepared: Prepared,
-  complements: readonly FoldStats[],
-  columns: number,
-  subset: readonly number[],
-  ridge: number,
-  betas: readonly Float64Array[],
-): { at(fold: number, x: { index: number[]; value: number[] }): number } {
-  const models = complements.map((stats, f) => {
-    const xty = new Float64Array(columns);
+function fitSpread(fits: Fits, subset: readonly number[], ridge: number, betas: readonly Float64Array[]): { at(fold: number, x: { index: number[]; value: number[] }): number } {
+  const models = fits.complements.map((stats, f) => {
+    const xty = new Float64Array(fits.columns);
     let sum = 0;
     let count = 0;
-    encoded.forEach((x, i) => {
-      if (prepared.foldOf[i] === f) return;
-      const a = Math.abs(prepared.gaps[i]! - predictRow(x, betas[f]!));
+    fits.encoded.forEach((x, i) => {
+      if (fits.foldOf[i] === f) return;
+      const a = Math.abs(fits.gaps[i]! - predictRow(x, betas[f]!));
       sum += a;
       count += 1;
       for (let e = 0; e < x.index.length; e++) xty[x.index[e]!]! += x.value[e]! * a;
     });
-    const gamma = ridgeFromStats({ rows: stats.rows, xtx: stats.xtx, xty }, columns, subset, ridge);
+    const gamma = ridgeFromStats({ rows: stats.rows, xtx: stats.xtx, xty }, fits.columns, subset, ridge);
     return { gamma, floor: Math.max(0.1 * (sum / Math.max(count, 1)), 1e-12) };
   });
   return {
