@@ -124,6 +124,7 @@ function crossFittedLoo(history: readonly TaskRecord[], options: CalibrationOpti
   const choices: AdjustmentChoice[] = [];
   // Pools the automatic search would leave plain (too few groups) get the plain leave-one-out.
   const plainRows: TaskRecord[] = [];
+  const foldModels = new Set<string>();
   for (const rows of pools.values()) {
     let group = (row: TaskRecord) => attributeOf(row, adjust.splitBy) ?? row.task;
     if (new Set(rows.map(group)).size < 2) group = (row) => row.task;
@@ -131,6 +132,7 @@ function crossFittedLoo(history: readonly TaskRecord[], options: CalibrationOpti
       plainRows.push(...rows);
       continue;
     }
+    foldModels.add(rows[0]!.model);
     const folds = assignFolds(rows.map(group), Math.min(adjust.folds ?? MAX_FOLDS, new Set(rows.map(group)).size), adjust.seed + 1);
     const foldCount = new Set(folds.values()).size;
     for (let f = 0; f < foldCount; f++) {
@@ -152,6 +154,7 @@ function crossFittedLoo(history: readonly TaskRecord[], options: CalibrationOpti
       `leave-one-out with the cross-fitted adjustment holds out a fold of ${adjust.splitBy} groups at a time (the gap models of the others were fit on every other task); ${summarizeChoices(choices)}`,
     );
   }
+  let fixedCoverage: LeaveOneOutResult["fixedCoverage"];
   if (plainRows.length > 0) {
     const { adjust: _, ...plain } = options;
     const result = leaveOneOut(plainRows, plain);
@@ -159,8 +162,11 @@ function crossFittedLoo(history: readonly TaskRecord[], options: CalibrationOpti
     skipped.push(...result.skipped);
     for (const note of result.notes) notes.add(note);
     notes.add(`${new Set(plainRows.map((r) => r.model)).size} model(s) have fewer than ${MIN_GROUPS} ${adjust.splitBy} groups in a calibration: the automatic adjustment leaves them plain`);
+    // The plain pools' alg4 coverage is fixed by arithmetic (the held-out-by-fold ones' is not): say it for those models.
+    // A model with cross-fitted pools too is not fixed as a whole.
+    if (result.fixedCoverage !== undefined) fixedCoverage = new Map([...result.fixedCoverage].filter(([model]) => !foldModels.has(model)));
   }
-  return { tasks, skipped, notes: [...notes] };
+  return { tasks, skipped, notes: [...notes], ...(fixedCoverage === undefined ? {} : { fixedCoverage }) };
 }
 
 /** How often each feature block was chosen over the held-out calibrations. */

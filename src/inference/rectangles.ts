@@ -144,10 +144,11 @@ export const algorithm3Fitted: Algorithm = {
   needsGapSe: true,
   finiteSample: false,
   prepare(sample, alpha, leaveOneOut) {
-    const order = seededOrder(sample.size);
-    // Without the held-out task, the split is the same order minus it: O(T log T) per held-out task.
+    // Without the held-out task, the split is the one calibrating on the other T − 1 would draw
+    // (the seeded order of their positions), so leave-one-out equals recalibrating: O(T log T) each.
     const boundsWithout = (leaveOut?: number): Bounds => {
-      const kept = leaveOut === undefined ? order : order.filter((j) => j !== leaveOut);
+      const others = Array.from({ length: sample.size }, (_, j) => j).filter((j) => j !== leaveOut);
+      const kept = seededOrder(others.length).map((p) => others[p]!);
       const fitCount = Math.max(2, Math.floor(FIT_SHARE * kept.length));
       const fit = kept.slice(0, fitCount);
       const calibration = kept.slice(fitCount);
