@@ -24,6 +24,21 @@ export interface BadInputCase {
 
 const SAV = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/bad-input/${name}`, import.meta.url)));
 
+/** An SPSS file whose header declares `cases` cases (the int32 at byte 80). */
+function withDeclaredCases(bytes: Uint8Array, cases: number): Uint8Array {
+  const copy = bytes.slice();
+  new DataView(copy.buffer).setInt32(80, cases, true);
+  return copy;
+}
+
+/** A .zsav with 8 bytes of its first zlib block overwritten (the block starts 24 bytes after the dictionary's end). */
+function damagedZlibBlock(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.slice();
+  const end = Buffer.from(copy).indexOf(Buffer.from([0xe7, 0x03, 0, 0, 0, 0, 0, 0])) + 8; // record 999, filler 0
+  copy.fill(0xff, end + 28, end + 36);
+  return copy;
+}
+
 /** BASE_FILES with some files replaced (undefined removes one). */
 function study(overrides: Record<string, string | Uint8Array | undefined> = {}): Record<string, string | Uint8Array> {
   const files: Record<string, string | Uint8Array> = { ...BASE_FILES };
@@ -263,7 +278,13 @@ export const CASES: BadInputCase[] = [
   { name: "frame sav: duplicate id", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("duplicate-id.sav") }), args: GENERATE, error: /^w1\.sav: row 3, column "id": duplicate respondent id "r1" \(also row 1\): ids must be unique within a frame$/ },
   { name: "frame sav: negative weight", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("negative-weight.sav") }), args: GENERATE, error: /^w1\.sav: row 2, column "weight": expected a non-negative weight, got -0\.5$/ },
   { name: "frame sav: thermometer out of range", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("therm-out-of-range.sav") }), args: GENERATE, error: /^w1\.sav: row 3, column "therm": expected a rating from 0 to 100 for item "therm", got 150; if 150 means no answer, list it under "missing:" in item "therm"$/ },
-  { name: "frame sav: truncated file", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("duplicate-id.sav").slice(0, 300) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS \.sav file: the file ends early \(truncated or incompletely copied\?\)$/ },
+  { name: "frame sav: truncated file", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("duplicate-id.sav").slice(0, 300) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: the file ends early, inside a variable record at byte 296 \(truncated or incompletely copied\?\)$/ },
+  { name: "frame sav: header declares more cases than the data holds", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": withDeclaredCases(SAV("valid.sav"), 4) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: its header declares 4 cases but the data holds 3 \(truncated or incompletely copied\?\)$/ },
+  { name: "frame sav: header declares fewer cases than the data holds", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": withDeclaredCases(SAV("valid.sav"), 2) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: its header declares 2 cases but the data holds 3$/ },
+  { name: "frame sav: a CSV renamed .sav", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": BASE_FILES["w1.csv"]! }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: it does not start as an SPSS system file does \(\$FL2 or \$FL3\) but with "id,w"; is it another format renamed\?$/ },
+  { name: "frame sav: garbage after the header", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": new Uint8Array([...SAV("valid.sav").slice(0, 176), ...new Uint8Array(40).fill(0xab)]) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: unknown record type -1414812757 at byte 176: the dictionary is damaged$/ },
+  { name: "frame zsav: truncated file (no zlib trailer)", files: study({ "study.yaml": withFrame("w1.zsav"), "w1.zsav": SAV("valid.zsav").slice(0, -30) }), args: GENERATE, error: /^w1\.zsav: not a readable SPSS file: the file ends early: its zlib trailer should be at bytes 1080-1128 but the file has 1098 \(truncated or incompletely copied\?\)$/ },
+  { name: "frame zsav: damaged zlib block", files: study({ "study.yaml": withFrame("w1.zsav"), "w1.zsav": damagedZlibBlock(SAV("valid.zsav")) }), args: GENERATE, error: /^w1\.zsav: not a readable SPSS file: zlib block 1 of 1 is damaged \(incorrect data check\)$/ },
 
   // ---- tasks tables: calibrate, evaluate, compare ----
   { name: "tasks: missing required column", files: { "tasks.csv": TASKS.replaceAll(",syn_se", "").replace(/,0\.02,400\n/g, ",400\n") }, args: CALIBRATE(), error: /^tasks\.csv: field "syn_se": missing column \(a tasks table needs task, role, real_est, syn_est and syn_se\); the file has: task, model, role, group, real_est, real_se, real_n, syn_est, syn_n$/ },
@@ -273,7 +294,7 @@ export const CASES: BadInputCase[] = [
   { name: "tasks: history row without a real estimate", files: { "tasks.csv": tasks(6, "e|all@1,m,history,1,,0.02,500,0.50,0.02,400") }, args: CALIBRATE(), error: /^tasks\.csv: row 5 \(line 6\), column "real_est": missing value: a history row needs its real estimate \(use role target for a task without real data\)$/ },
   { name: "tasks: the same task twice", files: { "tasks.csv": tasks(3, "a|all@1,m,history,1,0.40,0.02,500,0.42,0.02,400") }, args: CALIBRATE(), error: /^tasks\.csv: row 2 \(line 3\), column "task": duplicate task "a\|all@1" of model "m" \(first at row 1 \(line 2\)\)$/ },
   { name: "tasks: file does not exist", files: {}, args: CALIBRATE("missing.csv"), error: /^missing\.csv: file not found$/ },
-  { name: "tasks: unsupported format", files: { "tasks.xlsx": "PK\u0003\u0004" }, args: CALIBRATE("tasks.xlsx"), error: /^tasks\.xlsx: unknown table format: expected a \.csv, \.parquet or \.sav file$/ },
+  { name: "tasks: unsupported format", files: { "tasks.xlsx": "PK\u0003\u0004" }, args: CALIBRATE("tasks.xlsx"), error: /^tasks\.xlsx: unknown table format: expected a \.csv, \.parquet, \.sav or \.zsav file$/ },
   {
     name: "tasks parquet: missing required column",
     files: {

@@ -125,7 +125,7 @@ describe("loadStudy", () => {
       `<dir>/study.yaml: line 10, field "waves[1].frame": file not found: <dir>/frames/w2.csv`,
     );
     expect(await studyError({ "study.yaml": studyWith([["frame: w2.csv", "frame: survey.yaml"]]) })).toBe(
-      `<dir>/study.yaml: line 10, field "waves[1].frame": <dir>/survey.yaml: unknown table format: expected a .csv, .parquet or .sav file`,
+      `<dir>/study.yaml: line 10, field "waves[1].frame": <dir>/survey.yaml: unknown table format: expected a .csv, .parquet, .sav or .zsav file`,
     );
   });
 
