@@ -6,7 +6,7 @@ export function cellLocation(table: DataTable, rowIndex: number, column?: string
   const line = table.lines?.[rowIndex];
   return {
     file: table.source,
-    row: rowIndex + 1,
+    row: table.rows?.[rowIndex] ?? rowIndex + 1,
     ...(line !== undefined ? { line } : {}),
     ...(column !== undefined ? { field: column } : {}),
   };

@@ -130,7 +130,7 @@ describe("loadFrame from CSV", () => {
   it("names both rows of a duplicate id", async () => {
     const dir = studyDir({ "f.csv": "id,weight\na,1\nb,1\n\"a\",1\n" });
     expect(await frameError(join(dir, "f.csv"), options)).toBe(
-      `${dir}/f.csv: row 3 (line 4), column "id": duplicate respondent id "a" (also row 1): ids must be unique within a frame`,
+      `${dir}/f.csv: row 3 (line 4), column "id": duplicate respondent id "a" (also row 1): ids must be unique within a frame; a file holding several waves needs frame: {file, wave_column}`,
     );
   });
 

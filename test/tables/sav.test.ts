@@ -32,6 +32,7 @@ function expectSameData(actual: DataTable, expected: DataTable): void {
   }
 }
 
+const PANEL = ["panel.sav"];
 const MIXED = ["haven-mixed-byte.sav", "haven-mixed-none.sav", "haven-mixed.zsav", "pspp-mixed-byte.sav", "pspp-mixed-none.sav", "pspp-mixed.zsav"];
 const BLOCKS = ["haven-blocks.zsav", "pspp-blocks.zsav"];
 
@@ -41,6 +42,11 @@ describe("readTable on SPSS files written by R haven and PSPP, compared with the
     const table = await readTable(fixture(name));
     expect(table.numRows).toBe(120);
     expectSameData(table, mixed);
+  });
+
+  const panel = expectedTable("panel.csv");
+  it.each(PANEL)("%s (byte-compressed, a labelled wave column): all 12 rows as in panel.csv", async (name) => {
+    expectSameData(await readTable(fixture(name)), panel);
   });
 
   const blocks = expectedTable("blocks.csv.gz");
