@@ -102,6 +102,7 @@ export function frameFromTable(table: DataTable, options: FrameOptions): Frame {
   if (table.numRows === 0) throw new InputError({ file: table.source }, "no respondents: the frame has a header but no rows");
   requireColumns(table, [options.idColumn], "respondent id; set respondent.id in the study");
   requireColumns(table, [options.weightColumn], "respondent weight; set respondent.weight in the study");
+  refuseNulBytes(table);
   const ids = readIds(table, options.idColumn, options.wave);
   const weights = numberColumn(table, options.weightColumn, { min: 0, expected: "a non-negative weight" });
   refuseHugeWeights(table, options.weightColumn, weights);
@@ -152,6 +153,19 @@ export function frameFromTable(table: DataTable, options: FrameOptions): Frame {
     },
     labelled,
   };
+}
+
+/** A NUL byte in a cell would go into prompts (and cut some of them short): a binary or damaged file. */
+function refuseNulBytes(table: DataTable): void {
+  for (const name of table.columnNames) {
+    const cells = table.columns[name]!;
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i];
+      if (typeof cell === "string" && cell.includes("\0")) {
+        throw new InputError(cellLocation(table, i, name), "the value contains a NUL byte (\\0): is the file binary or damaged?");
+      }
+    }
+  }
 }
 
 /** The frame column holding an item's real answers. */
