@@ -18,7 +18,8 @@ export class ByteCursor {
 
   /** Throws unless `count` more bytes exist, naming `what` was being read. */
   need(count: number, what: string): void {
-    if (count < 0 || this.position + count > this.bytes.length) {
+    if (count < 0) throw new SavFormatError(`${what} at byte ${this.position} has a negative length (${count}): the file is damaged`);
+    if (this.position + count > this.bytes.length) {
       throw new SavFormatError(`the file ends early, inside ${what} at byte ${this.position} ${TRUNCATED}`);
     }
   }
