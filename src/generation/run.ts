@@ -9,6 +9,7 @@ import type { Endpoint, Price } from "../config/schema.ts";
 import { renderQuestion } from "../personas/render.ts";
 import { VENDOR_ENV, type RemoteVendor } from "../providers/endpoints.ts";
 import { createProvider } from "../providers/index.ts";
+import { dryRunEnv } from "./dry-run-keys.ts";
 import { costUsd, priceFor, type ResolvedPrice } from "../providers/prices.ts";
 import { InputError, SiliconError, UsageError, type InputLocation } from "../errors.ts";
 import type { Provider } from "../providers/types.ts";
@@ -199,8 +200,9 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     const fleet = endpoints.get(model);
     const members = (fleet ?? [undefined]).map((endpoint, e) => {
       const where = endpoint === undefined ? location : locateField(study, ["endpoints", model, e]);
-      const memberEnv = endpoint === undefined ? env : endpointEnv(env, model, endpoint);
       const baseURL = endpoint?.base_url;
+      const keyedEnv = endpoint === undefined ? env : endpointEnv(env, model, endpoint);
+      const memberEnv = options.dryRun === true ? dryRunEnv(keyedEnv, model, { baseURL, keyVariable: endpoint?.api_key_env }, log) : keyedEnv;
       const provider = atLocation(where, () =>
         deps.createProvider(model, { ...providerOptions(memberEnv, options.timeoutMs), location: where, ...(baseURL !== undefined ? { baseURL } : {}) }),
       );
