@@ -10,7 +10,7 @@ import { OutputSet } from "../../util/atomic-write.ts";
 import { calibrationOptions, describeRange, poolingNotes, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
-import { processIo, type Io } from "./calibrate.ts";
+import { processIo, type Io } from "../io.ts";
 import { evaluationRows, parseProtocol, skippedNotes, type EvaluateCliOptions } from "./evaluate.ts";
 
 export const COMPARISON_COLUMNS = [

@@ -15,7 +15,7 @@ import { OutputSet } from "../../util/atomic-write.ts";
 import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, renderTable } from "../text-table.ts";
-import { processIo, type Io } from "./calibrate.ts";
+import { processIo, type Io } from "../io.ts";
 
 export interface EvaluateCliOptions extends RawCalibrationOptions {
   protocol?: string;
