@@ -23,7 +23,8 @@ import { OutputSet } from "../util/atomic-write.ts";
 import { processIo, type Io } from "./io.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
 import { taskColumns } from "../config/check-analysis.ts";
-import { parseAlpha, parseDecay, parseRidge, parseSeed, type RawCalibrationOptions } from "./calibration-options.ts";
+import type { RawCalibrationOptions } from "./calibration-flags.ts";
+import { parseAlpha, parseDecay, parseRidge, parseSeed } from "./calibration-options.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 

@@ -13,7 +13,8 @@ import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { processIo, type Io } from "../io.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import type { RawCalibrationOptions, TasksSource } from "../calibration-flags.ts";
+import { calibrationOptions, describeRange, poolingNotes } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
 
