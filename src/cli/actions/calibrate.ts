@@ -17,6 +17,7 @@ import type { RawCalibrationOptions, TasksSource } from "../calibration-flags.ts
 import { calibrationOptions, describeRange, poolingNotes } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
+import { tableDiagnostics } from "../../evaluation/diagnostics.ts";
 
 export interface CalibrateCliOptions extends RawCalibrationOptions {
   out?: string;
@@ -90,6 +91,7 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
     }
     output.messages.stdout(lines.join("\n") + "\n");
     for (const note of [...poolingNotes(table), ...result.notes]) io.stderr(`silicon: note: ${note}\n`);
+    for (const warning of tableDiagnostics(history, options.range, []).warnings) io.stderr(`silicon: warning: ${warning}\n`);
     return result.intervals;
   });
 }
