@@ -77,7 +77,14 @@ export function byWaveAndModel(rows: readonly ForecastRow[]): { wave: string; mo
 }
 
 /** The forecasts table of one wave and model, grouped by question (one tbody each), with a CSV download. */
-export function forecastTable(rows: readonly ForecastRow[], questions: readonly QuestionText[], confidence: number, file: string, meanings: Readonly<Record<string, string>> = {}): string {
+export function forecastTable(
+  rows: readonly ForecastRow[],
+  questions: readonly QuestionText[],
+  confidence: number,
+  file: string,
+  meanings: Readonly<Record<string, string>> = {},
+  pilotItems: ReadonlySet<string> = new Set(),
+): string {
   const textOf = new Map(questions.map((q) => [q.id, q.text]));
   const withReal = rows.some((r) => r.cells.some((c) => c.target.real_est !== undefined));
   const percent = Math.round(confidence * 100);
@@ -95,7 +102,8 @@ export function forecastTable(rows: readonly ForecastRow[], questions: readonly 
     .join("");
   const groups = groupByQuestion(rows).map(([item, group]) => {
     const text = textOf.get(item) ?? "";
-    const title = `<tr class="question-row"><th colspan="${headers.length}" scope="rowgroup"><span class="question-label">${escapeXml(shortLabel(item))}</span>${text === "" ? "" : ` <span class="question-text">${escapeXml(text)}</span>`}</th></tr>`;
+    const pilot = pilotItems.has(item) ? ` <span class="pilot-note">(new question: its ranges are learned from the questions it is like)</span>` : "";
+    const title = `<tr class="question-row"><th colspan="${headers.length}" scope="rowgroup"><span class="question-label">${escapeXml(shortLabel(item))}</span>${pilot}${text === "" ? "" : ` <span class="question-text">${escapeXml(text)}</span>`}</th></tr>`;
     return `<tbody>${title}${group.map((row) => forecastRow(row, text, withReal, meanings, percent)).join("")}</tbody>`;
   });
   const csv = forecastCsv(rows, questions, confidence);

@@ -44,6 +44,7 @@ table.forecasts td.forecast { font-weight: 600; }
 table.forecasts tr.question-row th { background: #f4f4f4; font-weight: normal; padding-top: 8px; }
 .question-label { font-weight: 600; }
 .question-text { color: var(--muted); font-size: 0.85rem; }
+.pilot-note { color: #8a3f73; font-size: 0.85rem; }
 table.forecasts tr.skipped td { color: var(--muted); }
 .missed-text { color: #a04000; }
 button.sort { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer; color: inherit; text-align: inherit; }

@@ -73,8 +73,9 @@ export function checksFor(results: MethodResults, model: string): CheckResult[] 
   }
   const target = results.target[model];
   if (target !== undefined && target.tasks > 0) out.push({ protocol: "target", summary: target, notes: [] });
-  // The checks that can fail first: they are the evidence.
-  return [...out.filter(canFail), ...out.filter((c) => !canFail(c))];
+  // The checks that can fail first, the one most like a real forecast first: they are the evidence.
+  const order = (c: CheckResult) => (canFail(c) ? 0 : 10) + Math.max(0, ["chrono", "group", "target", "loo"].indexOf(c.protocol));
+  return out.sort((a, b) => order(a) - order(b));
 }
 
 /** The exact 95% interval of a coverage, where the evaluation gives one. */
@@ -116,21 +117,28 @@ function verdict(checks: readonly CheckResult[], confidence: number, percent: st
   const short = testing.filter((c) => c.summary.coverage < confidence - 1e-9);
   const names = (list: readonly CheckResult[]) => prose(list.map((c) => `“${checkWords(c.protocol).name}”`));
   const total = testing.reduce((sum, c) => sum + c.summary.tasks, 0);
-  const small = Math.min(...testing.map((c) => c.summary.tasks));
-  const smallNote = small < 30 ? ` With ${plural(small, "result")} in the smallest check, a single miss moves it by ${Math.round(100 / small)} points: read it as rough.` : "";
-  const naiveNote = testing.every((c) => c.summary.naive_coverage < confidence - 1e-9)
-    ? " The naive range, which treats the model's answers as a real poll, held far less often: the model's errors are larger than its sampling error, which is why the calibrated range is wider."
-    : "";
-  if (short.length > 0) {
-    return `<p><span class="verdict warn">Fell short.</span> In the ${names(short)} ${short.length === 1 ? "check" : "checks"} the range held less often than the promised ${percent}. Treat these forecasts as less certain than their ranges say: the model's errors have not stayed like its past ones.${smallNote}</p>`;
-  }
   const held = testing.reduce((sum, c) => sum + covered(c.summary), 0) / total;
-  // A method aiming at the population value widens for the real poll's own sampling error too: it holds the poll's estimate more often than promised.
-  const population = method === "alg4" ? "" : " The ranges aim at the population value, so they also leave room for the real poll's own sampling error; that is one reason they contain the poll's estimate more often than promised.";
-  const wide =
-    (held >= (1 + confidence) / 2 ? ` Overall ${Math.round(held * 100)}% held, well above the promise: the ranges are not too narrow, and may be wider than needed.${population}` : "") +
-    " This shows how the method did on the past; it cannot show that the forecast wave errs like the past ones.";
-  return `<p><span class="verdict ok">Held as promised.</span> In the ${names(testing)} ${testing.length === 1 ? "check" : "checks"} the range held at least ${percent} of the time.${wide}${naiveNote}${smallNote}</p>`;
+  const small = Math.min(...testing.map((c) => c.summary.tasks));
+  const naive = testing.map((c) => Math.round(c.summary.naive_coverage * 100));
+  const sentences: string[] = [];
+  if (short.length > 0) {
+    sentences.push(
+      `<span class="verdict warn">Fell short.</span> In the ${names(short)} ${short.length === 1 ? "check" : "checks"} the range held less often than the promised ${percent}.`,
+      "Treat these forecasts as less certain than their ranges say: the model's errors have not stayed like its past ones.",
+    );
+  } else {
+    sentences.push(`<span class="verdict ok">Held as promised.</span> In every check that could fail the range held at least ${percent} of the time (overall ${Math.round(held * 100)}%).`);
+    // A method aiming at the population value widens for the real poll's own sampling error too: it holds the poll's estimate more often than promised.
+    if (held >= (1 + confidence) / 2) {
+      sentences.push(`The ranges may be wider than needed${method === "alg4" ? "" : ": they aim at the population value, so they also leave room for the real poll's own sampling error"}.`);
+    }
+  }
+  if (naive.every((n) => n < confidence * 100)) {
+    sentences.push(`The naive range held only ${Math.min(...naive)}–${Math.max(...naive)}% of the time: the model's errors are larger than its sampling error.`);
+  }
+  if (small < 30) sentences.push(`Small checks (${plural(small, "result")}) are rough: one miss moves them by ${Math.round(100 / small)} points.`);
+  sentences.push("No check on the past can show that the forecast wave errs like the past waves; that is the assumption.");
+  return `<p>${sentences.join(" ")}</p>`;
 }
 
 /** One line for the forecasts section: the strongest check that could fail, with a pointer to the rest. */
