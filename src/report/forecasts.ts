@@ -128,7 +128,9 @@ function groupByQuestion(rows: readonly ForecastRow[]): [string, ForecastRow[]][
 function forecastRow(row: ForecastRow, text: string, withReal: boolean, meanings: Readonly<Record<string, string>>, percent: number): string {
   const range = row.kind.kind.range;
   // One line per coordinate in every cell; the subgroup cell names the coordinate, the number cells line up with it.
-  const lines = (cell: (c: ForecastCell) => string) => `<span class="lines">${row.cells.map((c) => `<span class="line">${cell(c)}</span>`).join("")}</span>`;
+  // (data-coord: a narrow screen, where the cells stack, prefixes each number line with its coordinate.)
+  const lines = (cell: (c: ForecastCell) => string) =>
+    `<span class="lines">${row.cells.map((c) => `<span class="line"${c.coord === "" ? "" : ` data-coord="${escapeXml(c.coord)}"`}>${cell(c)}</span>`).join("")}</span>`;
   const first = row.cells[0]!;
   const sortValue = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? "" : String(value));
   const missing = row.cells.some((c) => c.interval === undefined);
