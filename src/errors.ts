@@ -114,6 +114,20 @@ export class ServerError extends ProviderError {}
 export class TimeoutError extends ProviderError {}
 /** Connection reset, refused, DNS failure. */
 export class ConnectionError extends ProviderError {}
+/**
+ * The connection was never made (refused, DNS, TLS handshake, a port fetch
+ * will not use): the request never reached the server, so nothing was
+ * billed. When every recent request to an endpoint fails so, the server is
+ * down or the base URL is wrong, and the run stops (src/generation/breaker.ts).
+ */
+export class UnreachableError extends ConnectionError {
+  /** What failed, in a few words: "connection refused (ECONNREFUSED)". */
+  readonly reason: string;
+  constructor(provider: string, message: string, opts: { reason: string; cause?: unknown }) {
+    super(provider, message, { retryable: true, cause: opts.cause });
+    this.reason = opts.reason;
+  }
+}
 /** 401/403, or no key at all: never retried. */
 export class AuthError extends ProviderError {}
 /** 400/404/422: the request itself is wrong; never retried. */

@@ -26,7 +26,8 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
   const options = raw as GenerateCommandOptions;
   const maxCostUsd = options.maxCost === undefined ? undefined : parseNumber("--max-cost", options.maxCost, { min: 0 }, "a number of US dollars, e.g. 5 or 0.50");
   const concurrency = options.concurrency === undefined ? undefined : parseNumber("--concurrency", options.concurrency, { min: 1, integer: true }, "a whole number of requests, at least 1");
-  const timeoutMs = 1000 * parseNumber("--timeout", options.timeout ?? "60", { min: 0.001 }, "a number of seconds");
+  // Node's timers hold at most 2^31 - 1 ms (about 24.8 days); longer ones fire at once.
+  const timeoutMs = 1000 * parseNumber("--timeout", options.timeout ?? "60", { min: 0.001, max: MAX_WAIT_SECONDS }, "a number of seconds from 0.001 to 86400 (24 hours)");
   // --wait [seconds] (for the store's lock) and --no-wait (for batches) share commander's `wait`:
   // undefined by default, true or a string with --wait, false with --no-wait.
   const waitForBatches = options.wait !== false;
@@ -37,7 +38,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
       : options.wait === true
         ? Infinity
         : 1000 * parseNumber("--wait", options.wait, { min: 0 }, "a number of seconds");
-  const pollIntervalMs = 1000 * parseNumber("--poll-interval", options.pollInterval ?? "30", { min: 0.001 }, "a number of seconds");
+  const pollIntervalMs = 1000 * parseNumber("--poll-interval", options.pollInterval ?? "30", { min: 0.001, max: MAX_WAIT_SECONDS }, "a number of seconds from 0.001 to 86400 (24 hours)");
   const quiet = options.quiet === true;
   let progress: ProgressReporter = silentProgress;
   const notice = (line: string) => {
@@ -102,9 +103,13 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
   }
 }
 
-function parseNumber(flag: string, text: string, rule: { min: number; integer?: boolean }, expected: string): number {
+/** The longest --timeout and --poll-interval: a day, well under what Node's timers can hold. */
+const MAX_WAIT_SECONDS = 86_400;
+
+function parseNumber(flag: string, text: string, rule: { min: number; max?: number; integer?: boolean }, expected: string): number {
   const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < rule.min || (rule.integer === true && !Number.isInteger(value))) {
+  const tooLarge = rule.max !== undefined && value > rule.max;
+  if (text.trim() === "" || !Number.isFinite(value) || value < rule.min || tooLarge || (rule.integer === true && !Number.isInteger(value))) {
     throw new UsageError(`${flag} expects ${expected}; got ${JSON.stringify(text)}`);
   }
   return value;

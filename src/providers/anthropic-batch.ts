@@ -15,6 +15,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { BadRequestError, BatchItemError } from "../errors.ts";
 import { messageParams, parseMessage } from "./anthropic-messages.ts";
+import { redactResult } from "./call.ts";
 import { asBatchItem, batchApiCall, BATCH_CALL_TIMEOUT_MS, BATCH_DOWNLOAD_TIMEOUT_MS } from "./batch-call.ts";
 import { startDeadline } from "./deadline.ts";
 import { classifyFailure, httpError, MalformedBody, malformedResponse, scrub, UnsendableRequest, type FailureContext } from "./errors.ts";
@@ -48,7 +49,8 @@ function readLine(raw: unknown, context: FailureContext): BatchResultLine | unde
       try {
         const message = parseMessage(line.result.message);
         const id = (line.result.message as { id?: unknown }).id;
-        return { customId, result: { choices: [message.choice], usage: message.usage, model: message.model, ...(typeof id === "string" ? { requestId: id } : {}) } };
+        const result = { choices: [message.choice], usage: message.usage, model: message.model, ...(typeof id === "string" ? { requestId: id } : {}) };
+        return { customId, result: redactResult(result, context) };
       } catch (failure) {
         if (!(failure instanceof MalformedBody)) throw failure;
         return { customId, error: asBatchItem(malformedResponse(context, failure.message), context) };

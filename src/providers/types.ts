@@ -229,6 +229,8 @@ export interface Provider {
   readonly model: string;
   /** `vendor:model`, as the user wrote it. */
   readonly id: string;
+  /** Where its requests go (the base URL, credentials never included), for messages about an endpoint. */
+  readonly endpoint?: string;
   readonly capabilities: ProviderCapabilities;
   /**
    * One call. Rejects with a ProviderError subclass (src/errors.ts) when the
