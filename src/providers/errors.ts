@@ -302,7 +302,7 @@ export function classifyFailure(
   if (error instanceof sdk.APIConnectionError) {
     const unreachable = unreachableReason(error);
     if (unreachable !== undefined) {
-      return new UnreachableError(ctx.provider, scrub(`cannot connect: ${unreachable}`, ctx), { reason: unreachable, cause: error });
+      return new UnreachableError(ctx.provider, scrub(`cannot connect: ${unreachable}: ${causeDescription(error)}`, ctx), { reason: unreachable, cause: error });
     }
     return new ConnectionError(ctx.provider, scrub(`connection failed: ${causeDescription(error)}`, ctx), {
       retryable: true,

@@ -167,3 +167,27 @@ it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a kil
     expect(leaksIn(Buffer.from(result.stderr), needles), `${label}: stderr`).toBe(false);
   }
 });
+
+it("never stores a key a vendor echoes inside a successful answer: synchronous calls and batch results", async () => {
+  const key = `sk-canary-echo-${randomBytes(12).toString("hex")}`;
+  const needles = pieces([key]);
+  // Every answer quotes the key, as a careless proxy or a model shown its own headers might.
+  vendor = await startFakeVendor({ answer: () => `3 (sent with ${key})` });
+  const dir = tempDir();
+  for (const [name, content] of Object.entries(BASE_FILES)) writeFileSync(join(dir, name), content);
+  writeFileSync(join(dir, "study.yaml"), STUDY(1).replace("models: [openai:fake-model, anthropic:claude-fake]", "models: [openai:fake-model]"));
+  const env = { OPENAI_API_KEY: key, OPENAI_BASE_URL: vendor.baseURL };
+  const sync = await runCli(["generate", "study.yaml"], { cwd: dir, env });
+  expect(sync.code, sync.stderr).toBe(0);
+  writeFileSync(join(dir, "study.yaml"), STUDY(2).replace("models: [openai:fake-model, anthropic:claude-fake]", "models: [openai:fake-model]"));
+  const batch = await runCli(["generate", "study.yaml", "--batch", "--poll-interval", "0.02"], { cwd: dir, env });
+  expect(batch.code, batch.stderr).toBe(0);
+  const db = new DatabaseSync(join(dir, "results/test/store.sqlite"), { readOnly: true });
+  const rows = db.prepare("SELECT raw_text, choices, batch_id FROM calls WHERE status = 'completed'").all() as { raw_text: string; choices: string; batch_id: number | null }[];
+  db.close();
+  // The answers really carried the key, and it was replaced in both paths.
+  expect(rows.some((row) => row.batch_id === null) && rows.some((row) => row.batch_id !== null)).toBe(true);
+  expect(rows.every((row) => row.raw_text.includes("[redacted]") && row.choices.includes("[redacted]"))).toBe(true);
+  for (const file of filesUnder(dir)) expect(leaksIn(readFileSync(file), needles), file).toBe(false);
+  for (const output of [sync.stdout, sync.stderr, batch.stdout, batch.stderr]) expect(leaksIn(Buffer.from(output), needles)).toBe(false);
+});
