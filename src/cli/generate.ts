@@ -4,7 +4,8 @@
  * and then otherwise); the summary line and the dry-run table to stdout.
  */
 import { loadStudy } from "../config/load.ts";
-import { BudgetError, InterruptedError, UsageError } from "../errors.ts";
+import { BudgetError, InterruptedError, SiliconError, UsageError } from "../errors.ts";
+import { MAX_VENDOR_FAILURE_SHARE, vendorFailureVerdict } from "../generation/breaker.ts";
 import { generate, type DryRunSummary, type RunSummary } from "../generation/run.ts";
 import { barProgress, formatUsd, lineProgress, silentProgress, type ProgressReporter } from "../generation/progress.ts";
 import { redactSecrets } from "../util/secrets.ts";
@@ -97,6 +98,14 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
     if (summary.status === "budget") {
       throw new BudgetError(`${summary.message}; ${remaining} cell(s) left; rerun with a higher --max-cost (or budget) to continue`);
     }
+    const verdict = vendorFailureVerdict(summary.totals.vendorFailures, summary.totals.done);
+    if (verdict?.tooMany === true) {
+      const last = summary.totals.lastFailure === undefined ? "" : `; the last failure: ${summary.totals.lastFailure}`;
+      throw new SiliconError(
+        `${summary.totals.vendorFailures} of the ${summary.totals.done} cells this run settled ended as nonresponse after vendor failures, ` +
+          `more than the ${100 * MAX_VENDOR_FAILURE_SHARE}% a run may lose${last}; rerun to ask them again`,
+      );
+    }
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
@@ -126,7 +135,9 @@ export function formatRunSummary(summary: RunSummary): string {
   const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${batch}${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${formatUsd(t.costUsd)}`;
   const before = summary.done > 0 ? ` (${summary.done} already stored)` : "";
   const status = summary.status === "completed" ? "" : ` [${summary.status}]`;
-  const extras = [cacheNote(summary), waitingNote(summary), distributionNote(summary), endpointNote(summary)].filter((note) => note !== undefined);
+  const extras = [vendorFailureVerdict(t.vendorFailures, t.done)?.note, cacheNote(summary), waitingNote(summary), distributionNote(summary), endpointNote(summary)].filter(
+    (note) => note !== undefined,
+  );
   return (
     `${summary.study}${status}: ${summary.cells} cells for ${models}${before}; this run ${outcome.join(", ")}; ${calls}; ` +
     extras.map((note) => `${note}; `).join("") +

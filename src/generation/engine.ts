@@ -21,6 +21,7 @@ import {
   ProviderError,
   RateLimitError,
   TimeoutError,
+  UnreachableError,
 } from "../errors.ts";
 import type { ChatMessage, CompletionChoice, CompletionRequest, CompletionResult, Provider, TokenUsage } from "../providers/types.ts";
 import type { AnswerRow } from "../store/answers.ts";
@@ -29,6 +30,7 @@ import type { RunTotals } from "../store/runs.ts";
 import type { Store } from "../store/store.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
+import type { EndpointHealth } from "./breaker.ts";
 import type { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, type Reservation, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import { requestKey, seedFor } from "./keys.ts";
@@ -48,6 +50,10 @@ export interface EngineTotals extends RunTotals {
   done: number;
   /** Requests left waiting in vendor batches when the run ended (their cells are asked when collected). */
   deferred: number;
+  /** Cells recorded as nonresponse because the vendor kept failing (a rerun asks them again). */
+  vendorFailures: number;
+  /** The latest failed call, in a few words (progress shows it). */
+  lastFailure?: string;
 }
 
 /** How a request sent in a batch came back. */
@@ -99,6 +105,8 @@ export interface EngineOptions {
   /** Aborting also cancels requests in flight (their responses are lost). */
   abortSignal?: AbortSignal;
   onProgress?: (totals: EngineTotals) => void;
+  /** Stops the run when every endpoint of a model is unreachable (breaker.ts). */
+  health?: EndpointHealth;
 }
 
 type AskResult = { kind: "response" } | { kind: "failed" } | { kind: "stopped" } | { kind: "deferred" };
@@ -147,6 +155,7 @@ export class Engine {
     retries: 0,
     done: 0,
     deferred: 0,
+    vendorFailures: 0,
   };
   stopReason: StopReason | undefined;
   /** The error that stopped the run (bad key, bad request, a bug). */
@@ -303,6 +312,7 @@ export class Engine {
               this.row({ ...ask, unit: later, cellKey: () => job.cellKeys[i]! }, g, { status: "nonresponse", reason: "vendor failure on an earlier question of the questionnaire", transient: true }, 0, null),
             );
           this.options.store.writeAnswers(rows);
+          this.totals.vendorFailures += rows.length;
           this.tally(rows);
           return;
         }
@@ -456,6 +466,8 @@ export class Engine {
         this.options.concurrency.release();
         finishedAt = clock.now();
         latencyMs = finishedAt - startedAt;
+        const down = this.options.health?.observe(ask.model, route.provider, "error" in outcome ? outcome.error : undefined);
+        if (down !== undefined) this.fail(down);
       }
 
       // A response that is billed but cannot be used (no log-probabilities): what it cost.
@@ -475,6 +487,7 @@ export class Engine {
         const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
         this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : billedUsd);
         this.totals.callsFailed += 1;
+        this.totals.lastFailure = redactSecrets(describeFailure(error), this.options.env);
         if ((error instanceof RateLimitError || error instanceof OverloadedError) && ticket !== undefined) {
           this.options.concurrency.onOverload(ticket);
         }
@@ -511,6 +524,7 @@ export class Engine {
             this.row(ask, g, { status: "nonresponse", reason: `vendor failure: ${redactSecrets(action.reason, this.options.env)}`, transient: true }, ask.attempt, callId),
           );
           store.recordFailed(callId, failure, answers);
+          this.totals.vendorFailures += answers.length;
           this.tally(answers);
           return { kind: "failed" };
         }
@@ -668,7 +682,8 @@ const neverAborted = new AbortController().signal;
 function isBillingUnknown(error: ProviderError): boolean {
   return (
     error instanceof TimeoutError ||
-    error instanceof ConnectionError ||
+    // A connection never made reached no server: nothing was billed.
+    (error instanceof ConnectionError && !(error instanceof UnreachableError)) ||
     error instanceof MalformedResponseError ||
     (error instanceof BatchItemError && error.billingUnknown)
   );
@@ -688,6 +703,14 @@ function missingLogprobs(request: CompletionRequest, result: CompletionResult, p
       "use elicitation: structured or free_text (or SILICON_OPENAI_LOGPROBS=false to say so up front)",
     { retryable: false },
   );
+}
+
+/** "ServerError: HTTP 500 …" without the provider prefix, short enough for a progress line. */
+function describeFailure(error: unknown): string {
+  const provider = error instanceof ProviderError ? `${error.provider}: ` : "";
+  const message = error instanceof Error ? error.message : String(error);
+  const text = `${error instanceof Error ? error.name : "Error"}: ${message.startsWith(provider) ? message.slice(provider.length) : message}`.replace(/\s+/g, " ");
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }
 
 function followUp(unit: PromptUnit, choice: CompletionChoice, reason: string): ChatMessage[] {

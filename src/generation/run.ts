@@ -20,6 +20,7 @@ import { describeHolder } from "../store/lock.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { Batcher, DEFAULT_POLL_MS, type BatchModel, type BatchStats } from "./batch.ts";
+import { EndpointHealth } from "./breaker.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, type Reservation, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import { Engine, type EngineTotals, type WaitingCall } from "./engine.ts";
@@ -353,6 +354,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
       ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
       onProgress: (totals) => progress.update(totals),
+      health: watchEndpoints(routers, clock),
     });
     stopWith = (error) => engine.fail(error);
     progress.start(plan.pending);
@@ -403,6 +405,13 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   } finally {
     store.close();
   }
+}
+
+/** The dead-server breaker over every endpoint of every model (a fleet's each, else the one). */
+function watchEndpoints(routers: Map<string, Router>, clock: Clock): EndpointHealth {
+  const health = new EndpointHealth(clock);
+  for (const [model, router] of routers) health.watch(model, router instanceof Fleet ? router.providers : [router.provider]);
+  return health;
 }
 
 function checkMode(study: StudyLike): PromptMode {
