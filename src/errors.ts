@@ -91,17 +91,31 @@ export class ProviderError extends SiliconError {
   readonly status: number | undefined;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  /**
+   * What the vendor says it billed for this failed call, when the reply said
+   * so (a 200 with `choices: []` but usage): counted like any response's.
+   */
+  readonly billedUsage: BilledUsage | undefined;
   constructor(
     provider: string,
     message: string,
-    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown },
+    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown; billedUsage?: BilledUsage },
   ) {
     super(`${provider}: ${message}`, { cause: opts.cause });
     this.provider = provider;
     this.status = opts.status;
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
+    this.billedUsage = opts.billedUsage;
   }
+}
+
+/** Tokens a vendor billed (the shape of TokenUsage in src/providers/types.ts). */
+export interface BilledUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
 }
 
 /** 429: slow down, honour `retryAfterMs` when the vendor sent one. */
@@ -147,7 +161,7 @@ export class BatchItemError extends ProviderError {
   constructor(
     provider: string,
     message: string,
-    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown; billingUnknown?: boolean },
+    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown; billingUnknown?: boolean; billedUsage?: BilledUsage },
   ) {
     super(provider, message, opts);
     this.billingUnknown = opts.billingUnknown === true;

@@ -132,7 +132,7 @@ export function formatRunSummary(summary: RunSummary): string {
   if (t.refusals > 0) outcome.push(`${t.refusals} refused`);
   if (t.nonresponse > 0) outcome.push(`${t.nonresponse} nonresponse`);
   const batch = t.batchCalls > 0 ? ` (${t.batchCalls} in batches, at batch prices)` : "";
-  const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${batch}${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${formatUsd(t.costUsd)}`;
+  const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${batch}${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${costNote(t)}`;
   const before = summary.done > 0 ? ` (${summary.done} already stored)` : "";
   const status = summary.status === "completed" ? "" : ` [${summary.status}]`;
   const extras = [vendorFailureVerdict(t.vendorFailures, t.done)?.note, cacheNote(summary), waitingNote(summary), distributionNote(summary), endpointNote(summary)].filter(
@@ -143,6 +143,18 @@ export function formatRunSummary(summary: RunSummary): string {
     extras.map((note) => `${note}; `).join("") +
     `wrote ${summary.exports.csv} and ${summary.exports.parquet} (${summary.exports.rows} rows)`
   );
+}
+
+/**
+ * What the run cost: what the vendors' replies said they billed, and apart,
+ * the calls whose replies never told (timeouts, dropped connections, garbled
+ * bodies without usage) at their worst case: the vendor's bill lies between
+ * the first figure and the sum.
+ */
+export function costNote(t: RunSummary["totals"]): string {
+  if (t.unknownBillingCalls === 0) return formatUsd(t.costUsd);
+  const calls = `${t.unknownBillingCalls} call${t.unknownBillingCalls === 1 ? "" : "s"}`;
+  return `${formatUsd(t.costUsd)} billed, and up to ${formatUsd(t.unknownBillingUsd)} more for ${calls} whose billing is unknown (counted at their worst case)`;
 }
 
 /** What the vendors' prompt caches read and what that saved against the same tokens uncached. */

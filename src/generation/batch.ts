@@ -592,15 +592,19 @@ export class Batcher implements BatchSender {
       this.stats.orphanCostUsd += cost;
       this.settleHeld(call.id, cost);
     } else {
+      const billed = line.error.billedUsage;
+      const cost = billed === undefined ? 0 : costUsd(billed, price, { batch: true });
       this.options.store.recordFailed(call.id, {
         errorClass: line.error.name,
         errorMessage: redactSecrets(line.error.message, this.options.env),
         httpStatus: line.error.status,
         latencyMs,
         finishedAt,
-        costUsd: 0,
+        costUsd: cost,
+        ...(billed !== undefined ? { usage: billed } : {}),
       });
-      this.settleHeld(call.id, 0);
+      this.stats.orphanCostUsd += cost;
+      this.settleHeld(call.id, cost);
     }
   }
 

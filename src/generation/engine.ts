@@ -54,6 +54,13 @@ export interface EngineTotals extends RunTotals {
   vendorFailures: number;
   /** The latest failed call, in a few words (progress shows it). */
   lastFailure?: string;
+  /**
+   * Calls the vendor may have billed though no usable reply told what (a
+   * timeout, a dropped connection, a garbled body without usage), and their
+   * worst case: not in `costUsd`, which is what the replies said was billed.
+   */
+  unknownBillingCalls: number;
+  unknownBillingUsd: number;
 }
 
 /** How a request sent in a batch came back. */
@@ -156,6 +163,8 @@ export class Engine {
     done: 0,
     deferred: 0,
     vendorFailures: 0,
+    unknownBillingCalls: 0,
+    unknownBillingUsd: 0,
   };
   stopReason: StopReason | undefined;
   /** The error that stopped the run (bad key, bad request, a bug). */
@@ -484,7 +493,17 @@ export class Engine {
 
       if ("error" in outcome) {
         const error = outcome.error;
-        const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
+        // A reply that cannot be used but says what it billed (`choices: []` with usage) is counted like any response.
+        const billed = error instanceof ProviderError ? error.billedUsage : undefined;
+        if (billed !== undefined) {
+          billedUsd = costUsd(billed, price, { batch: batcher !== undefined });
+          this.count(billed, billedUsd, price, batcher !== undefined);
+        }
+        const billingUnknown = billed === undefined && (!(error instanceof ProviderError) || isBillingUnknown(error));
+        if (billingUnknown) {
+          this.totals.unknownBillingCalls += 1;
+          this.totals.unknownBillingUsd += reservation.amountUsd;
+        }
         this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : billedUsd);
         this.totals.callsFailed += 1;
         this.totals.lastFailure = redactSecrets(describeFailure(error), this.options.env);
@@ -498,6 +517,7 @@ export class Engine {
           latencyMs,
           finishedAt: iso(finishedAt),
           costUsd: billingUnknown ? null : billedUsd,
+          ...(billed !== undefined ? { usage: billed } : {}),
         };
         if (this.options.abortSignal?.aborted) {
           store.recordFailed(callId, { ...failure, errorClass: "Aborted", errorMessage: "cancelled by the user" });

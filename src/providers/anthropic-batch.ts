@@ -53,7 +53,7 @@ function readLine(raw: unknown, context: FailureContext): BatchResultLine | unde
         return { customId, result: redactResult(result, context) };
       } catch (failure) {
         if (!(failure instanceof MalformedBody)) throw failure;
-        return { customId, error: asBatchItem(malformedResponse(context, failure.message), context) };
+        return { customId, error: asBatchItem(malformedResponse(context, failure.message, { usage: failure.usage }), context) };
       }
     case "errored": {
       const body = line.result.error as { error?: { type?: unknown } } | undefined;

@@ -52,7 +52,7 @@ export async function callVendor<Params>(call: VendorCall<Params>): Promise<Comp
       parsed = call.parse(data);
     } catch (error) {
       if (error instanceof MalformedBody) {
-        throw malformedResponse(context, error.message, { status: response.status, retryable: error.retryable });
+        throw malformedResponse(context, error.message, { status: response.status, retryable: error.retryable, usage: error.usage });
       }
       throw error;
     }

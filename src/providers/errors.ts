@@ -23,7 +23,7 @@ import {
 import { REDACTED, redactSecrets } from "../util/secrets.ts";
 import type { Deadline } from "./deadline.ts";
 import { type Clock, retryAfterMs, waitFromRateLimit } from "./headers.ts";
-import type { RateLimitState } from "./types.ts";
+import type { RateLimitState, TokenUsage } from "./types.ts";
 
 /**
  * Raised by the pure wire mappings (anthropic-messages.ts, openai-chat.ts)
@@ -35,9 +35,12 @@ export class UnsendableRequest extends Error {}
 /** Raised by the wire mappings for a 2xx body that breaks the format; becomes a MalformedResponseError. */
 export class MalformedBody extends Error {
   readonly retryable: boolean;
-  constructor(message: string, options: { retryable?: boolean } = {}) {
+  /** The body's usage, when it had a readable one: the vendor billed the call all the same. */
+  readonly usage: TokenUsage | undefined;
+  constructor(message: string, options: { retryable?: boolean; usage?: TokenUsage | undefined } = {}) {
     super(message);
     this.retryable = options.retryable ?? true;
+    this.usage = options.usage;
   }
 }
 
@@ -218,10 +221,11 @@ export function httpError(
 export function malformedResponse(
   ctx: FailureContext,
   detail: string,
-  options: { retryable?: boolean; status?: number; cause?: unknown } = {},
+  options: { retryable?: boolean; status?: number; cause?: unknown; usage?: TokenUsage | undefined } = {},
 ): MalformedResponseError {
   return new MalformedResponseError(ctx.provider, scrub(`malformed response: ${detail}`, ctx), {
     retryable: options.retryable ?? true,
+    ...(options.usage !== undefined ? { billedUsage: options.usage } : {}),
     ...(options.status !== undefined ? { status: options.status } : {}),
     ...(options.cause !== undefined ? { cause: options.cause } : {}),
   });

@@ -60,7 +60,7 @@ export function openaiBatchTransport(client: OpenAI, model: string, features: Op
           return { customId, result: redactResult(result, context) };
         } catch (failure) {
           if (!(failure instanceof MalformedBody)) throw failure;
-          return { customId, error: asBatchItem(malformedResponse(context, failure.message, { retryable: failure.retryable }), context) };
+          return { customId, error: asBatchItem(malformedResponse(context, failure.message, { retryable: failure.retryable, usage: failure.usage }), context) };
         }
       }
       const failed = httpError(context, response.status_code, new Headers(), response.body, "the request failed in the batch");

@@ -21,6 +21,8 @@ const totals = (done: number, costUsd: number, callsFailed = 0, lastFailure?: st
   retries: 0,
   done,
   vendorFailures: 0,
+  unknownBillingCalls: 0,
+  unknownBillingUsd: 0,
   ...(lastFailure !== undefined ? { lastFailure } : {}),
 });
 
