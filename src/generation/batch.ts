@@ -120,9 +120,14 @@ export class Batcher implements BatchSender {
   private submissions: Promise<void> = Promise.resolve();
   private loop: Promise<void> | undefined;
   private collecting = false;
-  private released = false;
+  private letGo = false;
   /** The error that stopped the batcher (see `onFatal`). */
   private fatalError: unknown;
+  private readonly releasedController = new AbortController();
+
+  get released(): AbortSignal {
+    return this.releasedController.signal;
+  }
 
   constructor(options: BatcherOptions) {
     this.options = options;
@@ -139,7 +144,7 @@ export class Batcher implements BatchSender {
 
   send(call: CallStart, request: CompletionRequest): Promise<BatchOutcome> {
     return new Promise((resolve) => {
-      if (this.released) {
+      if (this.letGo) {
         // Not queued, not stored: nothing was sent.
         resolve({ kind: "deferred", callId: -1 });
         return;
@@ -153,7 +158,7 @@ export class Batcher implements BatchSender {
 
   awaitWaiting(callId: number): Promise<BatchOutcome> {
     return new Promise((resolve) => {
-      if (this.released) return resolve({ kind: "deferred", callId });
+      if (this.letGo) return resolve({ kind: "deferred", callId });
       this.waiters.set(callId, { resolve });
       this.ensureLoop();
     });
@@ -161,7 +166,8 @@ export class Batcher implements BatchSender {
 
   /** Lets every waiting job go: its request stays in its batch for a later run. */
   release(): void {
-    this.released = true;
+    this.letGo = true;
+    this.releasedController.abort(new Error("the batcher let its jobs go"));
     for (const [callId, waiter] of this.waiters) waiter.resolve({ kind: "deferred", callId });
     this.waiters.clear();
     // Queued but not yet submitted: nothing was sent.
@@ -177,7 +183,7 @@ export class Batcher implements BatchSender {
    */
   async finish(): Promise<void> {
     for (;;) {
-      if (this.open.size > 0 && !this.released) this.ensureLoop();
+      if (this.open.size > 0 && !this.letGo) this.ensureLoop();
       if (this.loop !== undefined) {
         await this.loop;
         continue;
@@ -238,7 +244,7 @@ export class Batcher implements BatchSender {
         continue;
       }
       const progressed = this.stats.collected + this.stats.lost > collected || this.waiters.size < before;
-      if (this.released || (!this.hasWork() && (this.open.size === 0 || !this.options.wait))) break;
+      if (this.letGo || (!this.hasWork() && (this.open.size === 0 || !this.options.wait))) break;
       if (!this.options.wait) {
         if (progressed) continue;
         this.release();
@@ -429,7 +435,7 @@ export class Batcher implements BatchSender {
 
   private async pollAll(): Promise<void> {
     for (const row of [...this.open.values()]) {
-      if (this.released) return;
+      if (this.letGo) return;
       if (row.status === "submitting") {
         await this.recover(row);
         continue;
@@ -440,7 +446,7 @@ export class Batcher implements BatchSender {
       try {
         state = await this.api((signal) => settings.transport.poll(ref, { signal }), this.options.stopSignal);
       } catch (error) {
-        if (this.released) return;
+        if (this.letGo) return;
         this.unreachable(row, error);
         continue;
       }
@@ -476,7 +482,7 @@ export class Batcher implements BatchSender {
     try {
       found = await this.api((signal) => transport.find!(batchLabel(this.options.study, row), { signal, since: row.createdAt }), this.options.stopSignal);
     } catch (error) {
-      if (this.released) return;
+      if (this.letGo) return;
       if (!(error instanceof ProviderError) || !error.retryable) {
         this.fatal(error);
         return;
@@ -544,7 +550,7 @@ export class Batcher implements BatchSender {
       }
     } catch (error) {
       this.collecting = false;
-      if (this.released) return;
+      if (this.letGo) return;
       // What was delivered is stored; the rest is read again at the next poll.
       this.unreachable(row, error);
       return;

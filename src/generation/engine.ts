@@ -78,6 +78,8 @@ export interface BatchSender {
   awaitWaiting(callId: number): Promise<BatchOutcome>;
   /** Stops waiting: every job waiting for a batch is let go (its request stays in the batch). */
   release(): void;
+  /** Aborted once the batcher has let its jobs go (--no-wait after submitting, Ctrl-C, a fatal error). */
+  readonly released: AbortSignal;
 }
 
 /** A call an earlier run left waiting in a vendor batch. */
@@ -402,7 +404,7 @@ export class Engine {
           sent = await batcher.awaitWaiting(waiting.callId);
           waiting = undefined;
         } else {
-          const held = this.options.budget.tryReserve(worstCost * price.batch_factor);
+          const held = await this.reserveInBatch(worstCost * price.batch_factor, batcher);
           if (held === undefined) {
             this.stop("budget");
             return { kind: "stopped" };
@@ -580,6 +582,24 @@ export class Engine {
       crashPoint("after-commit");
       this.tally(answers);
       return { kind: "response" };
+    }
+  }
+
+  /**
+   * A batch request's worst case, held until its batch is collected. One that
+   * does not fit waits for the batches in flight to settle (their requests
+   * usually cost a fraction of their worst case) and goes into the next
+   * batch, so one run spends up to its cap rather than stopping after the
+   * first batch; undefined once nothing is in flight and it still does not
+   * fit, or the batcher has let go (--no-wait: the next run goes on).
+   */
+  private async reserveInBatch(amountUsd: number, batcher: BatchSender): Promise<Reservation | undefined> {
+    const now = this.options.budget.tryReserve(amountUsd);
+    if (now !== undefined || batcher.released.aborted) return now;
+    try {
+      return await this.options.budget.reserve(amountUsd, AbortSignal.any([this.stopper.signal, batcher.released]));
+    } catch {
+      return undefined;
     }
   }
 

@@ -223,15 +223,24 @@ describe("a batch run", () => {
     expect(third.totals).toMatchObject({ answered: 3, callsSent: 0 });
   });
 
-  it("reserves each request's worst case at the batch price, and stops at the cap", async () => {
+  it("reserves each request's worst case at the batch price; as batches settle, the next ones use what they freed, up to the cap", async () => {
     const s = setup();
     const study = makeStudy({ respondents: 10, study: { max_tokens: 100 } });
-    const summary = await run(study, s, { resultsDir: tempDir(), maxCostUsd: 0.0025 });
+    const cap = 0.0025;
+    const summary = await run(study, s, { resultsDir: tempDir(), maxCostUsd: cap });
     expect(summary.status).toBe("budget");
     const reserved = query(summary, "SELECT reserved_usd FROM calls").map((c) => c.reserved_usd as number);
     const first = `SELECT reserved_usd AS r FROM calls WHERE respondent = 'r1' AND item = 'approve'`;
-    const total = reserved.reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(0.0025);
+    // Each batch's worst case fits in what the cap has left when it is submitted.
+    const batches = query(summary, "SELECT b.id, sum(c.reserved_usd) AS held FROM batches b JOIN calls c ON c.batch_id = b.id GROUP BY b.id ORDER BY b.id");
+    expect(batches[0]!.held as number).toBeLessThanOrEqual(cap);
+    // One run, several batches (before: one batch of cap / worst case, about a tenth of the cap spent, then "budget").
+    expect(batches.length).toBeGreaterThan(1);
+    const spent = query(summary, "SELECT sum(cost_usd) AS spent FROM calls")[0]!.spent as number;
+    expect(spent).toBeLessThanOrEqual(cap);
+    expect(summary.totals.costUsd).toBeCloseTo(spent, 12);
+    // Stopped only when what is left could not hold one more request's worst case.
+    expect(cap - spent).toBeLessThan(Math.max(...reserved));
     // Half the synchronous worst case: more requests fit under the cap.
     expect(reserved.length).toBeGreaterThan(0);
     const sync = await generate(study, { deps: fakeDeps(new FakeProvider(), TEST_PRICE), resultsDir: tempDir(), clock: new ManualClock(), maxCostUsd: 0.0025 });

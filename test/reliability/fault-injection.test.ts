@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadStudy } from "../../src/config/load.ts";
 import { generate, type RunSummary } from "../../src/generation/run.ts";
 import { writeStudy } from "../helpers/cli.ts";
-import { startFakeVendor, type Fault, type FakeVendor } from "../helpers/fake-vendor.ts";
+import { startFakeVendor, type Fault, type FakeVendor, type VendorStats } from "../helpers/fake-vendor.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-faults-");
@@ -330,5 +330,57 @@ describe("a batch run (OpenAI Batch API) with faults", () => {
     const stored = completed.reduce((s, c) => s + (c.cost_usd ?? 0), 0);
     // Batch requests cost half (the default batch_factor).
     expect(stored).toBeCloseTo((0.5 * ((d.inputTokens - d.cachedInputTokens) * PRICE.input + d.cachedInputTokens * PRICE.cached_input + d.outputTokens * PRICE.output)) / 1e6, 12);
+  });
+});
+
+describe.each([
+  { vendorName: "OpenAI Chat Completions", model: "openai:fake-model" },
+  { vendorName: "Anthropic Messages", model: "anthropic:claude-fake" },
+])("the cost a run reports against the vendor's bill (GET /__stats), $vendorName", ({ model }) => {
+  it("counts every reply that said what it billed, and bounds the ones that never did by their worst case", async () => {
+    vendor = await startFakeVendor({
+      // Malformed bodies that bill and say so (choices: [], a text block without text), garbled and
+      // cut-off bodies that bill without saying, and replies that come after the client gave up.
+      faults: { empty: 0.08, malformed: 0.02, truncated: 0.02, slow: 0.02 },
+      slowMs: "abandoned",
+      latencyMs: [0, 2],
+      prefixCaching: true,
+      seed: 23,
+    });
+    const dir = tempDir();
+    writeStudy(dir, {
+      respondents: RESPONDENTS,
+      generations: GENERATIONS,
+      models: [model],
+      extra: `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n`,
+    });
+    const env: NodeJS.ProcessEnv = {
+      OPENAI_BASE_URL: vendor.baseURL,
+      OPENAI_API_KEY: "sk-bill-test-000000",
+      ANTHROPIC_BASE_URL: vendor.anthropicBaseURL,
+      ANTHROPIC_API_KEY: "sk-ant-bill-test-000000",
+      SILICON_OPENAI_N: "false",
+    };
+    const summary = await runStudy(dir, env, TIMEOUT_MS);
+    await vendor.settled();
+    const stats = (await (await fetch(new URL("/__stats", vendor.anthropicBaseURL))).json()) as Pick<VendorStats, "billedUsage" | "unreadableUsage" | "faults">;
+    for (const fault of ["empty", "malformed", "truncated", "slow"] as const) expect(stats.faults[fault], fault).toBeGreaterThan(0);
+    const bill = priced(stats.billedUsage);
+    const unreadable = priced(stats.unreadableUsage);
+    const reported = summary.totals.costUsd;
+    const bound = reported + summary.totals.unknownBillingUsd;
+    // Every reply that said what it billed is in the reported cost (before, choices: [] was dropped: 8% of the bill).
+    const readableRatio = reported / (bill - unreadable);
+    expect(Math.abs(readableRatio - 1)).toBeLessThan(0.01);
+    expect(reported).toBeCloseTo(bill - unreadable, 12);
+    // The rest is said apart, at its worst case: the bill lies between the two figures.
+    expect(summary.totals.unknownBillingCalls).toBe((stats.faults.malformed ?? 0) + (stats.faults.truncated ?? 0) + (stats.faults.slow ?? 0));
+    expect(bill).toBeGreaterThanOrEqual(reported);
+    expect(bill).toBeLessThanOrEqual(bound);
+    console.log(
+      `cost vs the vendor's bill (${model}): bill $${bill.toFixed(6)}, reported $${reported.toFixed(6)} billed ` +
+        `(ratio ${(reported / bill).toFixed(4)}; ${(readableRatio).toFixed(6)} of the replies that said what they billed), ` +
+        `+ up to $${summary.totals.unknownBillingUsd.toFixed(6)} for ${summary.totals.unknownBillingCalls} calls whose billing is unknown (upper bound ${(bound / bill).toFixed(3)} × the bill)`,
+    );
   });
 });
