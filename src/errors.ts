@@ -168,5 +168,12 @@ export class BatchItemError extends ProviderError {
   }
 }
 
+/**
+ * A lookup that cannot tell yet: a batch that may be the one whose creation
+ * reply was lost is still running, and only its results can say. Asked
+ * again at the next poll; nothing is resubmitted meanwhile.
+ */
+export class UndecidedError extends ProviderError {}
+
 /** A bug in silicon, not in the user's input. */
 export class InternalError extends SiliconError {}

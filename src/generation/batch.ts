@@ -20,7 +20,7 @@
  * for any more (the study's prompts changed) are stored as completed calls,
  * the cache, with no answers.
  */
-import { BadRequestError, BatchItemError, ConnectionError, MalformedResponseError, ProviderError, TimeoutError } from "../errors.ts";
+import { BadRequestError, BatchItemError, ConnectionError, MalformedResponseError, ProviderError, TimeoutError, UndecidedError } from "../errors.ts";
 import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
 import type { BatchRef, BatchResultLine, BatchState, BatchTransport, CompletionRequest, EncodedLine, PreparedBatch, SubmittedBatch } from "../providers/types.ts";
 import type { BatchRow } from "../store/batches.ts";
@@ -374,7 +374,8 @@ export class Batcher implements BatchSender {
         this.open.set(batchId, row);
         this.stats.submitted += 1;
         this.stats.requests += chunk.length;
-        this.options.log?.(`batch #${batchId}: the vendor's reply to creating it was lost and it could not be looked up (${this.describe(created.error)}); looking again later`);
+        const why = created.lookupError instanceof UndecidedError ? this.describe(created.lookupError) : `it could not be looked up (${this.describe(created.lookupError)})`;
+        this.options.log?.(`batch #${batchId}: the vendor's reply to creating it was lost (${this.describe(created.error)}); ${why}; looking again later`);
       } else {
         this.lose(row, `the vendor's reply to creating it was lost (${this.describe(created.error)}), and ${settings.vendor} batches cannot be looked up; it may have been billed`);
       }
@@ -403,7 +404,7 @@ export class Batcher implements BatchSender {
     lines: EncodedLine[],
     label: string,
     prepared: PreparedBatch | undefined,
-  ): Promise<{ kind: "created"; batch: SubmittedBatch } | { kind: "failed" | "lost" | "unknown"; error: unknown }> {
+  ): Promise<{ kind: "created"; batch: SubmittedBatch } | { kind: "failed" | "lost"; error: unknown } | { kind: "unknown"; error: unknown; lookupError: unknown }> {
     for (let tryNumber = 1; ; tryNumber++) {
       let error: unknown;
       try {
@@ -415,9 +416,10 @@ export class Batcher implements BatchSender {
         if (transport.find === undefined) return { kind: "lost", error };
         let found: SubmittedBatch | undefined;
         try {
-          found = await this.api((signal) => transport.find!(label, { signal, since: row.createdAt }), neverAborted);
-        } catch {
-          return { kind: "unknown", error };
+          const lookup = { since: row.createdAt, customIds: lines.map((line) => line.customId), known: this.options.store.vendorBatchIds() };
+          found = await this.api((signal) => transport.find!(label, { signal, ...lookup }), neverAborted);
+        } catch (lookupError) {
+          return { kind: "unknown", error, lookupError };
         }
         if (found !== undefined) return { kind: "created", batch: found };
       }
@@ -480,9 +482,18 @@ export class Batcher implements BatchSender {
     }
     let found: SubmittedBatch | undefined;
     try {
-      found = await this.api((signal) => transport.find!(batchLabel(this.options.study, row), { signal, since: row.createdAt }), this.options.stopSignal);
+      const lookup = {
+        since: row.createdAt,
+        customIds: this.options.store.waitingIn(row.id).map((call) => call.requestKey),
+        known: this.options.store.vendorBatchIds(),
+      };
+      found = await this.api((signal) => transport.find!(batchLabel(this.options.study, row), { signal, ...lookup }), this.options.stopSignal);
     } catch (error) {
       if (this.letGo) return;
+      if (error instanceof UndecidedError) {
+        this.options.log?.(`batch #${row.id}: ${this.describe(error)}; looking again later`);
+        return;
+      }
       if (!(error instanceof ProviderError) || !error.retryable) {
         this.fatal(error);
         return;
@@ -495,7 +506,7 @@ export class Batcher implements BatchSender {
       this.open.set(row.id, this.options.store.batch(row.id)!);
       return;
     }
-    this.lose(row, "the vendor never confirmed it and has no batch with its label");
+    this.lose(row, "the vendor never confirmed it and has no batch matching it");
   }
 
   /** Why a poll failed decides: a vanished batch is lost; a rejected key stops the run; anything else is tried at the next poll. */
