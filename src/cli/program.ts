@@ -7,6 +7,7 @@ import { register as registerEvaluate } from "./commands/evaluate.ts";
 import { register as registerGenerate } from "./commands/generate.ts";
 import { register as registerReport } from "./commands/report.ts";
 import { register as registerRun } from "./commands/run.ts";
+import { siliconVersion } from "../version.ts";
 
 /**
  * The command tree. Each command file declares its own options and help, and
@@ -15,6 +16,7 @@ import { register as registerRun } from "./commands/run.ts";
 export function buildProgram(): Command {
   const program = new Command("silicon")
     .description("Synthetic survey respondents from LLMs, calibrated into valid confidence intervals")
+    .version(siliconVersion(), "-V, --version", "print silicon's version")
     .option("--debug", "print stack traces for errors")
     .exitOverride()
     .configureOutput(output("silicon"));

@@ -5,7 +5,6 @@
  * OutputSet: bad input leaves no file half-written). `silicon report` runs
  * this on the stored answers; `silicon run` runs generation first.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadedStudy } from "../config/load.ts";
 import { InfeasibleError, InputError } from "../errors.ts";
@@ -14,6 +13,7 @@ import type { EstimateResult } from "../estimands/estimate.ts";
 import { studyTasks } from "../estimands/from-study.ts";
 import { renderReport, type ReportInput } from "../report/html.ts";
 import { OutputSet } from "../util/atomic-write.ts";
+import { siliconVersion } from "../version.ts";
 import { analyzeStudy, type StudyAnalysis } from "./analyze.ts";
 import { comparisonCsv, evaluatedCsv, evaluationJson, intervalsCsv, OUTPUT_FILES, tasksCsv } from "./outputs.ts";
 import { analysisSettings, type AnalysisSettings } from "./settings.ts";
@@ -156,10 +156,4 @@ export function reportInput(study: LoadedStudy, tasks: EstimateResult, analysis:
     },
     files: Object.values(OUTPUT_FILES).filter((f) => f.name !== "report.html"),
   };
-}
-
-let version: string | undefined;
-export function siliconVersion(): string {
-  version ??= (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  return version;
 }
