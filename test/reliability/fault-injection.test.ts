@@ -183,6 +183,25 @@ function reconcile(calls: CallRow[]): void {
   expect(sum((c) => c.cost_usd)).toBeCloseTo(expectedUsd, 12);
 }
 
+/** The test study for `model` at PRICE, and the environment pointing both vendors at the fake one. */
+function pricedStudy(model: string, n: boolean): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = tempDir();
+  writeStudy(dir, {
+    respondents: RESPONDENTS,
+    generations: GENERATIONS,
+    models: [model],
+    extra: `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n`,
+  });
+  const env: NodeJS.ProcessEnv = {
+    OPENAI_BASE_URL: vendor!.baseURL,
+    OPENAI_API_KEY: "sk-faults-test-000000",
+    ANTHROPIC_BASE_URL: vendor!.anthropicBaseURL,
+    ANTHROPIC_API_KEY: "sk-ant-faults-test-000000",
+    SILICON_OPENAI_N: n ? "true" : "false",
+  };
+  return { dir, env };
+}
+
 function priced(usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number }): number {
   return ((usage.inputTokens - usage.cachedInputTokens) * PRICE.input + usage.cachedInputTokens * PRICE.cached_input + usage.outputTokens * PRICE.output) / 1e6;
 }
@@ -233,20 +252,7 @@ describe.each([
       prefixCaching: true,
       seed: 11,
     });
-    const dir = tempDir();
-    writeStudy(dir, {
-      respondents: RESPONDENTS,
-      generations: GENERATIONS,
-      models: [model],
-      extra: `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n`,
-    });
-    const env: NodeJS.ProcessEnv = {
-      OPENAI_BASE_URL: vendor.baseURL,
-      OPENAI_API_KEY: "sk-faults-test-000000",
-      ANTHROPIC_BASE_URL: vendor.anthropicBaseURL,
-      ANTHROPIC_API_KEY: "sk-ant-faults-test-000000",
-      SILICON_OPENAI_N: n ? "true" : "false",
-    };
+    const { dir, env } = pricedStudy(model, n);
 
     const first = await runStudy(dir, env, TIMEOUT_MS);
     await vendor.settled();
@@ -347,20 +353,7 @@ describe.each([
       prefixCaching: true,
       seed: 23,
     });
-    const dir = tempDir();
-    writeStudy(dir, {
-      respondents: RESPONDENTS,
-      generations: GENERATIONS,
-      models: [model],
-      extra: `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n`,
-    });
-    const env: NodeJS.ProcessEnv = {
-      OPENAI_BASE_URL: vendor.baseURL,
-      OPENAI_API_KEY: "sk-bill-test-000000",
-      ANTHROPIC_BASE_URL: vendor.anthropicBaseURL,
-      ANTHROPIC_API_KEY: "sk-ant-bill-test-000000",
-      SILICON_OPENAI_N: "false",
-    };
+    const { dir, env } = pricedStudy(model, false);
     const summary = await runStudy(dir, env, TIMEOUT_MS);
     await vendor.settled();
     const stats = (await (await fetch(new URL("/__stats", vendor.anthropicBaseURL))).json()) as Pick<VendorStats, "billedUsage" | "unreadableUsage" | "faults">;
