@@ -382,7 +382,7 @@ describe("a batch run's money and failures", () => {
     expect(second.totals.answered).toBeGreaterThan(10);
   });
 
-  it("stops with the store's error, not an unhandled rejection, when a batch cannot be recorded", { timeout: 10_000 }, async () => {
+  it("stops with the store's error, not an unhandled rejection, when a batch cannot be recorded", async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
