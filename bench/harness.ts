@@ -1,5 +1,10 @@
 /** Shared shapes and timing helpers for bench/*.bench.ts. */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 
 export interface BenchFigure {
   name: string;
@@ -33,4 +38,44 @@ export async function cpuMs(fn: () => unknown): Promise<number> {
   await fn();
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
+}
+
+export interface ChildRun {
+  seconds: number;
+  /** Peak resident memory of the child, as it reported it (see bench/peak-rss.ts). */
+  peakMiB: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+const PEAK_RSS_PRELOAD = fileURLToPath(new URL("peak-rss.ts", import.meta.url));
+
+/**
+ * Runs a command to its end and measures its wall time. A node child is
+ * started with bench/peak-rss.ts preloaded, which writes its peak RSS to the
+ * file named by SILICON_BENCH_PEAK_RSS; other children (Rscript) write it
+ * there themselves. Throws with the child's stderr when it fails.
+ */
+export async function runMeasured(command: string, args: readonly string[]): Promise<ChildRun> {
+  const dir = mkdtempSync(join(tmpdir(), "silicon-bench-peak-"));
+  const peakFile = join(dir, "peak");
+  const argv = command === process.execPath ? ["--import", PEAK_RSS_PRELOAD, ...args] : [...args];
+  try {
+    const start = performance.now();
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(command, argv, { env: { ...process.env, SILICON_BENCH_PEAK_RSS: peakFile }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+      child.on("error", reject);
+      child.on("close", (exit) => resolve({ code: exit, stdout: out, stderr: err }));
+    });
+    const seconds = (performance.now() - start) / 1000;
+    if (code !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
+    const peakKiB = existsSync(peakFile) ? Number(readFileSync(peakFile, "utf8")) : NaN;
+    return { seconds, peakMiB: Number.isFinite(peakKiB) ? peakKiB / 1024 : undefined, stdout, stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

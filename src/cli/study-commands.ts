@@ -134,10 +134,21 @@ export async function runStudyCalibrate(studyFile: string, raw: RawCalibrationOp
   return analysis;
 }
 
-export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOptions & StudyFlags & { protocol?: string; json?: boolean }, command?: Command, io: Io = processIo): Promise<StudyAnalysis> {
+export async function runStudyEvaluate(
+  studyFile: string,
+  raw: RawCalibrationOptions & StudyFlags & { protocol?: string; groupBy?: string; json?: boolean },
+  command?: Command,
+  io: Io = processIo,
+): Promise<StudyAnalysis> {
   const protocol: Protocol = parseProtocol(raw.protocol);
   const study = await loadForAnalysis(studyFile);
   const settings = settingsFrom(study, raw, command);
+  if (raw.groupBy !== undefined) {
+    if (!taskColumns(study.analysis).includes(raw.groupBy)) {
+      throw new UsageError(`--group-by: the study's tasks have no column "${raw.groupBy}"; they have ${taskColumns(study.analysis).join(", ")}`);
+    }
+    settings.groupBy = raw.groupBy;
+  }
   const { analysis } = analyzeStored(study, raw, settings, { calibrate: false, protocols: [protocol], compare: false }, io);
   if (raw.json) {
     const kinds = analysis.kinds.flatMap((k) =>
@@ -149,8 +160,12 @@ export async function runStudyEvaluate(studyFile: string, raw: RawCalibrationOpt
     const single = kinds.length === 1 ? { method: kinds[0]!.method, by_model: kinds[0]!.by_model } : {};
     io.stdout(JSON.stringify({ protocol, alpha: settings.alpha, ...single, kinds }, null, 2) + "\n");
   } else {
-    io.stdout(`${protocol === "loo" ? "leave-one-task-out" : "chronological (expanding window over waves)"} evaluation; ${describeSettings(settings)}; coverage judged against each held-out task's real estimate\n\n${coverageTable(analysis, [protocol])}`);
-    if (protocol === "chrono") io.stdout(`\nBy wave (tasks of one wave share its shock, so coverage varies more between waves than binomial error suggests):\n${byGroupTable(analysis)}`);
+    const title = { loo: "leave-one-task-out", chrono: "chronological (expanding window over waves)", group: `leave-one-group-out by ${settings.groupBy}` }[protocol];
+    io.stdout(`${title} evaluation; ${describeSettings(settings)}; coverage judged against each held-out task's real estimate\n\n${coverageTable(analysis, [protocol])}`);
+    if (protocol !== "loo") {
+      const what = protocol === "chrono" ? "wave" : settings.groupBy;
+      io.stdout(`\nBy ${what} (coverage with an exact 95% binomial interval; tasks of one group share its shock, so coverage varies between groups more than that):\n${byGroupTable(analysis, protocol, what)}`);
+    }
   }
   for (const line of analysis.warnings) say(io, `warning: ${line}`);
   for (const line of analysis.notes) say(io, `note: ${line}`);

@@ -4,7 +4,7 @@ import type { CoverageSummary } from "../evaluation/metrics.ts";
 import type { KindAnalysis, MethodResults, StudyAnalysis } from "../pipeline/analyze.ts";
 import { fixed, formatNumber, renderTable, type TableCell } from "./text-table.ts";
 
-const HELD_OUT: Record<Protocol | "target", string> = { loo: "leave-one-out", chrono: "chronological", target: "target wave" };
+const HELD_OUT: Record<Protocol | "target", string> = { loo: "leave-one-out", chrono: "chronological", group: "leave-one-group-out", target: "target wave" };
 
 /** Coverage and width per kind, method, protocol and model: calibrated beside naive. */
 export function coverageTable(analysis: StudyAnalysis, protocols: readonly (Protocol | "target")[] = ["loo", "chrono", "target"]): string {
@@ -52,14 +52,15 @@ export function comparisonTable(analysis: StudyAnalysis): string {
 }
 
 /** Chronological evaluation per wave: tasks of one wave share its shock, so coverage varies more between waves than binomial error. */
-export function byGroupTable(analysis: StudyAnalysis): string {
+export function byGroupTable(analysis: StudyAnalysis, protocol: "chrono" | "group" = "chrono", column = "wave"): string {
   const rows: TableCell[][] = [];
   for (const kind of analysis.kinds) {
-    for (const [model, s] of Object.entries(kind.evaluations.chrono?.report.by_model ?? {})) {
+    for (const [model, s] of Object.entries(kind.evaluations[protocol]?.report.by_model ?? {})) {
       for (const [group, g] of Object.entries(s.by_group ?? {})) {
-        rows.push([kind.kind.label, model, group, g.history, g.tasks, g.skipped, fixed(g.coverage), formatNumber(g.median_width), fixed(g.naive_coverage)]);
+        const interval = g.tasks > 0 ? `[${fixed(g.coverage_lower)}, ${fixed(g.coverage_upper)}]` : "";
+        rows.push([kind.kind.label, model, group, g.history, g.tasks, g.skipped, fixed(g.coverage), interval, formatNumber(g.median_width), fixed(g.naive_coverage)]);
       }
     }
   }
-  return renderTable(["kind", "model", "wave", "history", "tasks", "skipped", "coverage", "median width", "naive coverage"], rows);
+  return renderTable(["kind", "model", column, "history", "tasks", "skipped", "coverage", "95% interval", "median width", "naive coverage"], rows);
 }

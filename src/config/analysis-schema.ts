@@ -81,7 +81,7 @@ export const Adjustment = z.strictObject({
 
 export const SCALAR_METHODS = ["alg1", "alg2", "alg4", "alg5"] as const;
 export const VECTOR_METHODS = ["alg3", "alg3-bonferroni"] as const;
-export const PROTOCOL_NAMES = ["loo", "chrono"] as const;
+export const PROTOCOL_NAMES = ["loo", "chrono", "group"] as const;
 
 export const Calibration = z.strictObject({
   /** Error level: intervals at 1 − α. */
@@ -98,7 +98,12 @@ export const Calibration = z.strictObject({
   decay: z.number().gt(0).lte(1).optional(),
   /** Pilot mode: items without history, calibrated on the gaps of items they are like. */
   pilot: z.array(PilotSet).default([]),
-  /** Held-out evaluation protocols. */
-  protocols: z.array(z.enum(PROTOCOL_NAMES)).min(1).default(["loo", "chrono"]),
+  /**
+   * Held-out evaluation protocols. Leave-one-out alone cannot fail for alg4;
+   * chrono (by wave) and group (by `group_by`) can.
+   */
+  protocols: z.array(z.enum(PROTOCOL_NAMES)).min(1).default(["loo", "chrono", "group"]),
+  /** The group protocol's column: the tasks sharing a value are held out together. */
+  group_by: z.string().min(1).default("item"),
 });
 export type Calibration = z.infer<typeof Calibration>;

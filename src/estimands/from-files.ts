@@ -11,11 +11,11 @@
  * wave); a subgroup column may sit in either file, the real one winning.
  */
 import { InputError, UsageError } from "../errors.ts";
-import { cellLocation, requireColumns } from "../tables/columns.ts";
+import { cellLocation, locationsOf, requireColumns, type TableLocations } from "../tables/columns.ts";
 import { readTable } from "../tables/read.ts";
 import type { DataTable } from "../tables/types.ts";
 import type { SyntheticAnswers } from "./answers.ts";
-import { surveyDesign, type SurveyDesign } from "./design.ts";
+import { surveyDesign, type FrameField, type SurveyDesign } from "./design.ts";
 import { estimateTasks, type EstimateResult, type ItemEstimand } from "./estimate.ts";
 import { Codebook, cellText, isMissing, labelOf } from "./file-cells.ts";
 import { frameColumn, levelsOf, realAnswers, realAttributes, respondentRows, respondentWeights } from "./real-file.ts";
@@ -72,7 +72,12 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
   if (options.distribution !== undefined && options.long === undefined) {
     throw new UsageError("--distribution needs long synthetic answers (--long ITEMCOL,VALUECOL): one row per option with its probability");
   }
-  const [real, syn] = await Promise.all([readTable(options.real), readTable(options.synthetic)]);
+  // Only the columns the options name are read; a long synthetic file without
+  // --items names the items, which a wide real file has as columns.
+  const named = columnsRead(options);
+  const syn = await readTable(options.synthetic, { columns: named });
+  const itemColumns = options.long !== undefined && options.items === undefined && options.long.item in syn.columns ? distinctTexts(syn, options.long.item) : [];
+  const real = await readTable(options.real, { columns: [...named, ...itemColumns] });
   const layout = checkColumns(real, syn, options);
   const items = itemsOf(real, syn, options, layout);
   const perOption = new Set(options.perOption ?? []);
@@ -93,7 +98,7 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
     levels: levelsOf(real, [...(options.group === undefined ? [] : [options.group]), ...subgroupColumns(options)], options.group),
     answers: realAnswers(real, options, layout, items, codebooks, respondents),
     optionLabels: Object.fromEntries([...codebooks].filter(([item]) => perOption.has(item)).map(([item, book]) => [item, book.finalLabels()])),
-    locate: (row, field) => cellLocation(real, respondents.rows[row]!, frameColumn(field, options, layout)),
+    locate: locateRespondents(locationsOf(real), respondents.rows, options, layout),
   });
   design = withSyntheticAttributes(design, real, syn, options);
   return {
@@ -103,6 +108,21 @@ export async function readResponseFiles(options: ResponseFilesOptions): Promise<
     realRows: real.numRows,
     syntheticRows: syn.numRows,
   };
+}
+
+/**
+ * Where a design row's cell is in the real file. Made out here so that the
+ * closure holds only the rows' locations, not (through a shared scope) the
+ * table: its columns can go once the design is built.
+ */
+function locateRespondents(real: TableLocations, rows: readonly number[], o: ResponseFilesOptions, layout: Layout) {
+  return (row: number, field: FrameField) => cellLocation(real, rows[row]!, frameColumn(field, o, layout));
+}
+
+/** The columns the options name: the only ones read from either file. */
+function columnsRead(o: ResponseFilesOptions): string[] {
+  const named = [o.id, o.weight, o.group, o.model, o.generation, o.distribution, o.long?.item, o.long?.value, ...(o.items ?? []), ...subgroupColumns(o)];
+  return [...new Set(named.filter((name) => name !== undefined))];
 }
 
 function checkColumns(real: DataTable, syn: DataTable, o: ResponseFilesOptions): Layout {
@@ -123,7 +143,7 @@ function checkColumns(real: DataTable, syn: DataTable, o: ResponseFilesOptions):
     if (!(column in real.columns) && !(column in syn.columns)) {
       throw new InputError(
         { file: real.source, field: column },
-        `missing subgroup column (--by); neither ${real.source} nor ${syn.source} has it; ${real.source} has: ${real.columnNames.join(", ")}`,
+        `missing subgroup column (--by); neither ${real.source} nor ${syn.source} has it; ${real.source} has: ${(real.fileColumnNames ?? real.columnNames).join(", ")}`,
       );
     }
   }

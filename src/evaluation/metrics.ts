@@ -4,6 +4,23 @@
  * held-out task's θ̂ (its finite-sample real estimate), as the paper does.
  */
 import type { IntervalRow } from "../inference/calibrate.ts";
+import { betaQuantile } from "../inference/quantiles.ts";
+
+/** Confidence level of the coverage intervals evaluate reports. */
+export const COVERAGE_CONFIDENCE = 0.95;
+
+/**
+ * Exact (Clopper–Pearson) interval for a binomial proportion: k covered of
+ * n at `confidence`; guaranteed at least that coverage for every true
+ * proportion (conservative, unlike Wald or Wilson). [NaN, NaN] for n = 0.
+ */
+export function clopperPearson(k: number, n: number, confidence = COVERAGE_CONFIDENCE): [number, number] {
+  if (n === 0) return [NaN, NaN];
+  const a = 1 - confidence;
+  const lower = k === 0 ? 0 : betaQuantile(a / 2, k, n - k + 1);
+  const upper = k === n ? 1 : betaQuantile(1 - a / 2, k + 1, n - k);
+  return [lower, upper];
+}
 
 /** One held-out task (all coordinates of a vector task for joint methods) and how it was covered. */
 export interface EvaluatedTask {

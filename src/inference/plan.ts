@@ -14,8 +14,14 @@ import type { GapSample } from "./bounds.ts";
 import { stratumKey, stratumLabel } from "./mondrian.ts";
 import { attributeOf, compareGroups, gapOf, gapSeOf, type TaskRecord } from "./task-record.ts";
 
-/** Algorithm 2's weights: a column of the table, or recency decay γ^age by `group`. */
-export type WeightSpec = { column: string } | { decay: number };
+/**
+ * Algorithm 2's weights: a column of the table, or recency decay γ^age by
+ * `group`. Without `from`, age counts the waves before the latest historical
+ * one (the forecast's convention: the latest wave weighs 1). With `from` (a
+ * held-out task's own group, in leave-one-out and leave-one-group-out),
+ * age is the number of waves between a task's group and `from`, either way.
+ */
+export type WeightSpec = { column: string } | { decay: number; from?: string };
 
 export interface PlanOptions {
   algorithm: Algorithm;
@@ -119,11 +125,13 @@ function weightsOf(history: readonly TaskRecord[], options: PlanOptions): Map<Ta
   const spec = options.weights ?? { column: "weight" };
   const out = new Map<TaskRecord, number>();
   if ("decay" in spec) {
-    const groups = [...new Set(history.map((row) => row.group).filter((g): g is string => g !== undefined))].sort(compareGroups);
+    const named = history.map((row) => row.group).filter((g): g is string => g !== undefined);
+    const groups = [...new Set(spec.from === undefined ? named : [...named, spec.from])].sort(compareGroups);
     const rank = new Map(groups.map((g, i) => [g, i]));
+    const origin = spec.from === undefined ? groups.length - 1 : rank.get(spec.from)!;
     for (const row of history) {
       if (row.group === undefined) throw rowError(options, row, "group", "missing value: --decay weights tasks by the age of their group");
-      out.set(row, spec.decay ** (groups.length - 1 - rank.get(row.group)!));
+      out.set(row, spec.decay ** Math.abs(origin - rank.get(row.group)!));
     }
     return out;
   }

@@ -168,8 +168,8 @@ function runMethod(
     const pilotEvaluations: PilotReport["evaluations"] = {};
     for (const protocol of analyze.protocols ?? settings.protocols) {
       if (like.length === 0) continue;
-      const step = `${protocol === "loo" ? "leave-one-out" : "chronological"} evaluation of pilot items ${set.items.join(", ")} on the items they are like`;
-      const evaluation = guard(problems, analyze, step, () => evaluate(protocol, like, [], skipping(pilotOptions, analyze)));
+      const step = `${protocolLabel(protocol, settings)} evaluation of pilot items ${set.items.join(", ")} on the items they are like`;
+      const evaluation = guard(problems, analyze, step, () => evaluate(protocol, like, [], skipping(pilotOptions, analyze), { groupBy: settings.groupBy }));
       if (evaluation === undefined) continue;
       recordSkipped(problems, step, evaluation.skipped);
       pilotEvaluations[protocol] = Object.fromEntries(Object.entries(evaluation.report.by_model).map(([model, { by_group: _, ...summary }]) => [model, summary]));
@@ -190,8 +190,8 @@ function runMethod(
   for (const protocol of analyze.protocols ?? settings.protocols) {
     if (history.length === 0) continue;
     const scored = protocol === "chrono" ? targets.filter((t) => t.real_est !== undefined && !pilotOf.has(t.item ?? "")) : [];
-    const step = `${protocol === "loo" ? "leave-one-out" : "chronological"} evaluation`;
-    const evaluation = guard(problems, analyze, step, () => evaluate(protocol, history, scored, skipping(options, analyze)));
+    const step = `${protocolLabel(protocol, settings)} evaluation`;
+    const evaluation = guard(problems, analyze, step, () => evaluate(protocol, history, scored, skipping(options, analyze), { groupBy: settings.groupBy }));
     if (evaluation !== undefined) {
       recordSkipped(problems, step, evaluation.skipped);
       evaluations[protocol] = evaluation;
@@ -202,6 +202,13 @@ function runMethod(
   const target: Record<string, CoverageSummary> = {};
   for (const [model, list] of byModel(targetTasks)) target[model] = summarize(list);
   return { method, intervals, cells, evaluations, target, targetTasks, problems };
+}
+
+/** The protocol as a step's name: "leave-one-out", "chronological", "leave-one-item-out". */
+export function protocolLabel(protocol: Protocol, settings: Pick<AnalysisSettings, "groupBy">): string {
+  if (protocol === "loo") return "leave-one-out";
+  if (protocol === "chrono") return "chronological";
+  return settings.groupBy === "group" ? "leave-one-wave-out" : `leave-one-${settings.groupBy}-out`;
 }
 
 /** The target intervals against the targets' real estimates, where known (the forecast, checked). */

@@ -90,6 +90,7 @@ export function evaluationJson(study: string, analysis: StudyAnalysis, provenanc
     decay: settings.decay ?? null,
     pilot: settings.pilot,
     protocols: settings.protocols,
+    group_by: settings.groupBy,
   };
   return (
     JSON.stringify(

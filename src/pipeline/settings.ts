@@ -23,6 +23,8 @@ export interface AnalysisSettings {
   decay?: number;
   pilot: PilotSet[];
   protocols: Protocol[];
+  /** The group protocol's column (held out together). */
+  groupBy: string;
 }
 
 export function analysisSettings(calibration: Calibration): AnalysisSettings {
@@ -48,6 +50,7 @@ export function analysisSettings(calibration: Calibration): AnalysisSettings {
     ...(calibration.decay === undefined ? {} : { decay: calibration.decay }),
     pilot: calibration.pilot,
     protocols: [...new Set(calibration.protocols)],
+    groupBy: calibration.group_by,
   };
 }
 

@@ -47,6 +47,7 @@ export interface ReportInput {
 const PROTOCOL_LABEL: Record<Protocol | "target", string> = {
   loo: "leave-one-out (history)",
   chrono: "chronological (by wave)",
+  group: "leave-one-group-out",
   target: "target wave vs its real answers",
 };
 

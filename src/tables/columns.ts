@@ -1,8 +1,16 @@
 import { InputError, type InputLocation } from "../errors.ts";
 import type { Cell, DataTable } from "./types.ts";
 
+/** What locating a cell needs of its table; keeping only this lets the columns go once read. */
+export type TableLocations = Pick<DataTable, "source" | "lines">;
+
+/** The part of a table that messages about its cells need. */
+export function locationsOf(table: DataTable): TableLocations {
+  return { source: table.source, ...(table.lines === undefined ? {} : { lines: table.lines }) };
+}
+
 /** The location of one cell, for messages: file, 1-based row, CSV line, column. */
-export function cellLocation(table: DataTable, rowIndex: number, column?: string): InputLocation {
+export function cellLocation(table: TableLocations, rowIndex: number, column?: string): InputLocation {
   const line = table.lines?.[rowIndex];
   return {
     file: table.source,
@@ -19,7 +27,7 @@ export function requireColumns(table: DataTable, names: readonly string[], purpo
       const why = purpose === undefined ? "" : ` (${purpose})`;
       throw new InputError(
         { file: table.source, field: name },
-        `missing column${why}; the file has: ${table.columnNames.join(", ")}`,
+        `missing column${why}; the file has: ${(table.fileColumnNames ?? table.columnNames).join(", ")}`,
       );
     }
   }

@@ -1,62 +1,131 @@
-import { parse } from "csv-parse/sync";
+/**
+ * CSV files into column-major tables. A file is streamed: decoded as UTF-8
+ * chunk by chunk (refusing bytes that are not, naming the line), parsed by
+ * papaparse, and only the columns asked for are kept, so memory follows the
+ * columns a command needs rather than the file. Cells stay strings (the
+ * schema of each consumer decides what is numeric); empty cells are missing
+ * (null).
+ */
+import { createReadStream } from "node:fs";
+import { Readable } from "node:stream";
+import Papa from "papaparse";
 import { InputError } from "../errors.ts";
 import { readTextFile } from "../util/text-file.ts";
-import type { Cell, DataTable } from "./types.ts";
+import { CsvColumns } from "./csv-columns.ts";
+import type { DataTable } from "./types.ts";
 
-/**
- * Reads a CSV file with a header row. Cells stay strings (the schema of each
- * consumer decides what is numeric); empty cells are missing (null).
- */
-export function readCsv(path: string, text?: string): DataTable {
-  const content = text ?? readTextFile(path);
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(content, { bom: true, info: true, relax_column_count: false, skip_empty_lines: true }) as never;
-  } catch (error) {
-    throw csvError(path, content, error);
-  }
-  const header = records.shift();
-  if (header === undefined) throw new InputError({ file: path }, "empty file: expected a header row");
-  const columnNames = header.record.map((name) => name.trim());
-  const seen = new Set<string>();
-  for (const name of columnNames) {
-    if (name === "") throw new InputError({ file: path, row: undefined, field: undefined }, "the header has an empty column name");
-    if (seen.has(name)) throw new InputError({ file: path, field: name }, "the header names this column twice");
-    seen.add(name);
-  }
-  const columns: Record<string, Cell[]> = {};
-  for (const name of columnNames) columns[name] = new Array<Cell>(records.length);
-  const lines = new Int32Array(records.length);
-  records.forEach(({ record, info }, row) => {
-    lines[row] = info.lines;
-    columnNames.forEach((name, j) => {
-      const cell = record[j]!;
-      columns[name]![row] = cell === "" ? null : cell;
+export interface CsvReadOptions {
+  /** Columns to keep (others are parsed and dropped); all when omitted. */
+  columns?: readonly string[];
+  /** Bytes per read; small values exercise chunk boundaries in tests. */
+  chunkBytes?: number;
+}
+
+/** Reads a CSV file with a header row, streaming. */
+export async function readCsvFile(path: string, options: CsvReadOptions = {}): Promise<DataTable> {
+  const table = new CsvColumns(path, options.columns);
+  const text = Readable.from(utf8Chunks(path, options.chunkBytes ?? 1 << 20, table));
+  await new Promise<void>((resolve, reject) => {
+    let failure: unknown;
+    Papa.parse<string[]>(text as never, {
+      delimiter: ",",
+      skipEmptyLines: false,
+      chunk: (results, parser) => {
+        try {
+          table.addRows(results.data, results.errors);
+        } catch (error) {
+          failure = error;
+          parser.abort();
+        }
+      },
+      complete: () => (failure === undefined ? resolve() : reject(failure)),
+      error: (error: unknown) => reject(error),
     });
   });
-  return { source: path, format: "csv", columnNames, numRows: records.length, columns, lines, valueLabels: {} };
+  return table.finish();
 }
 
-/** csv-parse's failure, located where the problem is rather than where the parser stopped. */
-function csvError(path: string, content: string, error: unknown): InputError {
-  const { code, lines, records, bytes, message } = error as { code?: string; lines?: number; records?: number; bytes?: number; message: string };
-  if (code === "CSV_QUOTE_NOT_CLOSED" && records !== undefined && bytes !== undefined) {
-    // The parser reads to the end of the file looking for the closing quote;
-    // the field that opened it belongs to the record after the last complete one.
-    const line = newlines(Buffer.from(content.replace(/^\uFEFF/, "")).subarray(0, bytes)) + 1;
-    const where = records === 0 ? { file: path, line } : { file: path, row: records, line };
-    return new InputError(where, `not valid CSV: a quoted field opened on line ${line} is never closed (a stray " ?)`);
-  }
-  const where = { file: path, ...(lines !== undefined ? { row: Math.max(lines - 1, 1), line: lines } : {}) };
-  const length = /expect (\d+), got (\d+)/.exec(message);
-  if (code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH" && length !== null) {
-    return new InputError(where, `not valid CSV: expected ${length[1]} fields, as the header has, got ${length[2]}`);
-  }
-  return new InputError(where, `not valid CSV: ${message.replace(/\s+/g, " ")}`);
+/** Reads CSV text (already in memory) as `readCsvFile` reads a file; `path` names it in messages. */
+export function readCsv(path: string, text?: string, options: Pick<CsvReadOptions, "columns"> = {}): DataTable {
+  const table = new CsvColumns(path, options.columns);
+  const content = text ?? readTextFile(path);
+  table.sawText(content);
+  const results = Papa.parse<string[]>(content, { delimiter: ",", skipEmptyLines: false });
+  table.addRows(results.data, results.errors);
+  return table.finish();
 }
 
-function newlines(bytes: Uint8Array): number {
+const decoderOptions = { fatal: true, ignoreBOM: false } as const;
+
+/**
+ * The file's text in chunks, refusing bytes that are not UTF-8 with the line
+ * they are on: a Latin-1 "é" silently decoded as "\uFFFD" would reach
+ * personas and estimates garbled.
+ */
+async function* utf8Chunks(path: string, chunkBytes: number, table: CsvColumns): AsyncGenerator<string> {
+  const decoder = new TextDecoder("utf-8", decoderOptions);
+  let newlines = 0;
+  // The bytes of a character split across reads, which the decoder holds back.
+  let carried: Uint8Array = new Uint8Array(0);
+  for await (const bytes of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
+    let text: string;
+    try {
+      text = decoder.decode(bytes, { stream: true });
+    } catch {
+      throw notUtf8(path, newlines, Buffer.concat([carried, bytes]));
+    }
+    newlines += countNewlines(bytes);
+    carried = bytes.subarray(bytes.length - incompleteTail(bytes));
+    if (text.length === 0) continue;
+    table.sawText(text);
+    yield text;
+  }
+  try {
+    const rest = decoder.decode();
+    if (rest.length > 0) yield rest;
+  } catch {
+    throw notUtf8(path, newlines, carried);
+  }
+}
+
+/** How many bytes at the end of `bytes` begin a UTF-8 character that continues past them. */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let k = 1; k <= Math.min(3, bytes.length); k++) {
+    const byte = bytes[bytes.length - k]!;
+    if (byte < 0x80) return 0;
+    if (byte >= 0xc0) return (byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2) > k ? k : 0;
+  }
+  return 0;
+}
+
+function notUtf8(path: string, newlinesBefore: number, bytes: Uint8Array): InputError {
+  return new InputError(
+    { file: path, line: newlinesBefore + firstInvalidLine(bytes) },
+    "the file is not UTF-8 text; save it as UTF-8 (e.g. from Excel: CSV UTF-8; from R: write.csv(..., fileEncoding = \"UTF-8\"))",
+  );
+}
+
+function countNewlines(bytes: Uint8Array): number {
   let count = 0;
-  for (const byte of bytes) if (byte === 0x0a) count += 1;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count += 1;
   return count;
+}
+
+/** The line (1-based, within `bytes`) holding the first byte sequence that is not UTF-8. */
+function firstInvalidLine(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", decoderOptions);
+  let line = 1;
+  let start = 0;
+  for (let end = bytes.indexOf(0x0a); ; end = bytes.indexOf(0x0a, start)) {
+    const last = end === -1;
+    try {
+      // A line ends on "\n", never inside a character; only the last may be cut off by the read.
+      decoder.decode(bytes.subarray(start, last ? bytes.length : end), { stream: last });
+    } catch {
+      return line;
+    }
+    if (last) return line;
+    line += 1;
+    start = end + 1;
+  }
 }

@@ -1,8 +1,17 @@
 import { statSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../errors.ts";
-import { readCsv } from "./csv.ts";
+import { readCsvFile } from "./csv.ts";
 import type { DataTable, TableFormat } from "./types.ts";
+
+export interface ReadTableOptions {
+  /**
+   * Columns to keep; the others are not kept (CSV) or not read at all
+   * (Parquet), so memory follows what a command needs. All when omitted;
+   * a named column the file lacks is simply absent.
+   */
+  columns?: readonly string[];
+}
 
 const FORMAT_BY_EXTENSION: Record<string, TableFormat> = {
   ".csv": "csv",
@@ -20,21 +29,32 @@ export function tableFormatOf(path: string): TableFormat {
 }
 
 /** Reads a CSV, Parquet or SPSS .sav file by its extension. */
-export async function readTable(path: string): Promise<DataTable> {
+export async function readTable(path: string, options: ReadTableOptions = {}): Promise<DataTable> {
   const format = tableFormatOf(path);
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat === undefined) throw new InputError({ file: path }, "file not found");
   if (stat.isDirectory()) throw new InputError({ file: path }, `is a folder: expected a ${format === "sav" ? "SPSS .sav" : format === "csv" ? "CSV" : "Parquet"} file`);
   switch (format) {
     case "csv":
-      return readCsv(path);
+      return readCsvFile(path, options);
     case "parquet": {
       const { readParquet } = await import("./parquet.ts");
-      return readParquet(path);
+      return readParquet(path, options);
     }
     case "sav": {
       const { readSav } = await import("./sav.ts");
-      return readSav(path);
+      return selectColumns(await readSav(path), options.columns);
     }
   }
+}
+
+/** The table with only the named columns (those it has), remembering the file's others for messages. */
+export function selectColumns(table: DataTable, names: readonly string[] | undefined): DataTable {
+  if (names === undefined) return table;
+  const wanted = new Set(names);
+  const columnNames = table.columnNames.filter((name) => wanted.has(name));
+  if (columnNames.length === table.columnNames.length) return table;
+  const columns = Object.fromEntries(columnNames.map((name) => [name, table.columns[name]!]));
+  const valueLabels = Object.fromEntries(Object.entries(table.valueLabels).filter(([name]) => wanted.has(name)));
+  return { ...table, columnNames, fileColumnNames: table.fileColumnNames ?? table.columnNames, columns, valueLabels };
 }

@@ -11,7 +11,10 @@ export interface DataTable {
   /** Path as the user gave it; used in messages. */
   source: string;
   format: TableFormat;
+  /** The columns read (all, unless the reader was asked for some). */
   columnNames: string[];
+  /** Every column of the file, when only some were read: for messages about a missing one. */
+  fileColumnNames?: string[];
   numRows: number;
   columns: Record<string, Cell[]>;
   /** Physical 1-based line of each data row (CSV only; quoted newlines make it differ from row + 1). */

@@ -116,10 +116,13 @@ describe("silicon evaluate and compare --tasks", () => {
     const { code, stdout } = await silicon("evaluate", "--tasks", example, "--protocol", "loo", "--json");
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    expect(Object.keys(report)).toEqual(["protocol", "method", "alpha", "by_model"]);
+    // DESIGN.md's shape, plus the flag that says this coverage is fixed by arithmetic (alg4 under LOO).
+    expect(Object.keys(report)).toEqual(["protocol", "method", "alpha", "coverage_fixed_by_arithmetic", "by_model"]);
+    expect(report.coverage_fixed_by_arithmetic).toBe(true);
     expect(report).toMatchObject({ protocol: "loo", method: "alg4", alpha: 0.1 });
     expect(Object.keys(report.by_model)).toEqual(["simulated:steady", "simulated:caricature"]);
-    expect(Object.keys(report.by_model["simulated:steady"])).toEqual(["tasks", "coverage", "mean_width", "median_width", "naive_coverage", "naive_median_width"]);
+    expect(Object.keys(report.by_model["simulated:steady"])).toEqual(["tasks", "coverage", "mean_width", "median_width", "naive_coverage", "naive_median_width", "arithmetic_coverage"]);
+    expect(report.by_model["simulated:steady"].coverage).toBe(report.by_model["simulated:steady"].arithmetic_coverage);
     expect(report.by_model["simulated:steady"].coverage).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -132,6 +135,32 @@ describe("silicon evaluate and compare --tasks", () => {
     const lines = readFileSync(out, "utf8").trim().split("\n");
     expect(lines[0]).toBe("task,model,coord,group,method,alpha,lower,upper,estimate,naive_lower,naive_upper,real_est,covered,naive_covered,task_covered,task_naive_covered");
     expect(lines.length - 1).toBe(report.by_model["simulated:steady"].tasks + report.by_model["simulated:caricature"].tasks);
+  });
+
+  it("holds out whole groups with --protocol group --group-by, with exact intervals per group", async () => {
+    const { code, stdout } = await silicon("evaluate", "--tasks", example, "--protocol", "group", "--group-by", "item", "--json");
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ protocol: "group", group_by: "item", coverage_fixed_by_arithmetic: false });
+    const steady = report.by_model["simulated:steady"];
+    expect(Object.keys(steady.by_group)).toContain("ban_tiktok");
+    const group = steady.by_group.ban_tiktok;
+    expect(group.coverage_lower).toBeLessThanOrEqual(group.coverage);
+    expect(group.coverage_upper).toBeGreaterThanOrEqual(group.coverage);
+    const text = await silicon("evaluate", "--tasks", example, "--protocol", "group");
+    expect(text.stdout).toMatch(/leave-one-group-out by group evaluation/);
+    expect(text.stdout).toMatch(/Clopper–Pearson/);
+    expect(await silicon("evaluate", "--tasks", example, "--protocol", "group", "--group-by", "nothing")).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--group-by nothing: no history row .* has a value in a column "nothing"/),
+    });
+  });
+
+  it("says in one line that alg4's leave-one-out coverage cannot fail", async () => {
+    const alg4 = await silicon("evaluate", "--tasks", example, "--protocol", "loo");
+    expect(alg4.stdout).toMatch(/This coverage cannot fail: .*\(k_hi − k_lo\)\/\(T\+1\) = 0\.910/);
+    const alg1 = await silicon("evaluate", "--tasks", example, "--protocol", "loo", "--method", "alg1");
+    expect(alg1.stdout).not.toMatch(/cannot fail/);
   });
 
   it("requires --protocol and a tasks table", async () => {

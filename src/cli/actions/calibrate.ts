@@ -53,7 +53,7 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
 
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    output.emit(out, toCsv(INTERVAL_COLUMNS, result.intervals));
+    output.emit(out, () => toCsv(INTERVAL_COLUMNS, result.intervals));
     const algorithm = METHODS[options.method];
     const lines: string[] = [];
     lines.push(`${algorithm.title}`);

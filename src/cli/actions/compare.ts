@@ -56,7 +56,7 @@ export async function runCompare(source: TasksSource, raw: EvaluateCliOptions, i
   notes.push(...skippedNotes(protocol === "loo" ? "leave-one-out" : "chronological", skipped, evaluated));
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
-    output.emit(out, toCsv(COMPARISON_COLUMNS, comparison.map(comparisonRecord)));
+    output.emit(out, () => toCsv(COMPARISON_COLUMNS, comparison.map(comparisonRecord)));
     if (raw.json) {
       output.messages.stdout(JSON.stringify({ protocol, method: options.method, alpha: options.alpha, models: comparison }, null, 2) + "\n");
     } else {

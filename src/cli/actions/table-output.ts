@@ -9,8 +9,8 @@ import type { Io } from "./calibrate.ts";
 export interface TableOutput {
   /** Where summaries and messages go. */
   messages: Io;
-  /** Writes the table (nothing when there is no --out). */
-  emit(set: OutputSet, csv: string): void;
+  /** Writes the table (nothing when there is no --out: `csv` is called only when it is needed). */
+  emit(set: OutputSet, csv: () => string): void;
   /** "standard output", the file, or undefined without --out. */
   where: string | undefined;
 }
@@ -21,8 +21,8 @@ export function tableOutput(path: string | undefined, io: Io): TableOutput {
     messages: toStdout ? { ...io, stdout: io.stderr } : io,
     emit(set, csv) {
       if (path === undefined) return;
-      if (toStdout) io.stdout(csv);
-      else set.stage(path, csv);
+      if (toStdout) io.stdout(csv());
+      else set.stage(path, csv());
     },
     where: toStdout ? "standard output" : path,
   };

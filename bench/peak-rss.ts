@@ -1,0 +1,10 @@
+/**
+ * Preloaded into node children of the benches (`node --import`): at exit,
+ * writes the process's peak resident memory in KiB to the file named by
+ * SILICON_BENCH_PEAK_RSS, so the bench measures the whole command, not a
+ * sample of it.
+ */
+import { writeFileSync } from "node:fs";
+
+const file = process.env.SILICON_BENCH_PEAK_RSS;
+if (file !== undefined) process.on("exit", () => writeFileSync(file, String(process.resourceUsage().maxRSS)));
