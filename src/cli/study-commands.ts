@@ -240,13 +240,19 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
   return report(study, settings, flags, io);
 }
 
+/** Whether progress can be drawn: stderr and stdout both a terminal (as generate draws its bar). */
+function onTerminal(): boolean {
+  return process.stderr.isTTY === true && process.stdout.isTTY === true;
+}
+
 /** Builds the demo study in results/demo/ and runs the whole pipeline on it, offline. */
 export async function runDemo(flags: RunFlags, io: Io = processIo): Promise<StudyResults> {
   const started = Date.now();
   const dir = join(resultsDir(flags), "demo");
   const studyFile = await writeDemoStudy(dir);
   say(io, `demo: wrote the study to ${relative(process.cwd(), studyFile) || studyFile} (simulated models: no network, no key)`);
-  const results = await runStudy(studyFile, { ...flags, quiet: flags.quiet ?? true }, undefined, io);
+  // The generation's progress bar on a terminal (a first run takes a while); nothing on a pipe or with --quiet.
+  const results = await runStudy(studyFile, { ...flags, quiet: flags.quiet === true || !onTerminal() }, undefined, io);
   const loo = results.analysis.kinds.flatMap((k) => Object.entries(k.evaluations.loo?.report.by_model ?? {}));
   const covered = loo.reduce((s, [, m]) => s + m.coverage * m.tasks, 0);
   const naive = loo.reduce((s, [, m]) => s + m.naive_coverage * m.tasks, 0);

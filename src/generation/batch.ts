@@ -29,7 +29,7 @@ import type { Store } from "../store/store.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import type { Budget, Reservation } from "./cost.ts";
-import type { BatchOutcome, BatchSender } from "./engine.ts";
+import type { BatchOutcome, BatchSender } from "./engine-types.ts";
 import { formatDuration } from "./progress.ts";
 import { onFailure, type RetryPolicy } from "./retry.ts";
 import type { Clock } from "./types.ts";

@@ -228,7 +228,7 @@ describe("silicon run", () => {
     expect(tasks).toMatch(/,simulated:biased,/);
     const evaluation = JSON.parse(readFileSync(join(results, "wire", "evaluation.json"), "utf8"));
     expect(Object.keys(evaluation.kinds[0].loo.by_model).sort()).toEqual(["simulated:biased", "simulated:faithful"]);
-    expect(readFileSync(join(results, "wire", "report.html"), "utf8")).toMatch(/2 models \(simulated:biased, simulated:faithful\)/);
+    expect(readFileSync(join(results, "wire", "report.html"), "utf8")).toMatch(/2 AI models \(simulated:biased, simulated:faithful\)/);
   }, 120_000);
 
   it("calibrates each kind of the study's tasks.csv on its own when read back with --tasks (its kind column is a stratum)", async () => {
