@@ -15,6 +15,7 @@ import { OutputSet } from "../../util/atomic-write.ts";
 import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
+import { tableDiagnostics } from "../../evaluation/diagnostics.ts";
 
 export interface CalibrateCliOptions extends RawCalibrationOptions {
   out?: string;
@@ -97,6 +98,7 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
     }
     output.messages.stdout(lines.join("\n") + "\n");
     for (const note of [...poolingNotes(table), ...result.notes]) io.stderr(`silicon: note: ${note}\n`);
+    for (const warning of tableDiagnostics(history, options.range, []).warnings) io.stderr(`silicon: warning: ${warning}\n`);
     return result.intervals;
   });
 }
