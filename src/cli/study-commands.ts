@@ -229,6 +229,8 @@ export interface RunFlags extends StudyFlags {
   concurrency?: string;
   quiet?: boolean;
   timeout?: string;
+  /** --wait [seconds]: queue behind another writer of the store. */
+  wait?: string | boolean;
 }
 
 /** Generates what the store lacks, then estimates, calibrates, evaluates, compares and reports. */
@@ -242,6 +244,7 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
     ...(flags.maxCost === undefined ? {} : { maxCost: flags.maxCost }),
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     ...(flags.timeout === undefined ? {} : { timeout: flags.timeout }),
+    ...(flags.wait === undefined ? {} : { wait: flags.wait }),
     ...(flags.quiet === undefined ? {} : { quiet: flags.quiet }),
   });
   return report(study, settings, flags, io);
