@@ -20,10 +20,11 @@ import { analysisSettings, describeSettings, type AnalysisSettings } from "../pi
 import { storedAnswers } from "../pipeline/stored-answers.ts";
 import { checkCalibratable, requireSomeResult, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
 import { OutputSet } from "../util/atomic-write.ts";
-import { processIo, type Io } from "./actions/calibrate.ts";
+import { processIo, type Io } from "./io.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
 import { taskColumns } from "../config/check-analysis.ts";
-import { parseAlpha, parseDecay, parseRidge, parseSeed, type RawCalibrationOptions } from "./calibration-options.ts";
+import type { RawCalibrationOptions } from "./calibration-flags.ts";
+import { parseAlpha, parseDecay, parseRidge, parseSeed } from "./calibration-options.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 
@@ -228,6 +229,8 @@ export interface RunFlags extends StudyFlags {
   concurrency?: string;
   quiet?: boolean;
   timeout?: string;
+  /** --wait [seconds]: queue behind another writer of the store. */
+  wait?: string | boolean;
 }
 
 /** Generates what the store lacks, then estimates, calibrates, evaluates, compares and reports. */
@@ -241,6 +244,7 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
     ...(flags.maxCost === undefined ? {} : { maxCost: flags.maxCost }),
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     ...(flags.timeout === undefined ? {} : { timeout: flags.timeout }),
+    ...(flags.wait === undefined ? {} : { wait: flags.wait }),
     ...(flags.quiet === undefined ? {} : { quiet: flags.quiet }),
   });
   return report(study, settings, flags, io);
