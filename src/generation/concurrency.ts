@@ -5,13 +5,23 @@
  * same moment counts as one signal. Never below 1, never above the cap
  * (the study's `concurrency`, or --concurrency).
  */
+interface Waiter {
+  resolve: (ticket: number) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
+}
+
 export class AdaptiveConcurrency {
   readonly max: number;
   private limitValue: number;
   private active = 0;
   private issued = 0;
   private lastDecreaseMark = 0;
-  private readonly waiters: { resolve: (ticket: number) => void; reject: (error: unknown) => void }[] = [];
+  /** Waiters in order; those before `head` are served (a queue with O(1) removal from the front). */
+  private waiters: (Waiter | undefined)[] = [];
+  private head = 0;
+  /** Signals that already have this queue's one abort listener: waiting adds no listener of its own. */
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor(max: number, initial: number = max) {
     if (!(max >= 1)) throw new RangeError("concurrency must be at least 1");
@@ -28,24 +38,25 @@ export class AdaptiveConcurrency {
     return this.active;
   }
 
-  /** Waits for a free slot; resolves with a ticket to pass to `onOverload`. */
+  /** Requests waiting for a slot. */
+  get waiting(): number {
+    return this.waiters.length - this.head;
+  }
+
+  /**
+   * Waits for a free slot; resolves with a ticket to pass to `onOverload`.
+   * O(1): the queue is an array read from a moving head, and a signal gets
+   * one abort listener for all its waits, not one per wait.
+   */
   acquire(signal?: AbortSignal): Promise<number> {
     signal?.throwIfAborted();
-    if (this.active < this.limit && this.waiters.length === 0) return Promise.resolve(this.grant());
+    if (this.active < this.limit && this.waiting === 0) return Promise.resolve(this.grant());
+    if (signal !== undefined && !this.watched.has(signal)) {
+      this.watched.add(signal);
+      signal.addEventListener("abort", () => this.abandon(signal), { once: true });
+    }
     return new Promise<number>((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.waiters.push(waiter);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          const index = this.waiters.indexOf(waiter);
-          if (index >= 0) {
-            this.waiters.splice(index, 1);
-            reject(signal.reason);
-          }
-        },
-        { once: true },
-      );
+      this.waiters.push({ resolve, reject, signal });
     });
   }
 
@@ -73,6 +84,29 @@ export class AdaptiveConcurrency {
   }
 
   private wake(): void {
-    while (this.active < this.limit && this.waiters.length > 0) this.waiters.shift()!.resolve(this.grant());
+    while (this.active < this.limit && this.head < this.waiters.length) {
+      const waiter = this.waiters[this.head]!;
+      this.waiters[this.head++] = undefined;
+      waiter.resolve(this.grant());
+    }
+    if (this.head === this.waiters.length) {
+      this.waiters = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+      this.waiters = this.waiters.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The signal aborted: every wait under it is rejected with its reason. */
+  private abandon(signal: AbortSignal): void {
+    const kept: Waiter[] = [];
+    for (let i = this.head; i < this.waiters.length; i++) {
+      const waiter = this.waiters[i]!;
+      if (waiter.signal === signal) waiter.reject(signal.reason);
+      else kept.push(waiter);
+    }
+    this.waiters = kept;
+    this.head = 0;
   }
 }

@@ -1,127 +1,33 @@
 /**
  * The engine: runs a plan's jobs against the providers, through the one
  * place that knows about concurrency, rate limits, retries, money and the
- * store. Every request is looked up in the store first (the cache); every
- * response is stored the moment it arrives, with the answers it decides, in
- * one transaction; a call is recorded as on the wire just before it is sent,
- * so a killed run leaves an exact account of what may have been billed.
+ * store. A job is one item asked of one respondent (with its re-asks after
+ * invalid answers) or one respondent's questionnaire as a conversation; each
+ * of its requests lives through call.ts (plan → reserve budget → record
+ * intent → send → record outcome).
  *
  * Requests go out one by one through each model's router (router.ts,
  * fleet.ts), or, in a batch run, through the batcher (batch.ts), which
  * gathers them into vendor batches at half price: the same jobs, re-asks,
  * retries and store writes either way.
  */
-import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
-import {
-  BadRequestError,
-  BatchItemError,
-  ConnectionError,
-  MalformedResponseError,
-  OverloadedError,
-  ProviderError,
-  RateLimitError,
-  TimeoutError,
-} from "../errors.ts";
-import type { ChatMessage, CompletionChoice, CompletionRequest, CompletionResult, Provider, TokenUsage } from "../providers/types.ts";
+import type { ChatMessage, CompletionChoice } from "../providers/types.ts";
 import type { AnswerRow } from "../store/answers.ts";
-import type { CallFailure, CallStart, ParsedChoice } from "../store/calls.ts";
-import type { RunTotals } from "../store/runs.ts";
-import type { Store } from "../store/store.ts";
+import type { ParsedChoice } from "../store/calls.ts";
 import { crashPoint } from "../util/crash-points.ts";
-import { redactSecrets } from "../util/secrets.ts";
-import type { AdaptiveConcurrency } from "./concurrency.ts";
-import { Budget, type Reservation, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
-import { requestKey, seedFor } from "./keys.ts";
-import { parseAnswer, parseLogprobs, type ParseOutcome } from "./parse.ts";
-import type { ConversationJob, ItemJob, Job, PromptUnit } from "./plan.ts";
-import { reaskMessage, type PromptMode } from "./prompt.ts";
-import type { Route, Router } from "./router.ts";
-import { onFailure, type RetryPolicy } from "./retry.ts";
-import type { Clock, StudyLike } from "./types.ts";
+import { followUp, invalidAfter, readChoice, toParsed } from "./answer-rows.ts";
+import { CallLife } from "./call.ts";
+import { CompletedLookup } from "./completed-lookup.ts";
+import type { Ask, EngineOptions, EngineTotals, RunControl, StopReason } from "./engine-types.ts";
+import type { ConversationJob, ItemJob, Job } from "./plan.ts";
+import { reaskMessage } from "./prompt.ts";
+import { unitRequestKey } from "./request.ts";
+import { Tally } from "./tally.ts";
 
-export type StopReason = "budget" | "stopped" | "failed";
+export type { Ask, BatchOutcome, BatchSender, EngineOptions, EngineTotals, StopReason, WaitingCall } from "./engine-types.ts";
 
-export interface EngineTotals extends RunTotals {
-  /** Sends that failed and were sent again. */
-  retries: number;
-  /** Cells written in this run. */
-  done: number;
-  /** Requests left waiting in vendor batches when the run ended (their cells are asked when collected). */
-  deferred: number;
-}
-
-/** How a request sent in a batch came back. */
-export type BatchOutcome =
-  | { kind: "result"; callId: number; result: CompletionResult; latencyMs: number }
-  | { kind: "error"; callId: number; error: unknown; latencyMs: number }
-  /** Still waiting at the vendor when this run stopped waiting (--no-wait, Ctrl-C); callId -1: never submitted. */
-  | { kind: "deferred"; callId: number };
-
-/** What the engine needs from the batcher (batch.ts). */
-export interface BatchSender {
-  /** Queues a request for the next batch of its model and resolves when its result is in. */
-  send(call: CallStart, request: CompletionRequest): Promise<BatchOutcome>;
-  /** The result of a call an earlier run left waiting in a batch. */
-  awaitWaiting(callId: number): Promise<BatchOutcome>;
-  /** Stops waiting: every job waiting for a batch is let go (its request stays in the batch). */
-  release(): void;
-}
-
-/** A call an earlier run left waiting in a vendor batch. */
-export interface WaitingCall {
-  callId: number;
-  try: number;
-  /** Its worst case, held on this run's budget before anything is sent; settled when its result is stored. */
-  reservation?: Reservation;
-}
-
-export interface EngineOptions {
-  study: StudyLike;
-  store: Store;
-  runId: number;
-  routers: Map<string, Router>;
-  prices: Map<string, ResolvedPrice>;
-  concurrency: AdaptiveConcurrency;
-  budget: Budget;
-  mode: PromptMode;
-  retry: RetryPolicy;
-  clock: Clock;
-  random: () => number;
-  env: NodeJS.ProcessEnv;
-  /** Send through vendor batches instead of one call at a time. */
-  batcher?: BatchSender;
-  /** Requests already waiting in vendor batches, by request key: never sent again. */
-  waiting?: Map<string, WaitingCall>;
-  /** Jobs in progress at once in a batch run (each waits for its batch). */
-  batchJobs?: number;
-  /** Aborting stops new sends; requests in flight finish and are stored. */
-  stopSignal?: AbortSignal;
-  /** Aborting also cancels requests in flight (their responses are lost). */
-  abortSignal?: AbortSignal;
-  onProgress?: (totals: EngineTotals) => void;
-}
-
-type AskResult = { kind: "response" } | { kind: "failed" } | { kind: "stopped" } | { kind: "deferred" };
-
-/** Decides the answers a response settles, and how each choice was read. */
-type Finalize = (choices: CompletionChoice[], callId: number) => { answers: AnswerRow[]; parsed: ParsedChoice[] };
-
-/** One request of a job: the unit (item) it asks, for which generations, with which conversation. */
-interface Ask {
-  model: string;
-  unit: PromptUnit;
-  /** Cell keys by generation, for the answer rows. */
-  cellKey: (generation: number) => string;
-  generation: number;
-  n: number;
-  attempt: number;
-  /** Every message sent, from the first question on. */
-  messages: ChatMessage[];
-  /** Cells recorded as nonresponse if the vendor keeps failing. */
-  generations: number[];
-  /** Conversations mark their last message as a cache breakpoint too. */
-  conversation: boolean;
-}
+/** Jobs whose first requests are looked up in the store together. */
+const LOOKUP_AHEAD = 500;
 
 interface Reask {
   generation: number;
@@ -129,49 +35,48 @@ interface Reask {
   followUp: ChatMessage[];
 }
 
-export class Engine {
-  readonly totals: EngineTotals = {
-    answered: 0,
-    nonresponse: 0,
-    refusals: 0,
-    callsSent: 0,
-    callsFailed: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    costUsd: 0,
-    cacheSavingsUsd: 0,
-    batchCalls: 0,
-    retries: 0,
-    done: 0,
-    deferred: 0,
-  };
+export class Engine implements RunControl {
   stopReason: StopReason | undefined;
   /** The error that stopped the run (bad key, bad request, a bug). */
   fatalError: unknown;
 
   private readonly options: EngineOptions;
   private readonly stopper = new AbortController();
-  private readonly cacheSystemPrompt: boolean;
+  private readonly tally: Tally;
+  private readonly completed: CompletedLookup;
+  private readonly calls: CallLife;
 
   constructor(options: EngineOptions) {
     this.options = options;
-    this.cacheSystemPrompt = options.study.survey.items.length > 1;
+    this.tally = new Tally(options.onProgress);
+    this.completed = new CompletedLookup(options.store);
+    this.calls = new CallLife(options, this, this.tally, this.completed);
     options.stopSignal?.addEventListener("abort", () => this.stop("stopped"), { once: true });
     if (options.stopSignal?.aborted) this.stop("stopped");
+  }
+
+  get totals(): EngineTotals {
+    return this.tally.totals;
+  }
+
+  get signal(): AbortSignal {
+    return this.stopper.signal;
+  }
+
+  stopped(): boolean {
+    return this.stopReason !== undefined;
   }
 
   /** Runs the jobs, at most `concurrency.max` at once (`batchJobs` in a batch run), until done or stopped. */
   async run(jobs: Job[]): Promise<void> {
     const active = new Set<Promise<void>>();
     const cap = this.options.batcher !== undefined ? (this.options.batchJobs ?? 200_000) : this.options.concurrency.max;
-    for (const job of jobs) {
-      if (this.stopReason !== undefined) break;
+    for (const [index, job] of jobs.entries()) {
+      if (this.stopped()) break;
+      if (index % LOOKUP_AHEAD === 0) this.completed.prefetch(jobs.slice(index, index + LOOKUP_AHEAD).map(firstRequestKey));
       while (active.size >= cap) await Promise.race(active);
-      if (this.stopReason !== undefined) break;
-      const task: Promise<void> = (job.kind === "conversation" ? this.processConversation(job) : this.processJob(job))
+      if (this.stopped()) break;
+      const task: Promise<void> = (job.kind === "conversation" ? this.askConversation(job) : this.askItem(job))
         .catch((error: unknown) => this.fail(error))
         .finally(() => active.delete(task));
       active.add(task);
@@ -191,15 +96,15 @@ export class Engine {
     this.options.batcher?.release();
   }
 
-  private async processJob(job: ItemJob): Promise<void> {
+  /** An item job: one request for its n generations, then re-asks of the invalid ones. */
+  private async askItem(job: ItemJob): Promise<void> {
     const pending = new Set(job.pending);
     const reasks: Reask[] = [];
     const maxAttempts = this.options.study.study.max_attempts;
-    const cellKey = (g: number) => job.cellKeys[g - job.firstGeneration]!;
     const first: Ask = {
       model: job.model,
       unit: job,
-      cellKey,
+      cellKey: (g) => job.cellKeys[g - job.firstGeneration]!,
       generation: job.firstGeneration,
       n: job.n,
       attempt: 1,
@@ -207,21 +112,20 @@ export class Engine {
       generations: job.pending,
       conversation: false,
     };
-    const result = await this.ask(first, (choices, callId) => {
+    const result = await this.calls.ask(first, (choices, callId) => {
       const answers: AnswerRow[] = [];
       const parsed: ParsedChoice[] = [];
       for (let i = 0; i < job.n; i++) {
         const generation = job.firstGeneration + i;
         const choice = choices[i];
-        const outcome: ParseOutcome = choice === undefined ? { status: "invalid", reason: "no answer returned" } : this.read(job, choice);
+        const outcome = this.read(job, choice);
         if (choice !== undefined) parsed.push(toParsed(outcome));
         if (!pending.has(generation)) continue;
-        if (outcome.status !== "invalid") answers.push(this.row(first, generation, outcome, 1, callId));
+        if (outcome.status !== "invalid") answers.push(this.calls.answerRow(first, generation, outcome, 1, callId));
         // Fewer choices than n: ask that generation on its own (a different request).
         else if (choice === undefined && job.n > 1) reasks.push({ generation, attempt: 1, followUp: [] });
-        else if (choice === undefined) answers.push(this.row(first, generation, invalidAfter(1, outcome.reason), 1, callId));
-        else if (maxAttempts > 1) reasks.push({ generation, attempt: 2, followUp: followUp(job, choice, outcome.reason) });
-        else answers.push(this.row(first, generation, invalidAfter(1, outcome.reason), 1, callId));
+        else if (choice === undefined || maxAttempts <= 1) answers.push(this.calls.answerRow(first, generation, invalidAfter(1, outcome.reason), 1, callId));
+        else reasks.push({ generation, attempt: 2, followUp: followUp(job, choice, outcome.reason) });
       }
       return { answers, parsed };
     });
@@ -240,13 +144,13 @@ export class Engine {
       const { generation, attempt, followUp: messages } = current;
       let next: Reask | undefined;
       const ask: Ask = { ...first, generation, n: 1, attempt, messages: [first.messages[0]!, ...messages], generations: [generation] };
-      const result = await this.ask(ask, (choices, callId) => {
+      const result = await this.calls.ask(ask, (choices, callId) => {
         const choice = choices[0];
-        const outcome: ParseOutcome = choice === undefined ? { status: "invalid", reason: "no answer returned" } : this.read(unit, choice);
+        const outcome = this.read(unit, choice);
         const parsed = choice === undefined ? [] : [toParsed(outcome)];
-        if (outcome.status !== "invalid") return { answers: [this.row(ask, generation, outcome, attempt, callId)], parsed };
+        if (outcome.status !== "invalid") return { answers: [this.calls.answerRow(ask, generation, outcome, attempt, callId)], parsed };
         if (attempt >= maxAttempts || choice === undefined) {
-          return { answers: [this.row(ask, generation, invalidAfter(attempt, outcome.reason), attempt, callId)], parsed };
+          return { answers: [this.calls.answerRow(ask, generation, invalidAfter(attempt, outcome.reason), attempt, callId)], parsed };
         }
         next = { generation, attempt: attempt + 1, followUp: [...messages, ...followUp(unit, choice, outcome.reason)] };
         return { answers: [], parsed };
@@ -261,453 +165,79 @@ export class Engine {
    * already answered are replayed from the store, so a resumed conversation
    * continues exactly where it stopped.
    */
-  private async processConversation(job: ConversationJob): Promise<void> {
-    const maxAttempts = this.options.study.study.max_attempts;
+  private async askConversation(job: ConversationJob): Promise<void> {
     const messages: ChatMessage[] = [];
-    const g = job.generation;
     for (let t = 0; t < job.turns.length; t++) {
-      const unit = job.turns[t]!;
-      const pending = job.pending[t]!;
-      messages.push({ role: "user", content: unit.user });
-      for (let attempt = 1; ; attempt++) {
-        let reply: CompletionChoice | undefined;
-        let again: string | undefined;
-        const ask: Ask = {
-          model: job.model,
-          unit,
-          cellKey: () => job.cellKeys[t]!,
-          generation: g,
-          n: 1,
-          attempt,
-          messages: [...messages],
-          generations: pending ? [g] : [],
-          conversation: true,
-        };
-        const result = await this.ask(ask, (choices, callId) => {
-          reply = choices[0];
-          const outcome: ParseOutcome = reply === undefined ? { status: "invalid", reason: "no answer returned" } : this.read(unit, reply);
-          const parsed = reply === undefined ? [] : [toParsed(outcome)];
-          if (outcome.status === "invalid" && attempt < maxAttempts && reply !== undefined) {
-            again = outcome.reason;
-            return { answers: [], parsed };
-          }
-          const final = outcome.status === "invalid" ? invalidAfter(attempt, outcome.reason) : outcome;
-          return { answers: pending ? [this.row(ask, g, final, attempt, callId)] : [], parsed };
-        });
-        if (result.kind === "failed") {
-          // Later questions follow answers the vendor never gave: a later run asks them again.
-          const rows = job.turns
-            .map((later, i) => ({ later, i }))
-            .filter(({ i }) => i > t && job.pending[i]!)
-            .map(({ later, i }) =>
-              this.row({ ...ask, unit: later, cellKey: () => job.cellKeys[i]! }, g, { status: "nonresponse", reason: "vendor failure on an earlier question of the questionnaire", transient: true }, 0, null),
-            );
-          this.options.store.writeAnswers(rows);
-          this.tally(rows);
-          return;
-        }
-        if (result.kind !== "response") return;
-        messages.push({ role: "assistant", content: reply?.text ?? "" });
-        if (again === undefined) break;
-        messages.push({ role: "user", content: reaskMessage(unit.item, again, unit.itemMode) });
-      }
+      messages.push({ role: "user", content: job.turns[t]!.user });
+      const asked = await this.askTurn(job, t, messages);
+      if (!asked) return;
     }
   }
 
-  /** How a choice is read: log-probabilities under logprobs elicitation, else the text. */
-  private read(unit: PromptUnit, choice: CompletionChoice): ParseOutcome {
-    return unit.itemMode === "logprobs"
-      ? parseLogprobs(unit.item, choice, unit.answerKeys!, this.options.study.study.temperature)
-      : parseAnswer(unit.item, choice);
+  /** One turn of a questionnaire, re-asked until valid; false when the conversation cannot go on. */
+  private async askTurn(job: ConversationJob, t: number, messages: ChatMessage[]): Promise<boolean> {
+    const maxAttempts = this.options.study.study.max_attempts;
+    const unit = job.turns[t]!;
+    const pending = job.pending[t]!;
+    const g = job.generation;
+    for (let attempt = 1; ; attempt++) {
+      let reply: CompletionChoice | undefined;
+      let again: string | undefined;
+      const ask: Ask = {
+        model: job.model,
+        unit,
+        cellKey: () => job.cellKeys[t]!,
+        generation: g,
+        n: 1,
+        attempt,
+        messages: [...messages],
+        generations: pending ? [g] : [],
+        conversation: true,
+      };
+      const result = await this.calls.ask(ask, (choices, callId) => {
+        reply = choices[0];
+        const outcome = this.read(unit, reply);
+        const parsed = reply === undefined ? [] : [toParsed(outcome)];
+        if (outcome.status === "invalid" && attempt < maxAttempts && reply !== undefined) {
+          again = outcome.reason;
+          return { answers: [], parsed };
+        }
+        const final = outcome.status === "invalid" ? invalidAfter(attempt, outcome.reason) : outcome;
+        return { answers: pending ? [this.calls.answerRow(ask, g, final, attempt, callId)] : [], parsed };
+      });
+      if (result.kind === "failed") await this.abandonLaterTurns(job, t, ask);
+      if (result.kind !== "response") return false;
+      messages.push({ role: "assistant", content: reply?.text ?? "" });
+      if (again === undefined) return true;
+      messages.push({ role: "user", content: reaskMessage(unit.item, again, unit.itemMode) });
+    }
   }
 
-  /**
-   * One request: from the cache if its response is stored, else sent (with
-   * retries) and stored with the answers `finalize` decides. `ask.generations`
-   * are the cells recorded as nonresponse if the vendor keeps failing.
-   */
-  private async ask(ask: Ask, finalize: Finalize): Promise<AskResult> {
-    const { store, study, clock } = this.options;
-    const unit = ask.unit;
-    const identity = { model: ask.model, wave: unit.wave.id, respondent: unit.respondentId, item: unit.item.id };
-    const key = requestKey(identity, ask.generation, ask.n, unit.prompt, ask.messages.slice(1), unit.parameters);
-    const cached = store.findCompleted(key);
-    if (cached !== undefined) {
-      this.totals.cacheHits += 1;
-      const { answers } = finalize(cached.choices, cached.id);
-      crashPoint("cache-hit");
-      store.writeAnswers(answers);
-      this.tally(answers);
-      return { kind: "response" };
-    }
-
-    const router = this.options.routers.get(ask.model)!;
-    const price = this.options.prices.get(ask.model)!;
-    const batcher = this.options.batcher;
-    const request = this.request(ask);
-    const rateTokens = estimateInputTokens(unit.system, ask.messages, unit.schema) + ask.n * request.maxTokens;
-    const worstCost = worstCaseCost(worstCaseInputTokens(unit.system, ask.messages, request.answerSchema), ask.n * request.maxTokens, price);
-    const parameters = {
-      temperature: request.temperature,
-      max_tokens: request.maxTokens,
-      seed: request.seed,
-      n: ask.n,
-      elicitation: unit.parameters.elicitation,
-      answer_schema: request.answerSchema ?? null,
-      ...(request.topLogprobs !== undefined ? { top_logprobs: request.topLogprobs } : {}),
-    };
-    const stopSignal = this.stopper.signal;
-    let waiting = this.options.waiting?.get(key);
-    if (waiting !== undefined && batcher === undefined) {
-      // Sent in a batch by an earlier run: only a batch run collects it; never pay twice.
-      this.totals.deferred += 1;
-      return { kind: "deferred" };
-    }
-
-    for (let tryNumber = waiting?.try ?? 1; ; tryNumber++) {
-      if (this.stopReason !== undefined) return { kind: "stopped" };
-      let ticket: number | undefined;
-      let route: Route | undefined;
-      let reservation: Reservation;
-      let callId: number;
-      let outcome: { result: CompletionResult } | { error: unknown };
-      let latencyMs: number;
-      let finishedAt: number;
-
-      if (batcher !== undefined) {
-        let sent: BatchOutcome;
-        if (waiting !== undefined) {
-          // Its worst case is held on this run's budget since the run began (see generate());
-          // it is replaced by what it costs when it arrives.
-          reservation = waiting.reservation ?? this.options.budget.hold(0);
-          sent = await batcher.awaitWaiting(waiting.callId);
-          waiting = undefined;
-        } else {
-          const held = this.options.budget.tryReserve(worstCost * price.batch_factor);
-          if (held === undefined) {
-            this.stop("budget");
-            return { kind: "stopped" };
-          }
-          reservation = held;
-          sent = await batcher.send(this.callStart(ask, key, tryNumber, request, parameters, reservation.amountUsd), request);
-          if (sent.callId >= 0) {
-            this.totals.callsSent += 1;
-            this.totals.batchCalls += 1;
-          }
-        }
-        callId = sent.callId;
-        finishedAt = clock.now();
-        if (sent.kind === "deferred") {
-          if (sent.callId >= 0) this.totals.deferred += 1;
-          return { kind: "deferred" };
-        }
-        latencyMs = sent.latencyMs;
-        outcome = sent.kind === "result" ? { result: sent.result } : { error: sent.error };
-      } else {
-        try {
-          ticket = await this.options.concurrency.acquire(stopSignal);
-        } catch {
-          return { kind: "stopped" };
-        }
-        try {
-          route = await router.acquire(rateTokens, stopSignal);
-        } catch {
-          this.options.concurrency.release();
-          return { kind: "stopped" };
-        }
-        let held: Reservation | undefined;
-        try {
-          held = this.stopReason === undefined ? await this.options.budget.reserve(worstCost, stopSignal) : undefined;
-        } catch {
-          held = undefined;
-        }
-        if (held === undefined) {
-          route.unused();
-          this.options.concurrency.release();
-          if (this.stopReason === undefined) this.stop("budget");
-          return { kind: "stopped" };
-        }
-        reservation = held;
-        try {
-          for (let wait = route.ready(stopSignal); wait !== undefined; wait = route.ready(stopSignal)) await wait;
-        } catch {
-          route.unused();
-          this.options.budget.settle(reservation, 0);
-          this.options.concurrency.release();
-          return { kind: "stopped" };
-        }
-        const startedAt = clock.now();
-        callId = store.recordSent(this.callStart(ask, key, tryNumber, request, parameters, reservation.amountUsd));
-        this.totals.callsSent += 1;
-        crashPoint("before-send");
-        try {
-          // The route hears of a failure as the first reaction to it: a 429's pause is
-          // in place before anything else that was waiting gets to run.
-          const failedRoute = route;
-          outcome = {
-            result: await route.provider.complete(request, { signal: this.options.abortSignal ?? neverAborted }).catch((error: unknown) => {
-              failedRoute.failed(error);
-              throw error;
-            }),
-          };
-        } catch (error) {
-          outcome = { error };
-        }
-        this.options.concurrency.release();
-        finishedAt = clock.now();
-        latencyMs = finishedAt - startedAt;
-      }
-
-      // A response that is billed but cannot be used (no log-probabilities): what it cost.
-      let billedUsd = 0;
-      if ("result" in outcome) {
-        const missing = missingLogprobs(request, outcome.result, router.provider);
-        if (missing !== undefined) {
-          route?.failed(missing);
-          billedUsd = costUsd(outcome.result.usage, price, { batch: batcher !== undefined });
-          this.count(outcome.result.usage, billedUsd, price, batcher !== undefined);
-          outcome = { error: missing };
-        }
-      }
-
-      if ("error" in outcome) {
-        const error = outcome.error;
-        const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
-        this.options.budget.settle(reservation, billingUnknown ? reservation.amountUsd : billedUsd);
-        this.totals.callsFailed += 1;
-        if ((error instanceof RateLimitError || error instanceof OverloadedError) && ticket !== undefined) {
-          this.options.concurrency.onOverload(ticket);
-        }
-        const failure: CallFailure = {
-          errorClass: error instanceof Error ? error.name : "Error",
-          errorMessage: redactSecrets(error instanceof Error ? error.message : String(error), this.options.env),
-          httpStatus: error instanceof ProviderError ? error.status : undefined,
-          latencyMs,
-          finishedAt: iso(finishedAt),
-          costUsd: billingUnknown ? null : billedUsd,
-        };
-        if (this.options.abortSignal?.aborted) {
-          store.recordFailed(callId, { ...failure, errorClass: "Aborted", errorMessage: "cancelled by the user" });
-          this.stop("stopped");
-          return { kind: "stopped" };
-        }
-        const action = onFailure(error, tryNumber, this.options.random, this.options.retry);
-        if (action.kind === "retry") {
-          store.recordFailed(callId, failure);
-          crashPoint("after-failure");
-          this.totals.retries += 1;
-          this.progress();
-          // A batch's retry goes into the next batch: the batch is the wait.
-          const delay = batcher !== undefined ? 0 : router.retryDelay(error, action.delayMs);
-          try {
-            if (delay > 0) await clock.sleep(delay, stopSignal);
-          } catch {
-            return { kind: "stopped" };
-          }
-          continue;
-        }
-        if (action.kind === "give-up") {
-          const answers = ask.generations.map((g) =>
-            this.row(ask, g, { status: "nonresponse", reason: `vendor failure: ${redactSecrets(action.reason, this.options.env)}`, transient: true }, ask.attempt, callId),
-          );
-          store.recordFailed(callId, failure, answers);
-          this.tally(answers);
-          return { kind: "failed" };
-        }
-        store.recordFailed(callId, failure);
-        this.fail(error);
-        return { kind: "stopped" };
-      }
-
-      // The response arrived (from the vendor, or from a collected batch); it is not stored yet.
-      crashPoint("after-response");
-      const result = outcome.result;
-      if (ticket !== undefined) this.options.concurrency.onSuccess();
-      route?.succeeded(result.rateLimit, rateTokens);
-      const batch = batcher !== undefined;
-      const cost = costUsd(result.usage, price, { batch });
-      this.options.budget.settle(reservation, cost);
-      this.count(result.usage, cost, price, batch);
-      const { answers, parsed } = finalize(result.choices, callId);
-      store.recordCompleted(
-        callId,
-        {
-          choices: result.choices,
-          parsed,
-          usage: result.usage,
-          costUsd: cost,
-          latencyMs,
-          finishedAt: iso(finishedAt),
-          requestId: result.requestId,
-          vendorModel: result.model,
-        },
-        answers,
+  /** Later questions follow answers the vendor never gave: nonresponse for now; a later run asks them again. */
+  private async abandonLaterTurns(job: ConversationJob, t: number, ask: Ask): Promise<void> {
+    const rows = job.turns
+      .map((later, i) => ({ later, i }))
+      .filter(({ i }) => i > t && job.pending[i]!)
+      .map(({ later, i }) =>
+        this.calls.answerRow(
+          { ...ask, unit: later, cellKey: () => job.cellKeys[i]! },
+          job.generation,
+          { status: "nonresponse", reason: "vendor failure on an earlier question of the questionnaire", transient: true },
+          0,
+          null,
+        ),
       );
-      crashPoint("after-commit");
-      this.tally(answers);
-      return { kind: "response" };
-    }
+    await this.options.store.commitAnswers(rows);
+    this.tally.answers(rows);
   }
 
-  private callStart(
-    ask: Ask,
-    key: string,
-    tryNumber: number,
-    request: CompletionRequest,
-    parameters: Record<string, unknown>,
-    reservedUsd: number,
-  ): CallStart {
-    const unit = ask.unit;
-    return {
-      runId: this.options.runId,
-      requestKey: key,
-      study: this.options.study.study.name,
-      model: ask.model,
-      wave: unit.wave.id,
-      respondent: unit.respondentId,
-      item: unit.item.id,
-      generation: ask.generation,
-      n: ask.n,
-      attempt: ask.attempt,
-      try: tryNumber,
-      system: unit.system,
-      messages: request.messages,
-      parameters,
-      reservedUsd,
-      startedAt: iso(this.options.clock.now()),
-    };
-  }
-
-  /** Token and money totals, with what the prompt cache saved against the same tokens uncached. */
-  private count(usage: TokenUsage, cost: number, price: ResolvedPrice, batch: boolean): void {
-    this.totals.costUsd += cost;
-    this.totals.inputTokens += usage.inputTokens;
-    this.totals.outputTokens += usage.outputTokens;
-    this.totals.cachedInputTokens += usage.cachedInputTokens;
-    this.totals.cacheWriteTokens += usage.cacheWriteTokens;
-    if (usage.cachedInputTokens > 0 || usage.cacheWriteTokens > 0) {
-      const uncached = { ...usage, cachedInputTokens: 0, cacheWriteTokens: 0 };
-      this.totals.cacheSavingsUsd += costUsd(uncached, price, { batch }) - cost;
-    }
-  }
-
-  private request(ask: Ask): CompletionRequest {
-    const { study } = this.options;
-    const unit = ask.unit;
-    const frame = study.waves[unit.waveIndex]!.frame;
-    const request: CompletionRequest = {
-      system: unit.system,
-      messages: ask.messages,
-      maxTokens: unit.maxTokens,
-      temperature: study.study.temperature,
-      seed: seedFor(study.study.seed, ask.generation),
-      n: ask.n,
-      cacheSystemPrompt: this.cacheSystemPrompt,
-      subject: {
-        respondent: frame.profile(unit.respondentIndex),
-        respondentId: unit.respondentId,
-        item: unit.item,
-        wave: { id: unit.wave.id, context: unit.wave.context },
-        generation: ask.generation,
-      },
-    };
-    if (ask.conversation) request.cacheMessages = true;
-    if (unit.topLogprobs !== undefined) request.topLogprobs = unit.topLogprobs;
-    // Every provider gets the schema; it decides how to enforce it (strict output, JSON mode, or an instruction in the prompt).
-    if (unit.schema !== undefined) request.answerSchema = unit.schema;
-    return request;
-  }
-
-  private row(
-    ask: Ask,
-    generation: number,
-    outcome: ParseOutcome | { status: "nonresponse"; reason: string; transient?: boolean },
-    attempts: number,
-    callId: number | null,
-  ): AnswerRow {
-    const unit = ask.unit;
-    const distribution = outcome.status === "answered" ? outcome.distribution : undefined;
-    return {
-      model: ask.model,
-      wave: unit.wave.id,
-      respondent: unit.respondentId,
-      item: unit.item.id,
-      generation,
-      cellKey: ask.cellKey(generation),
-      value: outcome.status === "answered" ? outcome.value : null,
-      distribution: distribution === undefined ? null : JSON.stringify(distribution.probabilities),
-      nonOptionMass: distribution === undefined ? null : distribution.nonOptionMass,
-      status: outcome.status === "invalid" ? "nonresponse" : outcome.status,
-      reason: outcome.status === "answered" ? null : outcome.reason,
-      transient: outcome.status === "nonresponse" && "transient" in outcome && outcome.transient === true,
-      attempts,
-      callId,
-      runId: this.options.runId,
-      createdAt: iso(this.options.clock.now()),
-    };
-  }
-
-  private tally(answers: AnswerRow[]): void {
-    for (const answer of answers) {
-      if (answer.status === "answered") this.totals.answered += 1;
-      else if (answer.status === "refusal") this.totals.refusals += 1;
-      else this.totals.nonresponse += 1;
-    }
-    this.totals.done += answers.length;
-    this.progress();
-  }
-
-  private progress(): void {
-    this.options.onProgress?.(this.totals);
+  private read(unit: Ask["unit"], choice: CompletionChoice | undefined) {
+    return readChoice(unit, choice, this.options.study.study.temperature);
   }
 }
 
-const neverAborted = new AbortController().signal;
-
-/** Whether the vendor may have billed a failed call: it may have done the work (or its batch was lost). */
-function isBillingUnknown(error: ProviderError): boolean {
-  return (
-    error instanceof TimeoutError ||
-    error instanceof ConnectionError ||
-    error instanceof MalformedResponseError ||
-    (error instanceof BatchItemError && error.billingUnknown)
-  );
-}
-
-/**
- * A server that ignores `top_logprobs` cannot serve logprobs elicitation at
- * all: stop the run (a re-ask would get the same) rather than record every
- * cell as invalid.
- */
-function missingLogprobs(request: CompletionRequest, result: CompletionResult, provider: Provider): BadRequestError | undefined {
-  if (request.topLogprobs === undefined) return undefined;
-  if (result.choices.every((c) => c.topLogprobs !== undefined || (c.refusal !== undefined && c.refusal !== ""))) return undefined;
-  return new BadRequestError(
-    provider.id,
-    "asked for first-token log-probabilities (top_logprobs) and got none: this server does not return them; " +
-      "use elicitation: structured or free_text (or SILICON_OPENAI_LOGPROBS=false to say so up front)",
-    { retryable: false },
-  );
-}
-
-function followUp(unit: PromptUnit, choice: CompletionChoice, reason: string): ChatMessage[] {
-  return [
-    { role: "assistant", content: choice.text },
-    { role: "user", content: reaskMessage(unit.item, reason, unit.itemMode) },
-  ];
-}
-
-function invalidAfter(attempts: number, reason: string): { status: "nonresponse"; reason: string } {
-  return {
-    status: "nonresponse",
-    reason: attempts === 1 ? `invalid answer: ${reason}` : `invalid after ${attempts} attempts: ${reason}`,
-  };
-}
-
-function toParsed(outcome: ParseOutcome): ParsedChoice {
-  return outcome.status === "answered" ? { status: "answered", value: outcome.value } : { status: outcome.status, reason: outcome.reason };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
+/** The key of a job's first request, known before anything is sent (what is asked later depends on answers). */
+function firstRequestKey(job: Job): string {
+  if (job.kind === "item") return unitRequestKey(job, job.model, job.firstGeneration, job.n);
+  return unitRequestKey(job.turns[0]!, job.model, job.generation, 1);
 }

@@ -5,53 +5,33 @@
  * the engine, records the run, and exports the responses.
  */
 import { join } from "node:path";
-import type { Endpoint, Price } from "../config/schema.ts";
 import { renderQuestion } from "../personas/render.ts";
-import { VENDOR_ENV, type RemoteVendor } from "../providers/endpoints.ts";
 import { createProvider } from "../providers/index.ts";
-import { costUsd, priceFor, type ResolvedPrice } from "../providers/prices.ts";
-import { InputError, SiliconError, UsageError, type InputLocation } from "../errors.ts";
-import type { Provider } from "../providers/types.ts";
-import type { StoredCellState } from "../store/answers.ts";
+import { priceFor, type ResolvedPrice } from "../providers/prices.ts";
+import { InputError, UsageError } from "../errors.ts";
 import { exportResponses, type ExportResult } from "../store/export.ts";
 import type { InterruptedWork } from "../store/runs.ts";
-import { openStoreReadOnly, Store } from "../store/store.ts";
+import { Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { Batcher, DEFAULT_POLL_MS, type BatchModel, type BatchStats } from "./batch.ts";
+import { EndpointHealth } from "./breaker.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
-import { Budget, type Reservation, estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
+import { Budget, type Reservation } from "./cost.ts";
+import { dryRun, type DryRunSummary } from "./dry-run.ts";
 import { Engine, type EngineTotals, type WaitingCall } from "./engine.ts";
-import { DEFAULT_BREAKER, Fleet, type BreakerOptions, type EndpointState } from "./fleet.ts";
-import { requestKey } from "./keys.ts";
-import { planJobs, preparePrompts, type Job, type Plan, type PreparedPrompts, type PromptUnit } from "./plan.ts";
+import { Fleet, type BreakerOptions, type EndpointState } from "./fleet.ts";
+import { planJobs, preparePrompts, type Plan } from "./plan.ts";
 import { silentProgress, formatUsd, type ProgressReporter } from "./progress.ts";
 import { itemModeOf, PROMPT_MODES, type PromptMode } from "./prompt.ts";
-import { RateLimiter, type RateLimits } from "./rate-limit.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
-import { SingleRouter, type Router } from "./router.ts";
-import { locateField, systemClock, type Clock, type RenderQuestion, type StudyLike } from "./types.ts";
+import { batchTransportOf, modelRoutes, type GenerateDeps } from "./routes.ts";
+import type { Router } from "./router.ts";
+import { locateField, systemClock, type Clock, type StudyLike } from "./types.ts";
 
-export interface ProviderFactoryOptions {
-  env?: NodeJS.ProcessEnv;
-  timeoutMs?: number;
-  /** Where the model id is written in the study; located errors name it. */
-  location?: InputLocation;
-  /** An endpoint's base URL (a fleet's), overriding the environment's. */
-  baseURL?: string;
-}
-
-/** The pieces from other stages the engine uses; injectable for tests and embedding. */
-export interface GenerateDeps {
-  createProvider(id: string, options: ProviderFactoryOptions): Provider;
-  priceFor(
-    id: string,
-    overrides: Record<string, Price>,
-    options: { env?: NodeJS.ProcessEnv; location?: InputLocation; baseURL?: string },
-  ): ResolvedPrice;
-  renderQuestion: RenderQuestion;
-}
+export type { GenerateDeps, ProviderFactoryOptions } from "./routes.ts";
+export type { DryRunSummary, ModelEstimate } from "./dry-run.ts";
 
 /** The real ones: the provider registry, the price table, the question renderer. */
 export const DEFAULT_DEPS: GenerateDeps = { createProvider, priceFor, renderQuestion };
@@ -99,44 +79,6 @@ export interface GenerateOptions {
   deps?: Partial<GenerateDeps>;
 }
 
-export interface ModelEstimate {
-  model: string;
-  cells: number;
-  /** First-ask requests to send (re-asks of invalid answers come on top). */
-  calls: number;
-  /** First-ask requests whose response is already stored: free. */
-  cachedCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  /** Every request at max_tokens and the worst-case token count: what --max-cost reserves. */
-  worstCaseUsd: number;
-  price: ResolvedPrice;
-  /** Requests an earlier run left waiting in vendor batches (collected by `--batch`, never sent again). */
-  waitingInBatches: number;
-}
-
-export interface DryRunSummary {
-  kind: "dry-run";
-  study: string;
-  studyFile: string;
-  storeDir: string;
-  cells: number;
-  done: number;
-  stale: number;
-  retried: number;
-  pending: number;
-  models: ModelEstimate[];
-  total: { calls: number; cachedCalls: number; inputTokens: number; outputTokens: number; costUsd: number; worstCaseUsd: number };
-  /** What the study's store says was (or may have been) spent by earlier runs. */
-  spentUsd: number;
-  maxCostUsd: number | undefined;
-  studyBudgetUsd: number | undefined;
-  /** Priced at the vendors' batch prices (`--batch`). */
-  batch: boolean;
-  mode: PromptMode;
-}
-
 export type RunStatus = "completed" | "budget" | "stopped" | "failed";
 
 export interface RunSummary {
@@ -172,13 +114,75 @@ export interface RunSummary {
 export type GenerationSummary = DryRunSummary | RunSummary;
 
 export async function generate(study: StudyLike, options: GenerateOptions): Promise<GenerationSummary> {
-  const env = options.env ?? process.env;
-  const deps: GenerateDeps = { ...DEFAULT_DEPS, ...options.deps };
-  const clock = options.clock ?? systemClock;
-  const log = options.log ?? (() => undefined);
-  const mode = checkMode(study);
+  const setup = checkOptions(study, options);
+  const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker, dryRun: options.dryRun });
+  noteModels(study, setup);
+  const prepared = preparePrompts(study, setup.mode, setup.deps.renderQuestion, [...new Set([...study.study.models, ...setup.models])]);
+  const modelPlans = setup.models.map((id) => ({ id, multipleChoices: routers.get(id)!.provider.capabilities.multipleChoices }));
+  const storeDir = join(options.resultsDir ?? "results", study.study.name);
+  if (options.dryRun === true) return dryRun(study, storeDir, prepared, modelPlans, prices, options.maxCostUsd, setup.batch);
+
+  const started = setup.clock.now();
+  const store = await Store.open(storeDir, {
+    study: study.study.name,
+    lockWaitMs: options.lockWaitMs ?? 0,
+    onLockWait: (holder) => setup.log(`waiting for ${describeHolder(holder)} to finish with ${join(storeDir, "store.sqlite")}`),
+  });
+  try {
+    noteInterrupted(store.interrupted, setup.log);
+    const plan = planJobs(prepared, modelPlans, store.cellStates());
+    const run = startRun(study, store, setup, options, plan, started);
+    const { engine, batchStats } = await runEngine({ study, store, setup, options, run, routers, prices }, plan);
+    crashPoint("before-finish");
+    const status: RunStatus = engine.stopReason ?? "completed";
+    const message = stopMessage(engine, run.limitUsd, options.maxCostUsd, setup.env);
+    store.finishRun(run.runId, new Date(setup.clock.now()).toISOString(), status, message ?? null, engine.totals);
+    const stillWaiting = store.waitingInBatches().filter((call) => setup.models.includes(call.model)).length;
+    const exports = await exportResponses(storeDir, study.study.name, store.allAnswers(), prepared.currentKeys);
+    crashPoint("after-export");
+    if (engine.fatalError !== undefined) throw engine.fatalError;
+    return {
+      kind: "run",
+      study: study.study.name,
+      studyFile: study.file,
+      storeDir,
+      runId: run.runId,
+      status,
+      message,
+      models: setup.models,
+      cells: plan.cells,
+      done: plan.done,
+      pending: plan.pending,
+      totals: engine.totals,
+      limitUsd: run.limitUsd,
+      interrupted: store.interrupted,
+      exports,
+      elapsedMs: setup.clock.now() - started,
+      mode: setup.mode,
+      batch: batchStats,
+      waitingInBatches: stillWaiting,
+      endpoints: Object.fromEntries([...routers].filter(([, r]) => r instanceof Fleet).map(([model, r]) => [model, (r as Fleet).endpoints])),
+      distributions: setup.mode === "logprobs" ? store.distributionSummary(run.runId) : undefined,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** What `generate` settles before anything else: the options checked, with their defaults. */
+interface Setup {
+  env: NodeJS.ProcessEnv;
+  deps: GenerateDeps;
+  clock: Clock;
+  log: (line: string) => void;
+  mode: PromptMode;
+  batch: boolean;
+  models: string[];
+  concurrency: number;
+}
+
+function checkOptions(study: StudyLike, options: GenerateOptions): Setup {
   const batch = options.batch === true;
-  const models = selectModels(study, options.model);
   const concurrency = options.concurrency ?? study.study.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${concurrency}`);
   if (options.maxCostUsd !== undefined && !(options.maxCostUsd >= 0)) {
@@ -188,221 +192,192 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   if (options.pollIntervalMs !== undefined && !(options.pollIntervalMs > 0)) {
     throw new UsageError(`--poll-interval must be a positive number of seconds, got ${options.pollIntervalMs / 1000}`);
   }
+  return {
+    env: options.env ?? process.env,
+    deps: { ...DEFAULT_DEPS, ...options.deps },
+    clock: options.clock ?? systemClock,
+    log: options.log ?? (() => undefined),
+    mode: checkMode(study),
+    batch,
+    models: selectModels(study, options.model),
+    concurrency,
+  };
+}
 
-  const endpoints = checkEndpoints(study, models, log);
-  const routers = new Map<string, Router>();
-  const prices = new Map<string, ResolvedPrice>();
-  for (const model of models) {
-    const index = study.study.models.indexOf(model);
-    // A model the study does not list came from --model: errors name the flag, not the file.
-    const location: InputLocation = index >= 0 ? locateField(study, ["models", index]) : { file: "--model" };
-    const fleet = endpoints.get(model);
-    const members = (fleet ?? [undefined]).map((endpoint, e) => {
-      const where = endpoint === undefined ? location : locateField(study, ["endpoints", model, e]);
-      const memberEnv = endpoint === undefined ? env : endpointEnv(env, model, endpoint);
-      const baseURL = endpoint?.base_url;
-      const provider = atLocation(where, () =>
-        deps.createProvider(model, { ...providerOptions(memberEnv, options.timeoutMs), location: where, ...(baseURL !== undefined ? { baseURL } : {}) }),
-      );
-      const price = atLocation(where, () => deps.priceFor(model, study.study.prices, { env: memberEnv, location: where, ...(baseURL !== undefined ? { baseURL } : {}) }));
-      return { endpoint, provider, price, where };
-    });
-    const price = members[0]!.price;
-    if (members.some((m) => !samePrice(m.price, price))) {
-      throw new InputError(
-        locateField(study, ["endpoints", model]),
-        `the endpoints of ${model} are priced differently (a self-hosted server and the vendor's API?); give the model one price under prices:`,
-      );
-    }
-    const router: Router =
-      fleet === undefined
-        ? new SingleRouter(members[0]!.provider, new RateLimiter(members[0]!.provider.vendor === "simulated" ? {} : studyLimits(study), clock))
-        : new Fleet(
-            members.map((m, e) => ({ name: endpointName(m.endpoint!, e), provider: m.provider, limits: endpointLimits(study, m.endpoint!) })),
-            clock,
-            { ...DEFAULT_BREAKER, ...options.breaker },
-          );
-    checkCapabilities(study, mode, model, router.provider, batch && batchTransportOf(router) === undefined);
-    routers.set(model, router);
-    if (price.note !== undefined && price.source === "self-hosted") log(`note: ${price.note}`);
-    prices.set(model, price);
-    if (batch && fleet !== undefined && fleet.length > 1) log(`note: --batch sends every batch of ${model} to its first endpoint (${endpointName(fleet[0]!, 0)})`);
+/** Notes on the models and the mode: a --model the study does not list, how the mode asks this survey. */
+function noteModels(study: StudyLike, setup: Setup): void {
+  for (const model of setup.models.filter((m) => !study.study.models.includes(m))) {
+    setup.log(`note: --model ${model} is not among the study's models (${study.study.models.join(", ")}); generating for it anyway`);
   }
-  const unlisted = models.filter((model) => !study.study.models.includes(model));
-  for (const model of unlisted) {
-    log(`note: --model ${model} is not among the study's models (${study.study.models.join(", ")}); generating for it anyway`);
-  }
-  noteModeChoices(study, mode, log);
-  if (batch && mode === "questionnaire") {
-    log(
+  noteModeChoices(study, setup.mode, setup.log);
+  if (setup.batch && setup.mode === "questionnaire") {
+    setup.log(
       `note: --batch with questionnaire elicitation: each question of a conversation waits for the batch holding the one before it, ` +
         `so a run takes ${study.survey.items.length} batch rounds or more (each up to 24 hours)`,
     );
   }
-  const prepared = preparePrompts(study, mode, deps.renderQuestion, [...new Set([...study.study.models, ...models])]);
-  const modelPlans = models.map((id) => ({ id, multipleChoices: routers.get(id)!.provider.capabilities.multipleChoices }));
-  const storeDir = join(options.resultsDir ?? "results", study.study.name);
+}
 
-  if (options.dryRun === true) return dryRun(study, storeDir, prepared, modelPlans, prices, options.maxCostUsd, batch);
+function noteInterrupted(interrupted: InterruptedWork, log: (line: string) => void): void {
+  if (interrupted.runs.length === 0) return;
+  const { runs, calls, reservedUsd } = interrupted;
+  const which = `run ${runs.map((id) => `#${id}`).join(", ")} stopped without finishing`;
+  log(
+    calls === 0
+      ? `note: ${which}; no request was in flight; resuming`
+      : `note: ${which}; ${calls} request(s) were in flight and may have been billed ` + `(at most ${formatUsd(reservedUsd)}); they are asked again`,
+  );
+}
 
-  const started = clock.now();
-  const store = await Store.open(storeDir, {
-    study: study.study.name,
-    lockWaitMs: options.lockWaitMs ?? 0,
-    onLockWait: (holder) => log(`waiting for ${describeHolder(holder)} to finish with ${join(storeDir, "store.sqlite")}`),
+/** The run as recorded in the store, with the cap it works under. */
+interface StartedRun {
+  runId: number;
+  limitUsd: number;
+  budget: Budget;
+}
+
+function startRun(study: StudyLike, store: Store, setup: Setup, options: GenerateOptions, plan: Plan, started: number): StartedRun {
+  // --max-cost overrides the study's budget.max_cost_usd; either caps this run.
+  const studyBudget = study.study.budget.max_cost_usd;
+  const limitUsd = options.maxCostUsd ?? studyBudget ?? Infinity;
+  const runId = store.startRun({
+    startedAt: new Date(started).toISOString(),
+    pid: process.pid,
+    argv: (options.argv ?? []).map((arg) => redactSecrets(arg, setup.env)),
+    models: setup.models,
+    options: {
+      concurrency: setup.concurrency,
+      max_cost_usd: options.maxCostUsd ?? null,
+      study_budget_usd: studyBudget ?? null,
+      limit_usd: Number.isFinite(limitUsd) ? limitUsd : null,
+      rate_limits: study.study.rate_limits,
+      elicitation: setup.mode,
+      generations: study.study.generations,
+      max_attempts: study.study.max_attempts,
+      ...(setup.batch ? { batch: true, wait: options.wait !== false } : {}),
+    },
+    plannedCells: plan.pending,
   });
+  crashPoint("run-started");
+  return { runId, limitUsd, budget: new Budget(limitUsd) };
+}
+
+/** What a run works with, once its store is open and the run recorded. */
+interface RunContext {
+  study: StudyLike;
+  store: Store;
+  setup: Setup;
+  options: GenerateOptions;
+  run: StartedRun;
+  routers: Map<string, Router>;
+  prices: Map<string, ResolvedPrice>;
+}
+
+/** The dead-server breaker over every endpoint of every model (a fleet's each, else the one). */
+function watchEndpoints(routers: Map<string, Router>, clock: Clock): EndpointHealth {
+  const health = new EndpointHealth(clock);
+  for (const [model, router] of routers) health.watch(model, router instanceof Fleet ? router.providers : [router.provider]);
+  return health;
+}
+
+/** Runs the engine over the plan (through the batcher in a batch run) until done or stopped. */
+async function runEngine(context: RunContext, plan: Plan): Promise<{ engine: Engine; batchStats: BatchStats | undefined }> {
+  const { study, store, setup, options, run, routers, prices } = context;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const random = options.random ?? Math.random;
+  const waiting = waitingCalls(store, setup);
+  let stopWith: ((error: unknown) => void) | undefined;
+  const batcher = setup.batch
+    ? makeBatcher(context, waiting, { retry, random, onFatal: (error) => stopWith?.(error) })
+    : undefined;
+  const progress = options.progress ?? silentProgress;
+  const engine = new Engine({
+    study,
+    store,
+    runId: run.runId,
+    routers,
+    prices,
+    concurrency: new AdaptiveConcurrency(setup.concurrency),
+    budget: run.budget,
+    mode: setup.mode,
+    retry,
+    clock: setup.clock,
+    random,
+    env: setup.env,
+    waiting,
+    ...(batcher === undefined ? {} : { batcher }),
+    ...(options.batchJobs === undefined ? {} : { batchJobs: options.batchJobs }),
+    ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
+    ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
+    onProgress: (totals) => progress.update(totals),
+    health: watchEndpoints(routers, setup.clock),
+  });
+  stopWith = (error) => engine.fail(error);
+  progress.start(plan.pending);
   try {
-    if (store.interrupted.runs.length > 0) {
-      const { runs, calls, reservedUsd } = store.interrupted;
-      const which = `run ${runs.map((id) => `#${id}`).join(", ")} stopped without finishing`;
-      log(
-        calls === 0
-          ? `note: ${which}; no request was in flight; resuming`
-          : `note: ${which}; ${calls} request(s) were in flight and may have been billed ` +
-              `(at most ${formatUsd(reservedUsd)}); they are asked again`,
-      );
-    }
-    const plan = planJobs(prepared, modelPlans, store.cellStates());
-    const waiting = new Map<string, WaitingCall>();
-    for (const call of store.waitingInBatches()) if (models.includes(call.model)) waiting.set(call.requestKey, { callId: call.id, try: call.try });
-    if (waiting.size > 0 && !batch) {
-      log(`note: ${waiting.size} request(s) are waiting in vendor batches submitted earlier; they are not sent again: run with --batch to collect them`);
-    }
-    // --max-cost overrides the study's budget.max_cost_usd; either caps this run.
-    const studyBudget = study.study.budget.max_cost_usd;
-    const limitUsd = options.maxCostUsd ?? studyBudget ?? Infinity;
-    const budget = new Budget(limitUsd);
-    const runId = store.startRun({
-      startedAt: new Date(started).toISOString(),
-      pid: process.pid,
-      argv: (options.argv ?? []).map((arg) => redactSecrets(arg, env)),
-      models,
-      options: {
-        concurrency,
-        max_cost_usd: options.maxCostUsd ?? null,
-        study_budget_usd: studyBudget ?? null,
-        limit_usd: Number.isFinite(limitUsd) ? limitUsd : null,
-        rate_limits: study.study.rate_limits,
-        elicitation: mode,
-        generations: study.study.generations,
-        max_attempts: study.study.max_attempts,
-        ...(batch ? { batch: true, wait: options.wait !== false } : {}),
-      },
-      plannedCells: plan.pending,
-    });
-    crashPoint("run-started");
-    const retry = { ...DEFAULT_RETRY, ...options.retry };
-    const random = options.random ?? Math.random;
-    // A batch run collects what earlier runs left waiting in batches: each one's worst case
-    // is held on this run's budget before anything is sent, and replaced by its actual cost
-    // when its result is stored, so collected and new requests together stay within the cap.
-    const held = new Map<number, Reservation>();
-    if (batch) {
-      for (const call of store.waitingInBatches()) {
-        if (!models.includes(call.model)) continue;
-        const reservation = budget.hold(call.reservedUsd);
-        held.set(call.id, reservation);
-        const entry = waiting.get(call.requestKey);
-        if (entry !== undefined && entry.callId === call.id) entry.reservation = reservation;
-      }
-    }
-    let stopWith: ((error: unknown) => void) | undefined;
-    const batcher = batch
-      ? new Batcher({
-          store,
-          runId,
-          study: study.study.name,
-          models: new Map(models.map((model): [string, BatchModel] => {
-            const provider = routers.get(model)!.provider;
-            return [model, { vendor: provider.vendor, transport: batchTransportOf(routers.get(model)!)!, price: prices.get(model)! }];
-          })),
-          clock,
-          retry,
-          random,
-          env,
-          wait: options.wait !== false,
-          pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
-          ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
-          log,
-          onFatal: (error) => stopWith?.(error),
-          budget,
-          held,
-        })
-      : undefined;
-    if (batcher !== undefined && batcher.openFromEarlierRuns.length > 0) {
-      const open = batcher.openFromEarlierRuns;
-      log(`batch: ${open.length} batch${open.length === 1 ? "" : "es"} from earlier runs still open (${open.map((b) => `#${b.id}`).join(", ")}); collecting their results`);
-    }
-    const progress = options.progress ?? silentProgress;
-    const engine = new Engine({
-      study,
-      store,
-      runId,
-      routers,
-      prices,
-      concurrency: new AdaptiveConcurrency(concurrency),
-      budget,
-      mode,
-      retry,
-      clock,
-      random,
-      env,
-      waiting,
-      ...(batcher === undefined ? {} : { batcher }),
-      ...(options.batchJobs === undefined ? {} : { batchJobs: options.batchJobs }),
-      ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
-      ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
-      onProgress: (totals) => progress.update(totals),
-    });
-    stopWith = (error) => engine.fail(error);
-    progress.start(plan.pending);
-    try {
-      await engine.run(plan.jobs);
-      try {
-        await batcher?.finish();
-      } catch (error) {
-        engine.fail(error);
-      }
-    } finally {
-      progress.stop();
-    }
-    if (batcher !== undefined) {
-      engine.totals.costUsd += batcher.stats.orphanCostUsd;
-    }
-    crashPoint("before-finish");
-    const status: RunStatus = engine.stopReason ?? "completed";
-    const message = stopMessage(engine, limitUsd, options.maxCostUsd, env);
-    store.finishRun(runId, new Date(clock.now()).toISOString(), status, message ?? null, engine.totals);
-    const stillWaiting = store.waitingInBatches().filter((call) => models.includes(call.model)).length;
-    const exports = await exportResponses(storeDir, study.study.name, store.allAnswers(), prepared.currentKeys);
-    crashPoint("after-export");
-    if (engine.fatalError !== undefined) throw engine.fatalError;
-    return {
-      kind: "run",
-      study: study.study.name,
-      studyFile: study.file,
-      storeDir,
-      runId,
-      status,
-      message,
-      models,
-      cells: plan.cells,
-      done: plan.done,
-      pending: plan.pending,
-      totals: engine.totals,
-      limitUsd,
-      interrupted: store.interrupted,
-      exports,
-      elapsedMs: clock.now() - started,
-      mode,
-      batch: batcher?.stats,
-      waitingInBatches: stillWaiting,
-      endpoints: Object.fromEntries([...routers].filter(([, r]) => r instanceof Fleet).map(([model, r]) => [model, (r as Fleet).endpoints])),
-      distributions: mode === "logprobs" ? store.distributionSummary(runId) : undefined,
-    };
+    await engine.run(plan.jobs);
+    await batcher?.finish().catch((error: unknown) => engine.fail(error));
   } finally {
-    store.close();
+    progress.stop();
   }
+  if (batcher !== undefined) engine.totals.costUsd += batcher.stats.orphanCostUsd;
+  return { engine, batchStats: batcher?.stats };
+}
+
+/** Requests earlier runs left waiting in vendor batches, by request key: never sent again. */
+function waitingCalls(store: Store, setup: Setup): Map<string, WaitingCall> {
+  const waiting = new Map<string, WaitingCall>();
+  for (const call of store.waitingInBatches()) if (setup.models.includes(call.model)) waiting.set(call.requestKey, { callId: call.id, try: call.try });
+  if (waiting.size > 0 && !setup.batch) {
+    setup.log(`note: ${waiting.size} request(s) are waiting in vendor batches submitted earlier; they are not sent again: run with --batch to collect them`);
+  }
+  return waiting;
+}
+
+function makeBatcher(
+  context: RunContext,
+  waiting: Map<string, WaitingCall>,
+  more: { retry: RetryPolicy; random: () => number; onFatal: (error: unknown) => void },
+): Batcher {
+  const { study, store, setup, options, run, routers, prices } = context;
+  // A batch run collects what earlier runs left waiting in batches: each one's worst case
+  // is held on this run's budget before anything is sent, and replaced by its actual cost
+  // when its result is stored, so collected and new requests together stay within the cap.
+  const held = new Map<number, Reservation>();
+  for (const call of store.waitingInBatches()) {
+    if (!setup.models.includes(call.model)) continue;
+    const reservation = run.budget.hold(call.reservedUsd);
+    held.set(call.id, reservation);
+    const entry = waiting.get(call.requestKey);
+    if (entry !== undefined && entry.callId === call.id) entry.reservation = reservation;
+  }
+  const batcher = new Batcher({
+    store,
+    runId: run.runId,
+    study: study.study.name,
+    models: new Map(
+      setup.models.map((model): [string, BatchModel] => {
+        const router = routers.get(model)!;
+        return [model, { vendor: router.provider.vendor, transport: batchTransportOf(router)!, price: prices.get(model)! }];
+      }),
+    ),
+    clock: setup.clock,
+    retry: more.retry,
+    random: more.random,
+    env: setup.env,
+    wait: options.wait !== false,
+    pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
+    ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
+    log: setup.log,
+    onFatal: more.onFatal,
+    budget: run.budget,
+    held,
+  });
+  const open = batcher.openFromEarlierRuns;
+  if (open.length > 0) {
+    setup.log(`batch: ${open.length} batch${open.length === 1 ? "" : "es"} from earlier runs still open (${open.map((b) => `#${b.id}`).join(", ")}); collecting their results`);
+  }
+  return batcher;
 }
 
 function checkMode(study: StudyLike): PromptMode {
@@ -411,30 +386,6 @@ function checkMode(study: StudyLike): PromptMode {
     throw new InputError(locateField(study, ["elicitation"]), `unknown elicitation "${mode}": expected one of ${PROMPT_MODES.join(", ")}`);
   }
   return mode as PromptMode;
-}
-
-/** What the mode and the models must agree on, checked before anything is sent or written. */
-function checkCapabilities(study: StudyLike, mode: PromptMode, model: string, provider: Provider, noBatchApi: boolean): void {
-  if (provider.capabilities.temperature === false && study.study.temperature !== 1) {
-    throw new InputError(
-      locateField(study, ["temperature"]),
-      `${model} samples at temperature 1 only; set temperature: 1 in the study, or leave this model out (--model)`,
-    );
-  }
-  const readsLogprobs = mode === "logprobs" && study.survey.items.some((item) => itemModeOf("logprobs", item) === "logprobs");
-  if (readsLogprobs && !provider.capabilities.logprobs) {
-    const why =
-      provider.vendor === "anthropic"
-        ? "the Messages API returns no log-probabilities"
-        : "its server is configured without them (SILICON_OPENAI_LOGPROBS=false)";
-    throw new InputError(
-      locateField(study, ["elicitation"]),
-      `logprobs elicitation reads the first token's log-probabilities, and ${model} has none (${why}); use structured, free_text or questionnaire, or leave this model out (--model)`,
-    );
-  }
-  if (noBatchApi) {
-    throw new UsageError(`--batch: ${model} has no batch API; run without --batch`);
-  }
 }
 
 /** Notes on how a mode asks this survey: which items a token cannot answer, and why k is 1 for the others. */
@@ -454,62 +405,6 @@ function noteModeChoices(study: StudyLike, mode: PromptMode, log: (line: string)
   }
 }
 
-/** The study's `endpoints:` of the models this run uses, checked: none for simulated models. */
-/**
- * The fleets of this run's models. Endpoints of a model neither the study
- * lists nor --model names are most likely a misspelt key: say so rather than
- * ignore them silently (they may serve a later `--model`, so no error).
- */
-function checkEndpoints(study: StudyLike, models: string[], log: (line: string) => void): Map<string, Endpoint[]> {
-  const out = new Map<string, Endpoint[]>();
-  for (const [model, list] of Object.entries(study.study.endpoints ?? {})) {
-    if (model.startsWith("simulated:")) {
-      throw new InputError(locateField(study, ["endpoints", model]), `${model} runs offline: it has no endpoints`);
-    }
-    if (models.includes(model)) out.set(model, list);
-    else if (!study.study.models.includes(model)) {
-      log(`note: endpoints: ${model} is not among the study's models (${study.study.models.join(", ")}), so its endpoints are not used; pick it with --model, or check the spelling`);
-    }
-  }
-  return out;
-}
-
-/** An endpoint's environment: its key variable stands in for the vendor's. */
-function endpointEnv(env: NodeJS.ProcessEnv, model: string, endpoint: Endpoint): NodeJS.ProcessEnv {
-  if (endpoint.api_key_env === undefined) return env;
-  const vendor = model.slice(0, model.indexOf(":")) as RemoteVendor;
-  return { ...env, [VENDOR_ENV[vendor].key]: env[endpoint.api_key_env] };
-}
-
-function endpointName(endpoint: Endpoint, index: number): string {
-  const host = endpoint.base_url === undefined ? undefined : new URL(endpoint.base_url).host;
-  const parts = [host, endpoint.api_key_env].filter((p): p is string => p !== undefined);
-  return parts.length > 0 ? parts.join(" ") : `endpoint ${index + 1}`;
-}
-
-function studyLimits(study: StudyLike): RateLimits {
-  return { requestsPerMinute: study.study.rate_limits.requests_per_minute, tokensPerMinute: study.study.rate_limits.tokens_per_minute };
-}
-
-/** An endpoint's own limits; the study's rate_limits apply to each endpoint that sets none. */
-function endpointLimits(study: StudyLike, endpoint: Endpoint): RateLimits {
-  const limits = studyLimits(study);
-  return {
-    requestsPerMinute: endpoint.requests_per_minute ?? limits.requestsPerMinute,
-    tokensPerMinute: endpoint.tokens_per_minute ?? limits.tokensPerMinute,
-  };
-}
-
-function samePrice(a: ResolvedPrice, b: ResolvedPrice): boolean {
-  return a.input === b.input && a.output === b.output && a.cached_input === b.cached_input && a.cache_write === b.cache_write && a.batch_factor === b.batch_factor;
-}
-
-/** The batch API of a model: its provider's, or for a fleet its first endpoint's. */
-function batchTransportOf(router: Router): Provider["batch"] {
-  if (router instanceof Fleet) return router.providers[0]?.batch;
-  return router.provider.batch;
-}
-
 /**
  * The models this run generates for: all the study's, or the one --model
  * names. That one need not be listed in the study (a researcher trying
@@ -518,24 +413,6 @@ function batchTransportOf(router: Router): Provider["batch"] {
  */
 function selectModels(study: StudyLike, model: string | undefined): string[] {
   return model === undefined ? [...study.study.models] : [model];
-}
-
-function providerOptions(env: NodeJS.ProcessEnv, timeoutMs: number | undefined): ProviderFactoryOptions {
-  return timeoutMs === undefined ? { env } : { env, timeoutMs };
-}
-
-/** Runs `fn`; an error it throws that is not already located is located at `location` (bad input, exit 2). */
-function atLocation<T>(location: InputLocation, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof InputError && error.location.file === location.file) throw error;
-    if (error instanceof SiliconError) {
-      const problem = error instanceof InputError ? error.problem : error.message;
-      throw new InputError(location, problem, { cause: error });
-    }
-    throw error;
-  }
 }
 
 function stopMessage(engine: Engine, limitUsd: number, maxCostUsd: number | undefined, env: NodeJS.ProcessEnv): string | undefined {
@@ -555,109 +432,3 @@ function stopMessage(engine: Engine, limitUsd: number, maxCostUsd: number | unde
   }
 }
 
-function dryRun(
-  study: StudyLike,
-  storeDir: string,
-  prepared: PreparedPrompts,
-  models: { id: string; multipleChoices: boolean }[],
-  prices: Map<string, ResolvedPrice>,
-  maxCostUsd: number | undefined,
-  batch: boolean,
-): DryRunSummary {
-  const store = openStoreReadOnly(storeDir);
-  try {
-    const stored: Map<string, StoredCellState> = store?.cellStates() ?? new Map();
-    const plan: Plan = planJobs(prepared, models, stored);
-    const waiting = new Set((store?.waitingInBatches() ?? []).map((call) => call.requestKey));
-    const estimates = new Map<string, ModelEstimate>(
-      models.map(({ id }) => [
-        id,
-        { model: id, cells: 0, calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, worstCaseUsd: 0, price: prices.get(id)!, waitingInBatches: 0 },
-      ]),
-    );
-    for (const job of plan.jobs) {
-      const estimate = estimates.get(job.model)!;
-      const factor = batch ? estimate.price.batch_factor : 1;
-      for (const ask of firstAsks(job)) {
-        const { unit } = ask;
-        if (ask.key !== undefined) {
-          if (store?.findCompleted(ask.key) !== undefined) {
-            estimate.cachedCalls += 1;
-            continue;
-          }
-          if (waiting.has(ask.key)) {
-            estimate.waitingInBatches += 1;
-            continue;
-          }
-        }
-        const input = estimateInputTokens(unit.system, ask.messages, unit.schema);
-        const output = Math.min(unit.maxTokens, TYPICAL_ANSWER_TOKENS) * ask.n;
-        estimate.calls += 1;
-        estimate.inputTokens += input;
-        estimate.outputTokens += output;
-        estimate.costUsd += factor * costUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0 }, estimate.price);
-        estimate.worstCaseUsd += factor * worstCaseCost(worstCaseInputTokens(unit.system, ask.messages, unit.schema), ask.n * unit.maxTokens, estimate.price);
-      }
-      estimate.cells += job.kind === "item" ? job.pending.length : job.pending.filter(Boolean).length;
-    }
-    const list = [...estimates.values()];
-    const sum = (pick: (e: ModelEstimate) => number) => list.reduce((total, e) => total + pick(e), 0);
-    return {
-      kind: "dry-run",
-      study: study.study.name,
-      studyFile: study.file,
-      storeDir,
-      cells: plan.cells,
-      done: plan.done,
-      stale: plan.stale,
-      retried: plan.retried,
-      pending: plan.pending,
-      models: list,
-      total: {
-        calls: sum((e) => e.calls),
-        cachedCalls: sum((e) => e.cachedCalls),
-        inputTokens: sum((e) => e.inputTokens),
-        outputTokens: sum((e) => e.outputTokens),
-        costUsd: sum((e) => e.costUsd),
-        worstCaseUsd: sum((e) => e.worstCaseUsd),
-      },
-      spentUsd: store?.spentUsd() ?? 0,
-      maxCostUsd,
-      studyBudgetUsd: study.study.budget.max_cost_usd,
-      batch,
-      mode: prepared.mode,
-    };
-  } finally {
-    store?.close();
-  }
-}
-
-/** A placeholder answer in an estimated conversation: TYPICAL_ANSWER_TOKENS tokens at four characters each. */
-const TYPICAL_ANSWER = "x".repeat(4 * TYPICAL_ANSWER_TOKENS);
-
-/**
- * The first asks a job will make, for the dry run: an item job's one request
- * (its key known, so the store can be checked); a conversation's pending
- * turns, after typical answers to the turns before (their keys depend on
- * answers not given yet).
- */
-function firstAsks(job: Job): { unit: PromptUnit; messages: { role: "user" | "assistant"; content: string }[]; n: number; key?: string }[] {
-  if (job.kind === "item") {
-    const identity = { model: job.model, wave: job.wave.id, respondent: job.respondentId, item: job.item.id };
-    return [{ unit: job, messages: [{ role: "user", content: job.user }], n: job.n, key: requestKey(identity, job.firstGeneration, job.n, job.prompt, [], job.parameters) }];
-  }
-  const asks: ReturnType<typeof firstAsks> = [];
-  const messages: { role: "user" | "assistant"; content: string }[] = [];
-  job.turns.forEach((unit, t) => {
-    messages.push({ role: "user", content: unit.user });
-    if (job.pending[t]) {
-      const first = job.pending.indexOf(true) === t;
-      const identity = { model: job.model, wave: unit.wave.id, respondent: unit.respondentId, item: unit.item.id };
-      // Only the first turn asked has a key known in advance (what follows depends on its answer).
-      const key = first && t === 0 ? requestKey(identity, job.generation, 1, unit.prompt, [], unit.parameters) : undefined;
-      asks.push({ unit, messages: [...messages], n: 1, ...(key !== undefined ? { key } : {}) });
-    }
-    messages.push({ role: "assistant", content: TYPICAL_ANSWER });
-  });
-  return asks;
-}

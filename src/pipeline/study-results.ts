@@ -12,6 +12,7 @@ import type { SyntheticAnswers } from "../estimands/answers.ts";
 import type { EstimateResult } from "../estimands/estimate.ts";
 import { studyTasks } from "../estimands/from-study.ts";
 import { renderReport, type ReportInput } from "../report/html.ts";
+import { levelMeanings } from "./level-meanings.ts";
 import { OutputSet } from "../util/atomic-write.ts";
 import { siliconVersion } from "../version.ts";
 import { analyzeStudy, type StudyAnalysis } from "./analyze.ts";
@@ -137,7 +138,10 @@ export function reportInput(study: LoadedStudy, tasks: EstimateResult, analysis:
         frame: frame.source,
         respondents: frame.size,
         realItems: study.survey.items.filter((item) => frame.answers(item).some((v) => !Number.isNaN(v))).length,
+        context: wave.context,
       })),
+      items: study.survey.items.map((item) => ({ id: item.id, text: item.text })),
+      levelMeanings: levelMeanings(study),
     },
     analysis,
     tasks: {

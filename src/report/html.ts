@@ -1,17 +1,22 @@
 /**
- * report.html: one self-contained page (inline CSS and SVG; no script, no
- * network) showing a study's results: coverage and width, per task the
- * naive and calibrated intervals against the truth, the 2-D panels of vector
- * targets, the models side by side, and the settings and data provenance.
+ * report.html: one self-contained page (inline CSS, SVG and a small sorting
+ * script; no network) for the people who use the numbers. In order: the
+ * forecasts of the target wave (a table per model, then the same as labelled
+ * charts), whether to trust them (the held-out checks in plain words), what
+ * could not run, the models side by side, and the settings and data
+ * provenance, with the formulas in a collapsed section for methodologists.
  */
 import type { Evaluation, Protocol } from "../evaluation/evaluate.ts";
-import { quantile, type CoverageSummary, type EvaluatedTask } from "../evaluation/metrics.ts";
-import type { IntervalRow } from "../inference/calibrate.ts";
-import { gapOf } from "../inference/task-record.ts";
-import type { KindAnalysis, MethodResults, StudyAnalysis } from "../pipeline/analyze.ts";
+import type { CoverageSummary } from "../evaluation/metrics.ts";
+import type { KindAnalysis, StudyAnalysis } from "../pipeline/analyze.ts";
 import { describeSettings } from "../pipeline/settings.ts";
-import { gapFigure, intervalFigure, rectangleFigure, widthFigure, type IntervalPoint, type RectanglePanel } from "./figures.ts";
+import { comparisonCharts, forecastCharts, heldOutChart } from "./charts.ts";
+import { formatShare, formatWidth, plural, prose } from "./format.ts";
+import { byWaveAndModel, forecastRows, forecastTable, type ForecastRow, type QuestionText } from "./forecasts.ts";
+import { CSS, SCRIPT } from "./page-assets.ts";
 import { escapeXml } from "./svg.ts";
+import { checksBlock, checkSummary, checkWords } from "./trust.ts";
+import { historyWords, kindTitle, methodFormula, methodWords, plainProblem, targetWords } from "./words.ts";
 
 export interface WaveProvenance {
   id: string;
@@ -21,6 +26,8 @@ export interface WaveProvenance {
   respondents: number;
   /** Items with real answers in the frame. */
   realItems: number;
+  /** The wave's context (e.g. president, president_party): what its questions and derived subgroups refer to. */
+  context?: Record<string, unknown>;
 }
 
 export interface ReportInput {
@@ -36,6 +43,13 @@ export interface ReportInput {
     seed: number;
     elicitation: string;
     waves: WaveProvenance[];
+    /** The survey's questions (id and wording), for the forecasts table. */
+    items?: QuestionText[];
+    /**
+     * What a derived subgroup's level means in a wave, where the frame shows
+     * it (every "Co-partisan" of w2024 has party Democrat): wave → level → words.
+     */
+    levelMeanings?: Record<string, Record<string, string>>;
   };
   analysis: StudyAnalysis;
   tasks: { rows: number; history: number; target: number; warnings: string[] };
@@ -44,21 +58,15 @@ export interface ReportInput {
   files: { name: string; what: string }[];
 }
 
-const PROTOCOL_LABEL: Record<Protocol | "target", string> = {
-  loo: "leave-one-out (history)",
-  chrono: "chronological (by wave)",
-  group: "leave-one-group-out",
-  target: "target wave vs its real answers",
-};
-
 export function renderReport(input: ReportInput): string {
   const { study, analysis } = input;
+  const rows = forecastRows(analysis.kinds);
   const sections = [
-    headerSection(input),
-    // At the top, before any number: what the numbers assume (pilot mode) and what could not run.
-    analysis.warnings.length > 0 ? `<section class="warnings"><h2>Read this first</h2><ul>${analysis.warnings.map((w) => `<li>${escapeXml(w)}</li>`).join("")}</ul></section>` : "",
-    summarySection(analysis),
-    ...analysis.kinds.map((kind, k) => kindSection(kind, k)),
+    headerSection(input, rows),
+    warningsSection(analysis),
+    forecastsSection(input, rows),
+    trustSection(input),
+    problemsSection(analysis),
     comparisonSection(analysis),
     provenanceSection(input),
   ];
@@ -72,249 +80,162 @@ export function renderReport(input: ReportInput): string {
 </head>
 <body>
 <main>
-${sections.join("\n")}
+${sections.filter((s) => s !== "").join("\n")}
 </main>
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;
 }
 
-function headerSection(input: ReportInput): string {
-  const { study, tasks } = input;
-  const waves = study.waves.map((w) => `${w.id} (${w.role})`).join(", ");
+function confidenceOf(analysis: StudyAnalysis): number {
+  return 1 - analysis.settings.alpha;
+}
+
+function percent(confidence: number): string {
+  return `${Math.round(confidence * 100)}%`;
+}
+
+function waveName(input: ReportInput, id: string): string {
+  const wave = input.study.waves.find((w) => w.id === id);
+  return wave?.date === undefined ? id : `${id} (${wave.date})`;
+}
+
+function historyWaves(input: ReportInput): string[] {
+  return input.study.waves.filter((w) => w.role !== "target").map((w) => w.id);
+}
+
+function headerSection(input: ReportInput, rows: readonly ForecastRow[]): string {
+  const { study, analysis } = input;
+  const confidence = confidenceOf(analysis);
+  const targets = [...new Set(rows.map((r) => r.wave))].map((w) => waveName(input, w));
+  const past = historyWaves(input);
+  const models = study.models.length;
   return `<header>
-<h1>${escapeXml(study.name)}: silicon samples, calibrated</h1>
+<h1>${escapeXml(study.name)}: forecasts from AI-simulated survey answers</h1>
 ${study.description === undefined ? "" : `<p class="lede">${escapeXml(study.description)}</p>`}
-<p>${study.models.length} model${study.models.length === 1 ? "" : "s"} (${escapeXml(study.models.join(", "))}) answered the survey for every respondent of ${study.waves.length} wave${study.waves.length === 1 ? "" : "s"} (${escapeXml(waves)}), ${study.generations} time${study.generations === 1 ? "" : "s"} each. The tasks table has ${tasks.rows} rows (${tasks.history} history, ${tasks.target} target). ${escapeXml(describeSettings(input.analysis.settings))}.</p>
-<p class="how">How to read it: a <span class="key calibrated-key">calibrated</span> interval widens and re-centres the synthetic estimate by how far synthetic estimates landed from real ones on the historical tasks; the <span class="key naive-key">naive</span> interval treats the synthetic sample as if it were real. Coverage is the share of held-out tasks whose real estimate lies inside the interval; the calibrated one should reach 1 − α = ${fmt(1 - input.analysis.settings.alpha)}.</p>
+<div class="in-short">
+<p><strong>What this is.</strong> ${plural(models, "AI model")} (${escapeXml(study.models.join(", "))}) answered the survey once for each real respondent of ${plural(study.waves.length, "wave")}, playing that person. Their answers give a <em>forecast</em> for ${escapeXml(prose(targets) || "the target wave")}. Because a model's answers are not a real poll, each forecast comes with a <span class="key calibrated-key">calibrated range</span>, learned from how far the same model's answers landed from the real survey in the past waves (${escapeXml(prose(past))}).</p>
+<p><strong>What the range promises.</strong> Across questions like these, at least ${percent(confidence)} of calibrated ranges contain ${escapeXml(targetWords(analysis.settings.method))} — <em>provided the model errs in the new wave the way it erred in the past waves</em>. It is a promise about the set of forecasts, not about each one, and it rests on that proviso, which no data from the past can prove. The <span class="key naive-key">naive range</span> beside it treats the model's answers as if they were a real poll; it is shown to make the point that it is far too narrow.</p>
+<p><strong>Should I trust it?</strong> See <a href="#trust">the held-out checks</a>: the same method was used to forecast past results it had not seen, and we count how often the range held.</p>
+</div>
 </header>`;
 }
 
-function summarySection(analysis: StudyAnalysis): string {
-  const rows: string[] = [];
-  for (const kind of analysis.kinds) {
-    for (const [label, results] of methodsOf(kind)) {
-      for (const [protocol, byModel] of protocolSummaries(results)) {
-        for (const [model, s] of Object.entries(byModel)) {
-          if (s.tasks === 0) continue;
-          rows.push(
-            `<tr><td>${escapeXml(kind.kind.label)}</td><td>${escapeXml(label)}</td><td>${escapeXml(PROTOCOL_LABEL[protocol])}</td><td>${escapeXml(model)}</td>` +
-              `<td class="num">${s.tasks}</td><td class="num ${coverageClass(s.coverage, analysis.settings.alpha)}">${fixed(s.coverage)}</td><td class="num">${fixed(s.naive_coverage)}</td>` +
-              `<td class="num">${fmt(s.median_width)}</td><td class="num">${fmt(s.naive_median_width)}</td></tr>`,
-          );
-        }
-      }
-    }
+function warningsSection(analysis: StudyAnalysis): string {
+  if (analysis.warnings.length === 0) return "";
+  return `<section class="warnings"><h2>Read this first</h2><ul>${analysis.warnings.map((w) => `<li>${escapeXml(plainProblem(w))}</li>`).join("")}</ul></section>`;
+}
+
+function questionTexts(input: ReportInput, wave: string): QuestionText[] {
+  const context = input.study.waves.find((w) => w.id === wave)?.context ?? {};
+  // The wording as this wave asked it: {{president}} filled in from the wave's context.
+  return (input.study.items ?? []).map((q) => ({ id: q.id, text: q.text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, key: string) => (key in context ? String(context[key]) : whole)) }));
+}
+
+function forecastsSection(input: ReportInput, rows: readonly ForecastRow[]): string {
+  const { analysis } = input;
+  const confidence = confidenceOf(analysis);
+  if (rows.length === 0) return `<section id="forecasts"><h2>Forecasts</h2><p class="problem">No target task could be forecast (see "What could not run").</p></section>`;
+  const pilotItems = new Set(analysis.kinds.flatMap((k) => k.pilot.flatMap((p) => p.items)));
+  const parts = [`<section id="forecasts">`];
+  for (const { wave, model, rows: group } of byWaveAndModel(rows)) {
+    const id = `${wave}-${model}`.replace(/[^A-Za-z0-9_-]+/g, "-");
+    parts.push(`<h2 id="forecast-${escapeXml(id)}">Forecasts for ${escapeXml(waveName(input, wave))} by ${escapeXml(model)}</h2>`);
+    parts.push(waveContext(input, wave));
+    const kinds = [...new Set(group.map((r) => r.kind))];
+    parts.push(`<ul class="promises">${kinds.map((kind) => `<li>${promiseLine(kind, model, confidence)}</li>`).join("")}</ul>`);
+    const meanings = input.study.levelMeanings?.[wave] ?? {};
+    parts.push(forecastTable(group, questionTexts(input, wave), confidence, `forecasts-${id}.csv`, meanings, pilotItems));
+    kinds.forEach((kind, k) => {
+      parts.push(forecastCharts(kind, model, group.filter((r) => r.kind === kind), `f-${id}-${k}`, pilotItems, meanings));
+    });
   }
-  return `<section><h2>Coverage and width</h2>
-<p>Held-out tasks, per kind of task, method, protocol and model. Widths are in the scale's units.</p>
-<table><thead><tr><th>kind</th><th>method</th><th>held out</th><th>model</th><th>tasks</th><th>coverage</th><th>naive coverage</th><th>median width</th><th>naive median width</th></tr></thead>
-<tbody>${rows.join("") || `<tr><td colspan="9">No evaluation could run (see the notes above).</td></tr>`}</tbody></table></section>`;
+  parts.push(`</section>`);
+  return parts.join("\n");
 }
 
-function methodsOf(kind: KindAnalysis): [string, MethodResults][] {
-  const out: [string, MethodResults][] = [[kind.method, kind]];
-  if (kind.alternative !== undefined) out.push([`${kind.alternative.method} (alternative)`, kind.alternative]);
-  return out;
+/** The wave's context and what its derived subgroups mean in it ("Co-partisan: party Democrat"). */
+function waveContext(input: ReportInput, wave: string): string {
+  const context = Object.entries(input.study.waves.find((w) => w.id === wave)?.context ?? {}).filter(([, v]) => v !== null && typeof v !== "object");
+  const meanings = Object.entries(input.study.levelMeanings?.[wave] ?? {});
+  const parts: string[] = [];
+  if (context.length > 0) parts.push(`In this wave: ${context.map(([k, v]) => `${escapeXml(k.replace(/_/g, " "))} ${escapeXml(String(v))}`).join("; ")}.`);
+  if (meanings.length > 0) parts.push(`Here ${meanings.map(([level, words]) => `<strong>${escapeXml(level)}</strong> means ${escapeXml(words)}`).join("; ")}.`);
+  return parts.length === 0 ? "" : `<p class="muted">${parts.join(" ")}</p>`;
 }
 
-function protocolSummaries(results: MethodResults): [Protocol | "target", Record<string, CoverageSummary>][] {
-  const out: [Protocol | "target", Record<string, CoverageSummary>][] = [];
-  for (const [protocol, evaluation] of Object.entries(results.evaluations) as [Protocol, Evaluation][]) out.push([protocol, evaluation.report.by_model]);
-  if (Object.keys(results.target).length > 0) out.push(["target", results.target]);
-  return out;
+function promiseLine(kind: KindAnalysis, model: string, confidence: number): string {
+  const both = kind.kind.vector === undefined ? "" : ` (both values at once: ${escapeXml(prose(kind.kind.vector.coords))})`;
+  return (
+    `<strong>${escapeXml(kindTitle(kind))}</strong>: each range${both} is ${escapeXml(methodWords(kind.method))}, ` +
+    `learned from ${escapeXml(historyWords(kind, model))}. ${escapeXml(checkSummary(kind, model, confidence))} <a href="#trust">More below.</a>`
+  );
 }
 
-function kindSection(kind: KindAnalysis, k: number): string {
-  const parts: string[] = [`<section><h2>${escapeXml(kind.kind.label)}</h2>`];
-  parts.push(`<p>${kind.history.length} historical and ${kind.targets.length} target task rows (items: ${escapeXml(kind.kind.items.join(", "))}); calibrated with ${escapeXml(kind.method)}${kind.alternative !== undefined && kind.alternative.intervals.length > 0 ? `, ${escapeXml(kind.alternative.method)} (the other rectangle) beside it` : ""}, clipped to [${kind.kind.range[0]}, ${kind.kind.range[1]}].</p>`);
-  for (const problem of kind.problems) parts.push(`<p class="problem">${escapeXml(problem)}</p>`);
-  // The other rectangle is for comparison only: why it is missing (all or some models) is said here, not as a warning.
-  // One line per model and step would crowd the section: folded, with the count.
-  const alternativeProblems = kind.alternative?.problems ?? [];
-  if (alternativeProblems.length > 0) {
-    const method = escapeXml(kind.alternative!.method);
-    const count = `${alternativeProblems.length} ${alternativeProblems.length === 1 ? "step" : "steps"}`;
-    parts.push(
-      `<details class="note"><summary>${method}, the other rectangle, shown for comparison: too little history for α in ${count}</summary>` +
-        alternativeProblems.map((problem) => `<p>${method}: ${escapeXml(problem)}</p>`).join("") +
-        `</details>`,
-    );
-  }
-  for (const pilot of kind.pilot) parts.push(pilotCheck(pilot, alphaOf(kind)));
-  parts.push(byWaveTable(kind, alphaOf(kind)));
-  const models = [...new Set([...kind.history, ...kind.targets].map((r) => r.model))];
-  const unit = kind.kind.label;
-  const what = kind.kind.vector === undefined ? "tasks" : "task coordinates";
-  models.forEach((model, m) => {
-    const safe = `k${k}m${m}`;
-    parts.push(`<h3>${escapeXml(model)}</h3>`);
-    const targets = kind.intervals.filter((i) => i.model === model);
-    if (kind.kind.vector !== undefined && kind.kind.vector.coords.length === 2 && targets.length > 0) {
-      parts.push(figureBlock(rectanglePanels(kind, model, `${safe}-rect`), `Target tasks of ${model}: the joint region for (${kind.kind.vector.coords.join(", ")}) per task.`));
-    }
-    if (targets.length > 0) {
-      const points = targetPoints(kind, targets);
-      const truth = points.filter((p) => p.truth !== undefined).length;
-      parts.push(
-        figureBlock(
-          intervalFigure(`${safe}-target`, `${model}: target tasks (${kind.method})`, points, kind.kind.range, unit, what),
-          truth > 0 ? `The target wave's intervals against its real estimates (${truth} of ${points.length} known).` : `The target wave's intervals (no real answers to compare with).`,
-        ),
-      );
-    }
-    const loo = kind.evaluations.loo?.tasks.filter((t) => t.model === model) ?? [];
-    if (loo.length > 0) {
-      parts.push(figureBlock(intervalFigure(`${safe}-loo`, `${model}: historical tasks held out one at a time (${kind.method})`, heldOutPoints(loo), kind.kind.range, unit, what), "Each historical task calibrated on all the others, against its real estimate."));
-    }
+function trustSection(input: ReportInput): string {
+  const { analysis, study } = input;
+  const confidence = confidenceOf(analysis);
+  const parts = [
+    `<section id="trust"><h2>Should I trust these ranges?</h2>`,
+    `<p>A range can only be checked against real answers, so silicon checks the method on the past: it hides some real results, forecasts them from the rest exactly as it forecasts the new wave, and counts how often the range contained the real value. The promise is at least ${percent(confidence)}. A check that held is evidence the method works on this study's past waves; whether the new wave behaves like them is the assumption every forecast here rests on.</p>`,
+  ];
+  analysis.kinds.forEach((kind, k) => {
+    parts.push(checksBlock(kind, study.models));
+    for (const pilot of kind.pilot) parts.push(pilotCheck(pilot, confidence));
+    for (const model of study.models) parts.push(heldOutChart(kind, model, `h${k}-${model.replace(/[^A-Za-z0-9_-]+/g, "-")}`));
   });
-  parts.push("</section>");
+  parts.push(`</section>`);
   return parts.join("\n");
 }
 
 /** The check pilot mode rests on: held-out coverage on the items the pilot items are said to be like. */
-function pilotCheck(pilot: KindAnalysis["pilot"][number], alpha: number): string {
-  const rows = (Object.entries(pilot.evaluations) as [Protocol, Record<string, CoverageSummary>][]).flatMap(([protocol, byModel]) =>
+function pilotCheck(pilot: KindAnalysis["pilot"][number], confidence: number): string {
+  const lines = (Object.entries(pilot.evaluations) as [Protocol, Record<string, CoverageSummary>][]).flatMap(([protocol, byModel]) =>
     Object.entries(byModel)
       .filter(([, s]) => s.tasks > 0)
-      .map(
-        ([model, s]) =>
-          `<tr><td>${escapeXml(PROTOCOL_LABEL[protocol])}</td><td>${escapeXml(model)}</td><td class="num">${s.tasks}</td><td class="num ${coverageClass(s.coverage, alpha)}">${fixed(s.coverage)}</td><td class="num">${fixed(s.naive_coverage)}</td><td class="num">${fmt(s.median_width)}</td></tr>`,
-      ),
+      .map(([model, s]) => `<li>${escapeXml(model)}, ${escapeXml(checkWords(protocol).name)}: held ${formatShare(Math.round(s.coverage * s.tasks), s.tasks)}${s.coverage < confidence - 1e-9 ? " — fell short" : ""}.</li>`),
   );
-  const items = pilot.items.join(", ");
-  if (rows.length === 0) return `<p class="problem">Pilot items ${escapeXml(items)}: no held-out check on the items they are like could run.</p>`;
-  return `<h3>Pilot items ${escapeXml(items)}: the check on the items they are like</h3>
-<p>The pilot intervals are calibrated on the gaps of ${escapeXml(pilot.like.join(", "))}. Held out in turn, those items' historical tasks show whether the method works on them; whether the new items err like them no data can show until they are fielded.</p>
-<table><thead><tr><th>held out</th><th>model</th><th>tasks</th><th>coverage</th><th>naive coverage</th><th>median width</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  const items = prose(pilot.items);
+  if (lines.length === 0) return `<p class="problem">New questions ${escapeXml(items)}: no check on the questions they are like could run.</p>`;
+  return `<h4>New questions ${escapeXml(items)} (pilot)</h4>
+<p>These questions have no past waves, so their ranges are learned from the questions they are said to be like (${escapeXml(prose(pilot.like))}). Those questions' past results, held out in turn, show whether the method works on them; whether the new questions err like them, no data can show until they are fielded.</p><ul>${lines.join("")}</ul>`;
 }
 
-function alphaOf(kind: KindAnalysis): number {
-  return kind.options.alpha;
-}
-
-/**
- * The chronological evaluation wave by wave (evaluation.json's by_group):
- * how much earlier history each wave was calibrated on, what was predicted
- * or skipped, and coverage beside the naive interval's. Tasks of one wave
- * share its shock, so coverage varies between waves more than binomial error.
- */
-function byWaveTable(kind: KindAnalysis, alpha: number): string {
-  const chrono = kind.evaluations.chrono;
-  if (chrono === undefined) return "";
-  const rows: string[] = [];
-  for (const [model, summary] of Object.entries(chrono.report.by_model)) {
-    for (const [group, g] of Object.entries(summary.by_group ?? {})) {
-      const scored = g.tasks > 0;
-      rows.push(
-        `<tr><td>${escapeXml(model)}</td><td>${escapeXml(group)}</td><td class="num">${g.history}</td><td class="num">${g.tasks}</td><td class="num">${g.skipped}</td>` +
-          `<td class="num ${scored ? coverageClass(g.coverage, alpha) : ""}">${scored ? fixed(g.coverage) : ""}</td><td class="num">${scored ? fmt(g.median_width) : ""}</td><td class="num">${scored ? fixed(g.naive_coverage) : ""}</td></tr>`,
-      );
-    }
-  }
-  if (rows.length === 0) return "";
-  return `<h3>By wave (chronological, ${escapeXml(kind.method)})</h3>
-<p>Each wave calibrated on all earlier ones only. History, tasks and skipped count tasks; tasks of one wave share its shock, so coverage varies between waves more than binomial error suggests.</p>
-<table class="by-wave"><thead><tr><th>model</th><th>wave</th><th>history</th><th>tasks</th><th>skipped</th><th>coverage</th><th>median width</th><th>naive coverage</th></tr></thead>
-<tbody>${rows.join("")}</tbody></table>`;
-}
-
-function targetPoints(kind: KindAnalysis, intervals: readonly IntervalRow[]): IntervalPoint[] {
-  const rowOf = new Map(kind.targets.map((t) => [`${t.model}\u001f${t.task}\u001f${t.coord ?? ""}`, t]));
-  const pilotItems = new Set(kind.pilot.flatMap((p) => p.items));
-  return intervals
-    .filter((i) => !Number.isNaN(i.lower))
-    .map((i) => {
-      const row = rowOf.get(`${i.model}\u001f${i.task}\u001f${i.coord}`);
-      const truth = row?.real_est;
-      const pilot = pilotItems.has(row?.item ?? "");
-      return {
-        label: `${i.coord === "" ? i.task : `${i.task} [${i.coord}]`}${pilot ? " (pilot item, calibrated on the items it is like)" : ""}`,
-        lower: i.lower,
-        upper: i.upper,
-        naiveLower: i.naive_lower,
-        naiveUpper: i.naive_upper,
-        estimate: i.estimate,
-        ...(truth === undefined ? {} : { truth }),
-        ...(pilot ? { pilot: true } : {}),
-      };
-    });
-}
-
-function heldOutPoints(tasks: readonly EvaluatedTask[]): IntervalPoint[] {
-  return tasks.flatMap((t) =>
-    t.rows.map((r) => ({ label: r.coord === "" ? r.task : `${r.task} [${r.coord}]`, lower: r.lower, upper: r.upper, naiveLower: r.naive_lower, naiveUpper: r.naive_upper, estimate: r.estimate, truth: r.real_est })),
-  );
-}
-
-function rectanglePanels(kind: KindAnalysis, model: string, id: string): string {
-  const vector = kind.kind.vector!;
-  const [cx, cy] = vector.coords as [string, string];
-  const byTask = (rows: readonly IntervalRow[]) => {
-    const map = new Map<string, Map<string, IntervalRow>>();
-    for (const r of rows.filter((r) => r.model === model)) {
-      let coords = map.get(r.task);
-      if (coords === undefined) map.set(r.task, (coords = new Map()));
-      coords.set(r.coord, r);
-    }
-    return map;
-  };
-  const main = byTask(kind.intervals);
-  const alt = byTask(kind.alternative?.intervals ?? []);
-  const real = new Map(kind.targets.filter((t) => t.model === model).map((t) => [`${t.task}\u001f${t.coord ?? ""}`, t]));
-  const panels: RectanglePanel[] = [];
-  for (const [task, coords] of main) {
-    const a = coords.get(cx);
-    const b = coords.get(cy);
-    if (a === undefined || b === undefined || Number.isNaN(a.lower) || Number.isNaN(b.lower)) continue;
-    const rectangles: RectanglePanel["rectangles"] = [
-      { name: `naive`, kind: "naive", x: [a.naive_lower, a.naive_upper], y: [b.naive_lower, b.naive_upper] },
-    ];
-    const other = alt.get(task);
-    const oa = other?.get(cx);
-    const ob = other?.get(cy);
-    if (oa !== undefined && ob !== undefined) rectangles.push({ name: oa.method, kind: "alternative", x: [oa.lower, oa.upper], y: [ob.lower, ob.upper] });
-    rectangles.push({ name: a.method, kind: "calibrated", x: [a.lower, a.upper], y: [b.lower, b.upper] });
-    const ra = real.get(`${task}\u001f${cx}`);
-    const rb = real.get(`${task}\u001f${cy}`);
-    const synA = ra?.syn_est ?? (a.naive_lower + a.naive_upper) / 2;
-    const synB = rb?.syn_est ?? (b.naive_lower + b.naive_upper) / 2;
-    panels.push({
-      label: ra?.subgroup ?? task,
-      rectangles,
-      estimate: [synA, synB],
-      ...(ra?.real_est !== undefined && rb?.real_est !== undefined ? { truth: [ra.real_est, rb.real_est] as [number, number] } : {}),
-    });
-  }
-  return rectangleFigure(id, `${model}: ${vector.name}, ${cx} (x) and ${cy} (y), target tasks`, panels, [cx, cy], kind.kind.range);
+function problemsSection(analysis: StudyAnalysis): string {
+  const problems = analysis.kinds.flatMap((k) => [...k.problems.map((p) => [kindTitle(k), p, false] as const), ...(k.alternative?.problems ?? []).map((p) => [kindTitle(k), p, true] as const)]);
+  if (problems.length === 0) return "";
+  const items = problems.map(([kind, problem, alternative]) => `<li>${escapeXml(kind)}${alternative ? " (the other rectangle, shown for comparison only)" : ""}: ${escapeXml(plainProblem(problem))}</li>`);
+  return `<section id="skipped"><h2>What could not run, and why</h2>
+<p>A range needs enough past results for its promise: the stricter the promise, the more rare errors it must see. Steps with too few were skipped rather than given an endless range.</p>
+<ul>${[...new Set(items)].join("")}</ul>
+<details class="technical"><summary>The messages in full</summary><ul>${problems.map(([kind, p]) => `<li><code>${escapeXml(kind)}: ${escapeXml(p)}</code></li>`).join("")}</ul></details>
+</section>`;
 }
 
 function comparisonSection(analysis: StudyAnalysis): string {
-  const parts = [`<section><h2>Models side by side</h2><p>The gap is real − synthetic over each model's historical tasks: a model centred on 0 is unbiased on average, a narrow spread means its errors are predictable. The calibrated width (leave-one-out) is what a model's silicon sample is worth: narrower at the same coverage is better.</p>`];
+  const parts = [
+    `<section id="models"><h2>Which model is more useful?</h2><p>Every model gets its own calibrated ranges, so a biased model is not wrong, only corrected; what matters is how <em>predictable</em> its errors are: the more predictable, the narrower its ranges at the same promise.</p>`,
+  ];
   analysis.kinds.forEach((kind, k) => {
     if (kind.history.length === 0) return;
-    const models = [...new Set(kind.history.map((r) => r.model))];
-    const gaps = models.map((model) => {
-      const values = kind.history.filter((r) => r.model === model).map(gapOf).filter(Number.isFinite);
-      return { model, gaps: values, q05: quantile(values, 0.05), q25: quantile(values, 0.25), q50: quantile(values, 0.5), q75: quantile(values, 0.75), q95: quantile(values, 0.95) };
-    });
-    parts.push(`<h3>${escapeXml(kind.kind.label)}</h3>`);
-    parts.push(figureBlock(gapFigure(`cmp${k}-gaps`, `Gaps per model: ${kind.kind.label}`, gaps, kind.kind.label), "Box: quartiles; whiskers: 5% to 95%; dots: one per historical task row."));
-    const loo = kind.evaluations.loo?.report.by_model;
-    if (loo !== undefined) {
-      const widths = models.filter((m) => loo[m] !== undefined).map((model) => ({ model, calibrated: loo[model]!.median_width, naive: loo[model]!.naive_median_width }));
-      parts.push(figureBlock(widthFigure(`cmp${k}-widths`, `Calibrated and naive median width per model: ${kind.kind.label}`, widths, kind.kind.label), `Leave-one-out, ${kind.method}.`));
-    }
-    const rows = kind.comparison.map(
-      (c) =>
-        `<tr><td>${escapeXml(c.model)}</td><td class="num">${c.history}</td><td class="num">${fmt(c.gap.mean)}</td><td class="num">${fmt(c.gap.sd)}</td><td class="num">${fmt(c.gap.mean_abs)}</td><td class="num">${fixed(c.evaluation.coverage)}</td><td class="num">${fmt(c.evaluation.median_width)}</td><td class="num">${fixed(c.evaluation.naive_coverage)}</td></tr>`,
-    );
-    if (rows.length > 0) {
-      parts.push(`<table><thead><tr><th>model</th><th>history rows</th><th>mean gap</th><th>sd gap</th><th>mean |gap|</th><th>coverage</th><th>median width</th><th>naive coverage</th></tr></thead><tbody>${rows.join("")}</tbody></table>`);
-    }
+    parts.push(`<h3>${escapeXml(kindTitle(kind))}</h3>`, comparisonCharts(kind, k), comparisonTable(kind));
   });
   parts.push("</section>");
   return parts.join("\n");
+}
+
+function comparisonTable(kind: KindAnalysis): string {
+  if (kind.comparison.length === 0) return "";
+  const range = kind.kind.range;
+  const rows = kind.comparison.map((c) => {
+    const s = c.evaluation;
+    return (
+      `<tr><td>${escapeXml(c.model)}</td><td class="num">${c.history}</td><td class="num">${escapeXml(formatWidth(c.gap.mean, range))}</td><td class="num">${escapeXml(formatWidth(c.gap.sd, range))}</td>` +
+      `<td class="num">${formatShare(Math.round(s.coverage * s.tasks), s.tasks)}</td><td class="num">${escapeXml(formatWidth(s.median_width, range))}</td><td class="num">${formatShare(Math.round(s.naive_coverage * s.tasks), s.tasks)}</td></tr>`
+    );
+  });
+  return `<div class="table-wrap"><table><thead><tr><th>model</th><th class="num">past results</th><th class="num">average gap (real − model)</th><th class="num">spread of gaps (sd)</th><th class="num">range held (one at a time)</th><th class="num">typical width</th><th class="num">naive range held</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function provenanceSection(input: ReportInput): string {
@@ -327,32 +248,62 @@ function provenanceSection(input: ReportInput): string {
     ["survey", study.survey],
     ["persona", study.persona],
     ["models", study.models.join(", ")],
-    ["generations per respondent and item", String(study.generations)],
+    ["answers per respondent and question", String(study.generations)],
     ["temperature, seed, elicitation", `${study.temperature}, ${study.seed}, ${study.elicitation}`],
     ["calibration", describeSettings(analysis.settings)],
+    ["tasks (question × subgroup × wave × model)", `${input.tasks.rows}: ${input.tasks.history} past, ${input.tasks.target} to forecast`],
     ["store", provenance.store ?? "—"],
     ["answers used", provenance.answers === undefined ? "—" : String(provenance.answers)],
     ["cost recorded in the store", provenance.costUsd === undefined ? "—" : `$${provenance.costUsd.toFixed(4)}`],
     ["made by", `silicon ${provenance.version}: ${provenance.command}`],
     ["at", provenance.generatedAt],
   ];
-  const notes = [...input.tasks.warnings, ...analysis.notes];
-  return `<section><h2>Settings and data provenance</h2>
-<table class="facts"><tbody>${facts.map(([k, v]) => `<tr><th scope="row">${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join("")}</tbody></table>
+  return `<section id="settings"><h2>Settings and data</h2>
+<div class="table-wrap"><table class="facts"><tbody>${facts.map(([k, v]) => `<tr><th scope="row">${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join("")}</tbody></table></div>
 <h3>Waves</h3>
-<table><thead><tr><th>wave</th><th>role</th><th>date</th><th>frame</th><th>respondents</th><th>items with real answers</th></tr></thead><tbody>${waves}</tbody></table>
+<div class="table-wrap"><table><thead><tr><th>wave</th><th>role</th><th>date</th><th>frame</th><th class="num">respondents</th><th class="num">questions with real answers</th></tr></thead><tbody>${waves}</tbody></table></div>
 <h3>Files beside this report</h3>
 <ul>${input.files.map((f) => `<li><a href="${escapeXml(f.name)}"><code>${escapeXml(f.name)}</code></a>: ${escapeXml(f.what)}</li>`).join("")}</ul>
-${notes.length > 0 ? `<h3>Notes</h3><ul>${notes.map((n) => `<li>${escapeXml(n)}</li>`).join("")}</ul>` : ""}
+${technicalSection(input)}
 </section>`;
 }
 
-function figureBlock(svg: string, caption: string): string {
-  return `<figure>${svg}<figcaption>${escapeXml(caption)}</figcaption></figure>`;
+/** For methodologists, collapsed: the formulas, every coverage figure, and the analysis' notes in their own notation. */
+function technicalSection(input: ReportInput): string {
+  const { analysis } = input;
+  const methods = [...new Set(analysis.kinds.flatMap((k) => [k.method, ...(k.alternative === undefined ? [] : [k.alternative.method])]))];
+  const notes = [...input.tasks.warnings, ...analysis.notes];
+  return `<details class="technical"><summary>Method details and formulas (for methodologists)</summary>
+<p>Notation of the method paper: θ̂_j and θ̃̂_j the real and synthetic estimates of task j, T historical tasks, α = ${analysis.settings.alpha} the error level (${percent(confidenceOf(analysis))} = 1 − α).</p>
+<ul>${methods.map((m) => `<li>${escapeXml(methodFormula(m))}</li>`).join("")}</ul>
+<p>Coverage is judged against the held-out task's real estimate θ̂ (its finite-sample value), as the paper's evaluation does; a method aiming at the population value θ (all but alg4) is therefore expected to cover θ̂ more often than 1 − α.</p>
+${coverageTable(analysis)}
+${notes.length > 0 ? `<h4>Notes</h4><ul>${notes.map((n) => `<li>${escapeXml(n)}</li>`).join("")}</ul>` : ""}
+</details>`;
 }
 
-function coverageClass(coverage: number, alpha: number): string {
-  return Number.isFinite(coverage) && coverage < 1 - alpha ? "low" : "";
+function coverageTable(analysis: StudyAnalysis): string {
+  const rows: string[] = [];
+  for (const kind of analysis.kinds) {
+    const results = [kind as Pick<KindAnalysis, "method" | "evaluations" | "target">, ...(kind.alternative === undefined ? [] : [kind.alternative])];
+    for (const result of results) {
+      const protocols: [string, Record<string, CoverageSummary>][] = [
+        ...(Object.entries(result.evaluations) as [Protocol, Evaluation][]).map(([p, e]) => [p, e.report.by_model] as [string, Record<string, CoverageSummary>]),
+        ...(Object.keys(result.target).length > 0 ? [["target", result.target] as [string, Record<string, CoverageSummary>]] : []),
+      ];
+      for (const [protocol, byModel] of protocols) {
+        for (const [model, s] of Object.entries(byModel)) {
+          if (s.tasks === 0) continue;
+          rows.push(
+            `<tr><td>${escapeXml(kind.kind.key)}</td><td>${escapeXml(result.method)}</td><td>${escapeXml(protocol)}</td><td>${escapeXml(model)}</td><td class="num">${s.tasks}</td>` +
+              `<td class="num">${fixed(s.coverage)}</td><td class="num">${fixed(s.naive_coverage)}</td><td class="num">${fmt(s.median_width)}</td><td class="num">${fmt(s.naive_median_width)}</td></tr>`,
+          );
+        }
+      }
+    }
+  }
+  if (rows.length === 0) return "";
+  return `<div class="table-wrap"><table><thead><tr><th>kind</th><th>method</th><th>protocol</th><th>model</th><th class="num">tasks</th><th class="num">coverage</th><th class="num">naive coverage</th><th class="num">median width</th><th class="num">naive median width</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function fixed(value: number): string {
@@ -360,56 +311,5 @@ function fixed(value: number): string {
 }
 
 function fmt(value: number): string {
-  if (!Number.isFinite(value)) return "—";
-  return String(Number(value.toPrecision(3)));
+  return Number.isFinite(value) ? String(Number(value.toPrecision(3))) : "—";
 }
-
-const CSS = `
-:root { --calibrated: #1f5fa8; --naive: #d0741b; --alt: #2e8b57; --truth: #222; --missed: #c0262d; --pilot: #7b3fa0; --grid: #e4e4e4; --ink: #1d1d1f; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
-main { max-width: 1040px; margin: 0 auto; padding: 24px 28px 64px; }
-h1 { font-size: 1.8rem; margin: 0.2em 0 0.4em; }
-h2 { font-size: 1.35rem; margin-top: 2.2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
-h3 { font-size: 1.05rem; margin-top: 1.6em; }
-.lede { font-size: 1.1rem; color: #444; }
-.how { color: #444; }
-.key { padding: 0 4px; border-radius: 3px; color: #fff; }
-.calibrated-key { background: var(--calibrated); }
-.naive-key { background: var(--naive); }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.88rem; }
-th, td { padding: 4px 10px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
-thead th { border-bottom: 2px solid #ccc; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.low { color: var(--missed); font-weight: 600; }
-table.facts th { font-weight: 500; color: #555; }
-.warnings { background: #fff6e5; border-left: 4px solid #e0a030; padding: 4px 16px; }
-.problem { color: var(--missed); }
-figure { margin: 1em 0 1.6em; overflow-x: auto; }
-figcaption { font-size: 0.85rem; color: #555; }
-svg.figure { font: 11px system-ui, sans-serif; max-width: 100%; height: auto; }
-svg .grid { stroke: var(--grid); }
-svg .axis { stroke: #888; }
-svg .zero { stroke: #888; stroke-dasharray: 3 3; }
-svg .tick { fill: #555; }
-svg .axis-label, svg .panel-title { fill: #333; font-size: 12px; }
-svg .legend text { fill: #333; }
-svg line.calibrated { stroke: var(--calibrated); stroke-width: 2.2; }
-svg line.naive { stroke: var(--naive); stroke-width: 1.2; }
-svg line.alternative { stroke: var(--alt); stroke-width: 1.5; stroke-dasharray: 4 2; }
-svg line.calibrated.pilot { stroke: var(--pilot); stroke-width: 2.6; }
-svg circle.truth { fill: var(--truth); }
-svg circle.truth.missed { fill: var(--missed); }
-svg rect.calibrated { fill: rgba(31, 95, 168, 0.12); stroke: var(--calibrated); stroke-width: 1.6; }
-svg rect.alternative { fill: none; stroke: var(--alt); stroke-width: 1.2; stroke-dasharray: 4 2; }
-svg rect.naive { fill: rgba(208, 116, 27, 0.15); stroke: var(--naive); stroke-width: 1; }
-svg path.estimate { stroke: var(--calibrated); stroke-width: 1.6; fill: none; }
-svg circle.gap { fill: rgba(31, 95, 168, 0.35); }
-svg rect.box { fill: rgba(31, 95, 168, 0.12); stroke: var(--calibrated); }
-svg line.whisker { stroke: #666; }
-svg line.median { stroke: var(--ink); stroke-width: 2; }
-svg line.bar { stroke: #bbb; stroke-width: 2; }
-svg circle.calibrated-dot { fill: var(--calibrated); }
-svg circle.naive-dot { fill: #fff; stroke: var(--naive); stroke-width: 2; }
-code { font-size: 0.85em; }
-`;

@@ -73,9 +73,9 @@ export interface Frame {
 }
 
 /** The <svg> element with its title and description. */
-export function svgFigure(id: string, frame: Frame, title: string, description: string, body: string): string {
+export function svgFigure(id: string, frame: Frame, title: string, description: string, body: string, extraClass = ""): string {
   return (
-    `<svg class="figure" id="${escapeXml(id)}" role="img" aria-labelledby="${escapeXml(id)}-title ${escapeXml(id)}-desc" ` +
+    `<svg class="figure${extraClass === "" ? "" : ` ${extraClass}`}" id="${escapeXml(id)}" role="img" aria-labelledby="${escapeXml(id)}-title ${escapeXml(id)}-desc" ` +
     `viewBox="0 0 ${frame.width} ${frame.height}" width="${frame.width}" height="${frame.height}" xmlns="http://www.w3.org/2000/svg">` +
     `<title id="${escapeXml(id)}-title">${escapeXml(title)}</title><desc id="${escapeXml(id)}-desc">${escapeXml(description)}</desc>` +
     body +
@@ -98,26 +98,57 @@ export function yAxis(scale: LinearScale, frame: Frame, label: string, ticks = 5
 }
 
 /** A bottom (x) axis with tick labels (numbers) and a label. */
-export function xAxis(scale: LinearScale, frame: Frame, label: string, ticks = 5, grid = false): string {
+export function xAxis(scale: LinearScale, frame: Frame, label: string, ticks = 5, grid = false, format: (value: number) => string = tickLabel): string {
   const y0 = frame.height - frame.margin.bottom;
   const parts = scale.ticks(ticks).map((t) => {
     const x = px(scale(t));
     const gridLine = grid ? `<line class="grid" x1="${x}" x2="${x}" y1="${frame.margin.top}" y2="${y0}"/>` : "";
-    return `${gridLine}<line class="axis" x1="${x}" x2="${x}" y1="${y0}" y2="${y0 + 4}"/><text class="tick" x="${x}" y="${y0 + 16}" text-anchor="middle">${escapeXml(tickLabel(t))}</text>`;
+    return `${gridLine}<line class="axis" x1="${x}" x2="${x}" y1="${y0}" y2="${y0 + 4}"/><text class="tick" x="${x}" y="${y0 + 16}" text-anchor="middle">${escapeXml(format(t))}</text>`;
   });
   parts.push(`<line class="axis" x1="${frame.margin.left}" x2="${frame.width - frame.margin.right}" y1="${y0}" y2="${y0}"/>`);
   parts.push(`<text class="axis-label" x="${px((frame.margin.left + frame.width - frame.margin.right) / 2)}" y="${frame.height - 6}" text-anchor="middle">${escapeXml(label)}</text>`);
   return parts.join("");
 }
 
+export interface LegendEntry {
+  label: string;
+  swatch: string;
+}
+
 /** A legend row: swatches and labels, left to right from (x, y). */
-export function legend(x: number, y: number, entries: readonly { label: string; swatch: string }[]): string {
+export function legend(x: number, y: number, entries: readonly LegendEntry[]): string {
+  return legendRows(x, y, Infinity, entries);
+}
+
+/** A legend that wraps onto a new line (18 px lower) before passing `right`. */
+export function legendRows(x: number, y: number, right: number, entries: readonly LegendEntry[]): string {
   let cursor = x;
+  let line = y;
   return entries
     .map(({ label, swatch }) => {
-      const out = `<g class="legend" transform="translate(${px(cursor)},${px(y)})">${swatch}<text x="18" y="4" dominant-baseline="middle">${escapeXml(label)}</text></g>`;
-      cursor += 28 + label.length * 6.4;
+      const width = 28 + label.length * 6.4;
+      if (cursor > x && cursor + width > right) {
+        cursor = x;
+        line += 18;
+      }
+      const out = `<g class="legend" transform="translate(${px(cursor)},${px(line)})">${swatch}<text x="20" y="0" dominant-baseline="middle">${escapeXml(label)}</text></g>`;
+      cursor += width;
       return out;
     })
     .join("");
+}
+
+/** How many lines legendRows takes for `entries` between x and right. */
+export function legendLines(x: number, right: number, entries: readonly LegendEntry[]): number {
+  let cursor = x;
+  let lines = 1;
+  for (const { label } of entries) {
+    const width = 28 + label.length * 6.4;
+    if (cursor > x && cursor + width > right) {
+      cursor = x;
+      lines += 1;
+    }
+    cursor += width;
+  }
+  return lines;
 }

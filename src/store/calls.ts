@@ -50,6 +50,8 @@ export interface CallFailure {
   finishedAt: string;
   /** Null when unknown whether the vendor billed it (timeouts, resets, bad bodies). */
   costUsd: number | null;
+  /** What the vendor billed, when its reply said so though it could not be used (`choices: []` with usage). */
+  usage?: TokenUsage | undefined;
 }
 
 /** A call waiting in a vendor batch: its result arrives when the batch is collected. */
@@ -86,10 +88,14 @@ export function prepareCalls(db: DatabaseSync) {
       latency_ms = ?, finished_at = ?, vendor_request_id = ?, vendor_model = ?
     WHERE id = ?`);
   const fail = db.prepare(`UPDATE calls SET status = 'failed', error_class = ?, error_message = ?, http_status = ?,
-      latency_ms = ?, finished_at = ?, cost_usd = ? WHERE id = ?`);
+      latency_ms = ?, finished_at = ?, cost_usd = ?, input_tokens = ?, output_tokens = ?, cached_input_tokens = ?,
+      cache_write_tokens = ? WHERE id = ?`);
   const byKey = db.prepare(
     "SELECT id, choices FROM calls WHERE request_key = ? AND status = 'completed' ORDER BY id LIMIT 1",
   );
+  // The bare column `choices` comes from the row of min(id): the first completed call of each key, as byKey.
+  const byKeys = db.prepare(`SELECT request_key, min(id) AS id, choices FROM calls
+    WHERE status = 'completed' AND request_key IN (SELECT value FROM json_each(?)) GROUP BY request_key`);
   const inBatches = db.prepare(`SELECT c.id, c.request_key, c.batch_id, c.model, c.n, c.attempt, c.try, c.reserved_usd
     FROM calls c JOIN batches b ON b.id = c.batch_id
     WHERE c.status = 'sent' AND b.status IN ('submitting', 'submitted') ORDER BY c.id`);
@@ -147,6 +153,10 @@ export function prepareCalls(db: DatabaseSync) {
         failure.latencyMs,
         failure.finishedAt,
         failure.costUsd,
+        failure.usage?.inputTokens ?? null,
+        failure.usage?.outputTokens ?? null,
+        failure.usage?.cachedInputTokens ?? null,
+        failure.usage?.cacheWriteTokens ?? null,
         id,
       );
     },
@@ -166,8 +176,20 @@ export function prepareCalls(db: DatabaseSync) {
       if (row === undefined) return undefined;
       return { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) };
     },
+
+    /** The completed calls of many keys: one query per KEYS_PER_QUERY keys. */
+    findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall> {
+      const found = new Map<string, StoredCall>();
+      for (let from = 0; from < requestKeys.length; from += KEYS_PER_QUERY) {
+        const rows = byKeys.all(JSON.stringify(requestKeys.slice(from, from + KEYS_PER_QUERY))) as { request_key: string; id: number; choices: string }[];
+        for (const row of rows) found.set(row.request_key, { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) });
+      }
+      return found;
+    },
   };
 }
+
+const KEYS_PER_QUERY = 1000;
 
 export type CallStatements = ReturnType<typeof prepareCalls>;
 

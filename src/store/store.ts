@@ -21,6 +21,7 @@ import {
   type StoredCall,
 } from "./calls.ts";
 import { openReadOnly, openWritable, reading, schemaVersion, transaction } from "./db.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
 import { makeFolder } from "../util/atomic-write.ts";
 import { crashPoint } from "../util/crash-points.ts";
@@ -50,6 +51,7 @@ export class Store {
   private readonly answers: AnswerStatements;
   private readonly runs: RunStatements;
   private readonly batches: BatchStatements;
+  private readonly group: GroupCommit;
 
   private constructor(path: string, db: DatabaseSync, lock: StoreLock) {
     this.path = path;
@@ -59,6 +61,7 @@ export class Store {
     this.answers = prepareAnswers(db);
     this.runs = prepareRuns(db);
     this.batches = prepareBatches(db);
+    this.group = new GroupCommit(db);
     this.interrupted = transaction(db, () => {
       const work = this.runs.recoverInterrupted();
       if (work.runs.length > 0) crashPoint("store-recover");
@@ -103,20 +106,53 @@ export class Store {
 
   /** Stores a response together with the answers it decides, in one transaction. */
   recordCompleted(callId: number, completion: CallCompletion, answers: AnswerRow[]): void {
-    transaction(this.db, () => {
-      this.calls.complete(callId, completion);
-      crashPoint("in-commit");
-      for (const answer of answers) this.answers.upsert(answer);
-    });
+    transaction(this.db, () => this.complete(callId, completion, answers));
   }
 
   /** Stores a failed call, with any answers it makes final (nonresponse), in one transaction. */
   recordFailed(callId: number, failure: CallFailure, answers: AnswerRow[] = []): void {
-    transaction(this.db, () => {
-      this.calls.fail(callId, failure);
-      if (answers.length > 0) crashPoint("in-give-up");
-      for (const answer of answers) this.answers.upsert(answer);
-    });
+    transaction(this.db, () => this.fail(callId, failure, answers));
+  }
+
+  /*
+   * The same writes, group-committed (group-commit.ts): each resolves once the
+   * transaction holding it, and whatever else was queued in the same moment,
+   * has committed. The engine awaits them: a call's intent is committed before
+   * its request leaves, its outcome before its slot is given back.
+   */
+
+  /** Records a call as on the wire; resolves with its id once that is committed. */
+  commitSent(call: CallStart): Promise<number> {
+    return this.group.enqueue(() => this.calls.insert(call));
+  }
+
+  commitCompleted(callId: number, completion: CallCompletion, answers: AnswerRow[]): Promise<void> {
+    return this.group.enqueue(() => this.complete(callId, completion, answers));
+  }
+
+  commitFailed(callId: number, failure: CallFailure, answers: AnswerRow[] = []): Promise<void> {
+    return this.group.enqueue(() => this.fail(callId, failure, answers));
+  }
+
+  commitAnswers(answers: AnswerRow[]): Promise<void> {
+    if (answers.length === 0) return Promise.resolve();
+    return this.group.enqueue(() => this.upsertAnswers(answers));
+  }
+
+  private complete(callId: number, completion: CallCompletion, answers: AnswerRow[]): void {
+    this.calls.complete(callId, completion);
+    crashPoint("in-commit");
+    this.upsertAnswers(answers);
+  }
+
+  private fail(callId: number, failure: CallFailure, answers: AnswerRow[]): void {
+    this.calls.fail(callId, failure);
+    if (answers.length > 0) crashPoint("in-give-up");
+    this.upsertAnswers(answers);
+  }
+
+  private upsertAnswers(answers: AnswerRow[]): void {
+    for (const answer of answers) this.answers.upsert(answer);
   }
 
   /**
@@ -163,6 +199,11 @@ export class Store {
     return reading(this.db, () => this.batches.get(id));
   }
 
+  /** Every vendor batch id the store knows: a lookup for a lost batch must not take one of these for it. */
+  vendorBatchIds(): Set<string> {
+    return reading(this.db, () => new Set(this.batches.all().flatMap((row) => (row.vendorBatchId === null ? [] : [row.vendorBatchId]))));
+  }
+
   /** Calls waiting in batches not yet collected. */
   waitingInBatches(): BatchedCall[] {
     return reading(this.db, () => this.calls.waitingInBatches());
@@ -174,13 +215,16 @@ export class Store {
 
   writeAnswers(answers: AnswerRow[]): void {
     if (answers.length === 0) return;
-    transaction(this.db, () => {
-      for (const answer of answers) this.answers.upsert(answer);
-    });
+    transaction(this.db, () => this.upsertAnswers(answers));
   }
 
   findCompleted(requestKey: string): StoredCall | undefined {
     return reading(this.db, () => this.calls.findCompleted(requestKey));
+  }
+
+  /** The completed calls of many request keys, in one query per few hundred keys. */
+  findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall> {
+    return reading(this.db, () => this.calls.findCompletedMany(requestKeys));
   }
 
   cellStates(): Map<string, StoredCellState> {
@@ -208,8 +252,14 @@ export class Store {
     return { answers: row.answers, meanNonOptionMass: row.mean, maxNonOptionMass: row.max };
   }
 
+  /** Transactions the group commit has made (for tests and the bench). */
+  get groupCommits(): number {
+    return this.group.commits;
+  }
+
   close(): void {
     try {
+      this.group.flush();
       this.db.close();
     } finally {
       this.lock.release();
@@ -226,6 +276,7 @@ export interface ReadOnlyStore {
   /** The distinct models with a stored answer, sorted. */
   models(): string[];
   findCompleted(requestKey: string): StoredCall | undefined;
+  findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall>;
   waitingInBatches(): BatchedCall[];
   spentUsd(): number;
   close(): void;
@@ -252,6 +303,7 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     models: () =>
       reading(db, () => (db.prepare("SELECT DISTINCT model FROM answers ORDER BY model").all() as { model: string }[]).map((r) => r.model)),
     findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
+    findCompletedMany: (keys) => reading(db, () => calls.findCompletedMany(keys)),
     waitingInBatches: () => reading(db, () => calls.waitingInBatches()),
     spentUsd: () => reading(db, () => runs.spentUsd()),
     close: () => db.close(),

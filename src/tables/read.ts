@@ -2,16 +2,9 @@ import { statSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../errors.ts";
 import { readCsvFile } from "./csv.ts";
-import type { DataTable, TableFormat } from "./types.ts";
+import type { DataTable, ReadTableOptions, TableFormat } from "./types.ts";
 
-export interface ReadTableOptions {
-  /**
-   * Columns to keep; the others are not kept (CSV) or not read at all
-   * (Parquet), so memory follows what a command needs. All when omitted;
-   * a named column the file lacks is simply absent.
-   */
-  columns?: readonly string[];
-}
+export type { ReadTableOptions };
 
 const FORMAT_BY_EXTENSION: Record<string, TableFormat> = {
   ".csv": "csv",

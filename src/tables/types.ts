@@ -22,3 +22,13 @@ export interface DataTable {
   /** SPSS value labels by column: code -> label. Empty for CSV and Parquet. */
   valueLabels: Record<string, Map<number, string>>;
 }
+
+/** How readTable reads a file. */
+export interface ReadTableOptions {
+  /**
+   * Columns to keep; the others are not kept (CSV) or not read at all
+   * (Parquet), so memory follows what a command needs. All when omitted;
+   * a named column the file lacks is simply absent.
+   */
+  columns?: readonly string[];
+}

@@ -171,7 +171,7 @@ export const CASES: BadInputCase[] = [
     args: GENERATE,
     error: /^study\.yaml: line 16, field "endpoints\.simulated:biased\[0\]\.api_key_env": expected the name of an environment variable ending in API_KEY, e\.g\. OPENAI_TEAM2_API_KEY, got "TEAM_KEY"$/,
   },
-  { name: "generate: --poll-interval not a number", files: study(), args: [...GENERATE, "--batch", "--poll-interval", "soon"], error: /^--poll-interval expects a number of seconds; got "soon"$/ },
+  { name: "generate: --poll-interval not a number", files: study(), args: [...GENERATE, "--batch", "--poll-interval", "soon"], error: /^--poll-interval expects a number of seconds from 0\.001 to 86400 \(24 hours\); got "soon"$/ },
   { name: "generate: --no-wait without --batch", files: study(), args: [...GENERATE, "--no-wait"], error: /^--no-wait only applies to --batch runs$/ },
   {
     name: "study: anthropic model at another temperature",
@@ -305,7 +305,22 @@ export const CASES: BadInputCase[] = [
   { name: "generate: unknown option", usage: true, files: study(), args: [...GENERATE, "--dry-rn"], error: /^unknown option '--dry-rn' \(Did you mean --dry-run\?\) \(see silicon generate --help\)$/ },
   { name: "generate: missing study argument", usage: true, files: study(), args: ["generate"], error: /^missing required argument 'study\.yaml' \(see silicon generate --help\)$/ },
   { name: "generate: --concurrency zero", files: study(), args: [...GENERATE, "--concurrency", "0"], error: /^--concurrency expects a whole number of requests, at least 1; got "0"$/ },
-  { name: "generate: --timeout negative", files: study(), args: [...GENERATE, "--timeout", "-3"], error: /^--timeout expects a number of seconds; got "-3"$/ },
+  { name: "generate: --timeout negative", files: study(), args: [...GENERATE, "--timeout", "-3"], error: /^--timeout expects a number of seconds from 0\.001 to 86400 \(24 hours\); got "-3"$/ },
+  // 3,000,000 s overflows Node's timers (at most 2^31 - 1 ms) to 1 ms: every response would be thrown away.
+  { name: "generate: --timeout past what a timer holds", files: study(), args: [...GENERATE, "--timeout", "3000000"], error: /^--timeout expects a number of seconds from 0\.001 to 86400 \(24 hours\); got "3000000"$/ },
+  {
+    name: "generate: a base URL with a password in it",
+    files: study({ "study.yaml": studyYaml("models: [simulated:biased]", "models: [openai:fake-model]") }),
+    args: GENERATE,
+    env: { OPENAI_BASE_URL: "http://researcher:hunter2-corpus@127.0.0.1:9/v1" },
+    error: /^study\.yaml: line 13, field "models\[0\]": OPENAI_BASE_URL http:\/\/\[redacted\]@127\.0\.0\.1:9\/v1 holds a user name or password: silicon never sends credentials in a URL; remove them and put the key in OPENAI_API_KEY$/,
+  },
+  {
+    name: "study: an endpoint URL with a password in it",
+    files: study({ "study.yaml": studyYaml("models: [simulated:biased]", "models: [openai:fake-model]") + "endpoints:\n  openai:fake-model:\n    - http://researcher:hunter2-corpus@gpu1:8000/v1\n" }),
+    args: GENERATE,
+    error: /^study\.yaml: line 16, field "endpoints\.openai:fake-model\[0\]": base URL http:\/\/\[redacted\]@gpu1:8000\/v1 holds a user name or password: silicon never sends credentials in a URL; remove them and put the key in OPENAI_API_KEY$/,
+  },
   { name: "silicon: unknown command", usage: true, files: {}, args: ["generat", "study.yaml"], error: /^unknown command 'generat' \(Did you mean generate\?\) \(see silicon --help\)$/ },
   {
     name: "calibrate: unknown method",

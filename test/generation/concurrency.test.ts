@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { AdaptiveConcurrency } from "../../src/generation/concurrency.ts";
 
@@ -64,5 +65,48 @@ describe("AdaptiveConcurrency", () => {
     await expect(waiting).rejects.toThrow("stopping");
     gate.release();
     expect(gate.inFlight).toBe(0);
+  });
+
+  it("100,000 waits on one signal add one abort listener, not one per wait, and are served in order", async () => {
+    const gate = new AdaptiveConcurrency(4);
+    const signal = new AbortController().signal;
+    const served: number[] = [];
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      waits.push(
+        gate.acquire(signal).then(() => {
+          served.push(i);
+          gate.release();
+        }),
+      );
+      expect(getEventListeners(signal, "abort").length).toBeLessThanOrEqual(1);
+    }
+    await Promise.all(waits);
+    expect(served.length).toBe(100_000);
+    expect(served.every((n, i) => n === i)).toBe(true);
+    expect(getEventListeners(signal, "abort").length).toBe(1);
+    expect({ inFlight: gate.inFlight, waiting: gate.waiting }).toEqual({ inFlight: 0, waiting: 0 });
+  });
+
+  it("an abort rejects only the waits under its own signal; the others keep their places", async () => {
+    const gate = new AdaptiveConcurrency(1);
+    await gate.acquire();
+    const a = new AbortController();
+    const b = new AbortController();
+    const order: string[] = [];
+    const waits = ["a1", "b1", "a2", "b2"].map((name) =>
+      gate.acquire((name[0] === "a" ? a : b).signal).then(
+        () => {
+          order.push(name);
+          gate.release();
+        },
+        () => order.push(`${name} rejected`),
+      ),
+    );
+    a.abort(new Error("stop a"));
+    gate.release();
+    await Promise.all(waits);
+    expect(order).toEqual(["a1 rejected", "a2 rejected", "b1", "b2"]);
+    expect(gate.waiting).toBe(0);
   });
 });

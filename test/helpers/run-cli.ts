@@ -8,7 +8,9 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(args: readonly string[]): Promise<CliRun> {
+/** `tty`: run as on a terminal (stdout and stderr report isTTY), e.g. to see progress bars. */
+export async function runCli(args: readonly string[], options: { tty?: boolean } = {}): Promise<CliRun> {
+  const restoreTty = options.tty === true ? fakeTerminal() : () => {};
   let stdout = "";
   let stderr = "";
   const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
@@ -25,5 +27,16 @@ export async function runCli(args: readonly string[]): Promise<CliRun> {
   } finally {
     out.mockRestore();
     err.mockRestore();
+    restoreTty();
   }
+}
+
+function fakeTerminal(): () => void {
+  const before = [process.stdout.isTTY, process.stderr.isTTY];
+  process.stdout.isTTY = true;
+  process.stderr.isTTY = true;
+  return () => {
+    process.stdout.isTTY = before[0]!;
+    process.stderr.isTTY = before[1]!;
+  };
 }

@@ -134,10 +134,11 @@ describe("analyzeStudy", () => {
 
     const html = renderReport(reportInput(study, tasks, analysis, { answers, count: 1 }, { resultsDir: "results", command: "silicon run study.yaml" }));
     expect(html.indexOf("Read this first")).toBeGreaterThan(0);
-    expect(html.indexOf("Read this first")).toBeLessThan(html.indexOf("<h2>Coverage and width</h2>"));
-    expect(html).toMatch(/Pilot items therm_unions: the check on the items they are like/);
-    expect(html).toMatch(/class="mark calibrated pilot"/);
-    expect(html).toMatch(/pilot item \(calibrated on like items\)/);
+    expect(html.indexOf("Read this first")).toBeLessThan(html.indexOf(`<section id="forecasts">`));
+    expect(html).toMatch(/<h4>New questions therm_unions \(pilot\)<\/h4>/);
+    expect(html).toMatch(/class="mark calibrated-bar pilot"/);
+    expect(html).toMatch(/therm unions \(pilot item\)<\/text>/);
+    expect(html).toMatch(/therm unions<\/span> <span class="pilot-note">\(new question: its ranges are learned from the questions it is like\)/);
   });
 
   it("stops an item without history that is not a pilot item, naming the study's field", async () => {

@@ -118,7 +118,7 @@ describe("silicon run", () => {
   it("writes the tasks, intervals, evaluation, comparison and report, and prints the coverage table", () => {
     expect(simulated.stderr).not.toMatch(/internal error/);
     expect(simulated.code).toBe(0);
-    expect(simulated.stdout).toMatch(/thermometer ratings \(0–100\)\s+alg4\s+leave-one-out\s+simulated:biased\s+32\s/);
+    expect(simulated.stdout).toMatch(/thermometer ratings \(0–100\)\s+alg4\s+chronological\s+simulated:biased\s+\d+\s/);
     expect(simulated.stdout).toMatch(/open .*report\.html in a browser/);
     for (const name of [...OUTPUTS, "report.html", "responses.csv", "store.sqlite"]) expect(readFileSync(join(dir, "sim", "wire", name)).length).toBeGreaterThan(0);
     const evaluation = JSON.parse(readFileSync(join(dir, "sim", "wire", "evaluation.json"), "utf8"));
@@ -228,7 +228,7 @@ describe("silicon run", () => {
     expect(tasks).toMatch(/,simulated:biased,/);
     const evaluation = JSON.parse(readFileSync(join(results, "wire", "evaluation.json"), "utf8"));
     expect(Object.keys(evaluation.kinds[0].loo.by_model).sort()).toEqual(["simulated:biased", "simulated:faithful"]);
-    expect(readFileSync(join(results, "wire", "report.html"), "utf8")).toMatch(/2 models \(simulated:biased, simulated:faithful\)/);
+    expect(readFileSync(join(results, "wire", "report.html"), "utf8")).toMatch(/2 AI models \(simulated:biased, simulated:faithful\)/);
   }, 120_000);
 
   it("calibrates each kind of the study's tasks.csv on its own when read back with --tasks (its kind column is a stratum)", async () => {

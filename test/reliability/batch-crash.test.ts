@@ -48,14 +48,17 @@ const STEPS: Step[] = [
   // ...so the next run finds it by its label, stores its id and polls it.
   { spec: "batch-polled:1", batches: { lost: 2, submitted: 1 } },
   { killOnDownload: true },
-  // Reading and storing its results, line by line.
+  // Reading and storing its results: handed over line by line, committed as one group
+  // (src/store/group-commit.ts), so a kill inside the transaction stores none of them...
   { spec: "batch-line:7" },
   { spec: "in-commit:3" },
+  // ...and one after it all of them.
   { spec: "after-commit:9" },
-  { spec: "batch-closed:1" },
-  // Invalid answers are re-asked in a follow-up batch.
-  { spec: "between-reasks:2" },
+  // Invalid answers are re-asked in a follow-up batch, submitted before the first is closed.
   { spec: "batch-stored:1" },
+  { spec: "batch-closed:1" },
+  // The re-asks wait in the follow-up batch: the final run collects it.
+  { spec: "between-reasks:2" },
 ];
 
 function storeState(path: string) {

@@ -20,9 +20,9 @@ const panel = (truth: [number, number] | undefined, alternative: boolean): Recta
 describe("rectangleFigure", () => {
   it("marks a real value outside the calibrated rectangle as missed, and one inside as covered", () => {
     const svg = rectangleFigure("f", "x", [panel([0.5, 0.8], false), panel([0.5, 0.5], false)], ["a", "b"], [0, 1]);
-    expect(svg.match(/<circle class="mark truth missed"/g)).toHaveLength(1);
-    expect(svg.match(/<circle class="mark truth"/g)).toHaveLength(1);
-    expect(svg).toMatch(/not covered/);
+    expect(svg.match(/<path class="mark truth missed"/g)).toHaveLength(1);
+    expect(svg.match(/<path class="mark truth"/g)).toHaveLength(1);
+    expect(svg).toMatch(/real value outside/);
   });
 
   it("shows the other rectangle in the legend only when one is drawn", () => {

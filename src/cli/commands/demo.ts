@@ -10,6 +10,7 @@ export function register(program: Command): void {
         "the whole pipeline on it offline: no network, no API key. A second run reuses the stored answers.",
     )
     .option("--results <dir>", "folder to put demo/ in", "results")
+    .option("--quiet", "no progress bar (there is none anyway when output is not a terminal)")
     .addHelpText(
       "after",
       `
@@ -20,7 +21,7 @@ Then open results/demo/report.html, or run any stage on the study yourself:
 Example:
   silicon demo`,
     )
-    .action(async (options: { results?: string }) => {
+    .action(async (options: { results?: string; quiet?: boolean }) => {
       const { runDemo } = await import("../study-commands.ts");
       await runDemo(options);
     });

@@ -1,24 +1,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-
-interface EstimateFlags {
-  real?: string;
-  synthetic?: string;
-  id?: string;
-  weight?: string;
-  items?: string;
-  long?: string;
-  by?: string[];
-  generation?: string;
-  model?: string;
-  group?: string;
-  roleOfTarget?: string;
-  perOption?: string;
-  distribution?: string;
-  allowUnmatched?: boolean;
-  out?: string;
-  results?: string;
-}
+import type { EstimateFlags } from "../estimate-files.ts";
 
 const EXAMPLES = `
 Examples:
@@ -89,5 +71,3 @@ export function register(program: Command): void {
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
-
-export type { EstimateFlags };
