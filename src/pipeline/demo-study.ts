@@ -90,6 +90,9 @@ ${DEMO_WAVES.map(
 ).join("\n")}
 models: [${DEMO_MODELS.join(", ")}]
 generations: 2
+# Simulated models answer at once, offline: many requests in flight at a time
+# let the store commit them in large groups.
+concurrency: 64
 seed: ${DEMO_SEED}
 estimands:
   # Thermometers: everyone and each party.
