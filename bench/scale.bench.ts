@@ -93,6 +93,7 @@ async function throughput(report: Report, label: string, studyLimits: boolean): 
       value: watch.early,
       unit: "",
       note: `must be 0; the vendor saw ${stats.earlyRequests} arrive within one (sent before the 429 reached the client)`,
+      mustBeZero: true,
     });
   } finally {
     server.stop();
