@@ -20,10 +20,11 @@ import { analysisSettings, describeSettings, type AnalysisSettings } from "../pi
 import { storedAnswers, type PlannedPrompts } from "../pipeline/stored-answers.ts";
 import { checkCalibratable, requireSomeResult, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
 import { OutputSet } from "../util/atomic-write.ts";
-import { processIo, type Io } from "./actions/calibrate.ts";
+import { processIo, type Io } from "./io.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
 import { taskColumns } from "../config/check-analysis.ts";
-import { parseAlpha, parseDecay, parseRidge, parseSeed, type RawCalibrationOptions } from "./calibration-options.ts";
+import type { RawCalibrationOptions } from "./calibration-flags.ts";
+import { parseAlpha, parseDecay, parseRidge, parseSeed } from "./calibration-options.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 
@@ -186,13 +187,22 @@ export async function runStudyCompare(studyFile: string, raw: RawCalibrationOpti
   return analysis;
 }
 
+/**
+ * The held-out protocols a summary shows: those that can fail (chronological,
+ * leave-one-group-out) when the study runs any, else leave-one-out.
+ */
+function shownProtocols(protocols: readonly Protocol[]): Protocol[] {
+  const canFail = protocols.filter((p) => p !== "loo");
+  return canFail.length > 0 ? canFail : [...protocols];
+}
+
 /** Prints where the outputs are and the coverage table. */
 function printResults(results: StudyResults, io: Io): void {
   const here = (path: string) => {
     const rel = relative(process.cwd(), path);
     return rel === "" || rel.startsWith("..") ? path : rel;
   };
-  io.stdout(`\n${coverageTable(results.analysis, ["loo", "target"])}\n`);
+  io.stdout(`\n${coverageTable(results.analysis, [...shownProtocols(results.analysis.settings.protocols), "target"])}\n`);
   io.stdout(`wrote ${results.files.map(here).join(", ")}\n`);
   io.stdout(`open ${here(join(results.dir, OUTPUT_FILES.report.name))} in a browser for the report\n`);
   for (const line of results.analysis.warnings) say(io, `warning: ${line}`);
@@ -219,6 +229,8 @@ export interface RunFlags extends StudyFlags {
   concurrency?: string;
   quiet?: boolean;
   timeout?: string;
+  /** --wait [seconds]: queue behind another writer of the store. */
+  wait?: string | boolean;
 }
 
 /** Generates what the store lacks, then estimates, calibrates, evaluates, compares and reports. */
@@ -232,6 +244,7 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
     ...(flags.maxCost === undefined ? {} : { maxCost: flags.maxCost }),
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     ...(flags.timeout === undefined ? {} : { timeout: flags.timeout }),
+    ...(flags.wait === undefined ? {} : { wait: flags.wait }),
     ...(flags.quiet === undefined ? {} : { quiet: flags.quiet }),
   });
   // The prompts generate planned: the report reuses them instead of planning every cell again.
@@ -251,12 +264,15 @@ export async function runDemo(flags: RunFlags, io: Io = processIo): Promise<Stud
   say(io, `demo: wrote the study to ${relative(process.cwd(), studyFile) || studyFile} (simulated models: no network, no key)`);
   // The generation's progress bar on a terminal (a first run takes a while); nothing on a pipe or with --quiet.
   const results = await runStudy(studyFile, { ...flags, quiet: flags.quiet === true || !onTerminal() }, undefined, io);
-  const loo = results.analysis.kinds.flatMap((k) => Object.entries(k.evaluations.loo?.report.by_model ?? {}));
-  const covered = loo.reduce((s, [, m]) => s + m.coverage * m.tasks, 0);
-  const naive = loo.reduce((s, [, m]) => s + m.naive_coverage * m.tasks, 0);
-  const tasks = loo.reduce((s, [, m]) => s + m.tasks, 0);
+  // The headline is a check that can fail: each wave calibrated on the earlier ones only.
+  const protocol = shownProtocols(results.analysis.settings.protocols)[0]!;
+  const held = results.analysis.kinds.flatMap((k) => Object.entries(k.evaluations[protocol]?.report.by_model ?? {}));
+  const covered = held.reduce((s, [, m]) => s + m.coverage * m.tasks, 0);
+  const naive = held.reduce((s, [, m]) => s + m.naive_coverage * m.tasks, 0);
+  const tasks = held.reduce((s, [, m]) => s + m.tasks, 0);
+  const what = { loo: "held-out tasks (leave-one-out", chrono: "held-out waves (chronological", group: `held-out ${results.analysis.settings.groupBy}s (leave-one-group-out` }[protocol];
   io.stdout(
-    `\nheld-out tasks (leave-one-out, all kinds and models): calibrated coverage ${(covered / tasks).toFixed(3)}, naive coverage ${(naive / tasks).toFixed(3)} ` +
+    `\n${what}, all kinds and models): calibrated coverage ${(covered / tasks).toFixed(3)}, naive coverage ${(naive / tasks).toFixed(3)} ` +
       `(target 1 − α = ${1 - results.analysis.settings.alpha}); ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   return results;

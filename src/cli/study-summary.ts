@@ -1,10 +1,9 @@
 /** The short tables `run`, `report`, `demo` and the study forms of calibrate/evaluate/compare print. */
 import type { Protocol } from "../evaluation/evaluate.ts";
 import type { CoverageSummary } from "../evaluation/metrics.ts";
-import type { KindAnalysis, MethodResults, StudyAnalysis } from "../pipeline/analyze.ts";
+import { protocolLabel, type KindAnalysis, type MethodResults, type StudyAnalysis } from "../pipeline/analyze.ts";
 import { fixed, formatNumber, renderTable, type TableCell } from "./text-table.ts";
 
-const HELD_OUT: Record<Protocol | "target", string> = { loo: "leave-one-out", chrono: "chronological", group: "leave-one-group-out", target: "target wave" };
 
 /** Coverage and width per kind, method, protocol and model: calibrated beside naive. */
 export function coverageTable(analysis: StudyAnalysis, protocols: readonly (Protocol | "target")[] = ["loo", "chrono", "target"]): string {
@@ -15,7 +14,7 @@ export function coverageTable(analysis: StudyAnalysis, protocols: readonly (Prot
         const byModel: Record<string, CoverageSummary> | undefined = protocol === "target" ? results.target : results.evaluations[protocol]?.report.by_model;
         for (const [model, s] of Object.entries(byModel ?? {})) {
           if (s.tasks === 0) continue;
-          rows.push([kind.kind.label, results.method, HELD_OUT[protocol], model, s.tasks, fixed(s.coverage), fixed(s.naive_coverage), formatNumber(s.median_width), formatNumber(s.naive_median_width)]);
+          rows.push([kind.kind.label, results.method, protocol === "target" ? "target wave" : protocolLabel(protocol, analysis.settings), model, s.tasks, fixed(s.coverage), fixed(s.naive_coverage), formatNumber(s.median_width), formatNumber(s.naive_median_width)]);
         }
       }
     }

@@ -16,6 +16,7 @@ import { describeHolder } from "../store/lock.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { Batcher, DEFAULT_POLL_MS, type BatchModel, type BatchStats } from "./batch.ts";
+import { EndpointHealth } from "./breaker.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, type Reservation } from "./cost.ts";
 import { dryRun, type DryRunSummary } from "./dry-run.ts";
@@ -116,7 +117,7 @@ export type GenerationSummary = DryRunSummary | RunSummary;
 
 export async function generate(study: StudyLike, options: GenerateOptions): Promise<GenerationSummary> {
   const setup = checkOptions(study, options);
-  const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker });
+  const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker, dryRun: options.dryRun });
   noteModels(study, setup);
   const promptModels = [...new Set([...study.study.models, ...setup.models])];
   const prepared = preparePrompts(study, setup.mode, setup.deps.renderQuestion, promptModels);
@@ -276,6 +277,13 @@ interface RunContext {
   prices: Map<string, ResolvedPrice>;
 }
 
+/** The dead-server breaker over every endpoint of every model (a fleet's each, else the one). */
+function watchEndpoints(routers: Map<string, Router>, clock: Clock): EndpointHealth {
+  const health = new EndpointHealth(clock);
+  for (const [model, router] of routers) health.watch(model, router instanceof Fleet ? router.providers : [router.provider]);
+  return health;
+}
+
 /** Runs the engine over the plan (through the batcher in a batch run) until done or stopped. */
 async function runEngine(context: RunContext, plan: Plan): Promise<{ engine: Engine; batchStats: BatchStats | undefined }> {
   const { study, store, setup, options, run, routers, prices } = context;
@@ -306,6 +314,7 @@ async function runEngine(context: RunContext, plan: Plan): Promise<{ engine: Eng
     ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
     ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
     onProgress: (totals) => progress.update(totals),
+    health: watchEndpoints(routers, setup.clock),
   });
   stopWith = (error) => engine.fail(error);
   progress.start(plan.pending);

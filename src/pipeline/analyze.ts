@@ -11,6 +11,7 @@ import type { LoadedStudy } from "../config/load.ts";
 import type { TaskRow } from "../config/tasks.ts";
 import { InfeasibleError } from "../errors.ts";
 import { compareModels, type ModelComparison } from "../evaluation/compare.ts";
+import { exchangeabilityDiagnostics, type ExchangeabilityDiagnostics } from "../evaluation/diagnostics.ts";
 import { evaluate, skippedByModel, type Evaluation, type Protocol } from "../evaluation/evaluate.ts";
 import { byModel, scoreTask, summarize, type CoverageSummary, type EvaluatedTask } from "../evaluation/metrics.ts";
 import type { MethodName } from "../inference/algorithm.ts";
@@ -61,6 +62,8 @@ export interface KindAnalysis extends MethodResults {
   alternative?: MethodResults;
   comparison: ModelComparison[];
   pilot: PilotReport[];
+  /** Trend and heterogeneity of the historical gaps across waves (and groups), at a stated false-alarm rate. */
+  exchangeability: ExchangeabilityDiagnostics;
   notes: string[];
 }
 
@@ -90,7 +93,11 @@ export interface AnalyzeOptions {
 
 export function analyzeStudy(study: LoadedStudy, tasks: readonly TaskRow[], settings: AnalysisSettings, options: AnalyzeOptions = {}): StudyAnalysis {
   const kinds = partitionByKind(study, tasks).map(({ kind, rows }) => analyzeKind(kind, rows, settings, options));
-  const warnings = kinds.flatMap((k) => [...k.pilot.map((p) => p.warning), ...k.problems.map((p) => `${k.kind.label}: ${p}`)]);
+  const warnings = kinds.flatMap((k) => [
+    ...k.pilot.map((p) => p.warning),
+    ...k.problems.map((p) => `${k.kind.label}: ${p}`),
+    ...k.exchangeability.warnings.map((w) => `${k.kind.label}: ${w}`),
+  ]);
   // The other rectangle is shown for comparison only: that it needs more history is a note, not a warning.
   const alternatives = kinds.flatMap((k) =>
     k.alternative === undefined ? [] : k.alternative.problems.map((p) => `${k.kind.label}: ${k.alternative!.method}, shown beside ${k.method} for comparison: ${p}`),
@@ -122,7 +129,20 @@ function analyzeKind(kind: TaskKind, rows: TaskRow[], settings: AnalysisSettings
       if (main.evaluations.loo === undefined) recordSkipped(main.problems, "model comparison", result.skipped);
     }
   }
-  return { ...main, kind, options: calibrationOptions, history, targets, ...(alternative === undefined ? {} : { alternative }), comparison, pilot, notes: [...new Set(notes)] };
+  // Between waves only: items always differ (that is what calibration absorbs), so a test by item would always alarm.
+  const exchangeability = exchangeabilityDiagnostics(history, { range: kind.range, columns: ["group"] });
+  return {
+    ...main,
+    kind,
+    options: calibrationOptions,
+    history,
+    targets,
+    ...(alternative === undefined ? {} : { alternative }),
+    comparison,
+    pilot,
+    exchangeability,
+    notes: [...new Set(notes)],
+  };
 }
 
 function runMethod(

@@ -115,7 +115,9 @@ calibration:
   alpha: 0.1
   method: alg1
   vector_method: alg3
-  protocols: [loo, chrono]
+  # chrono and group (leave one item out) can fail; leave-one-out alone could not show a failure.
+  protocols: [loo, chrono, group]
+  group_by: item
 `;
 
 /**

@@ -75,6 +75,7 @@ export function evaluationJson(study: string, analysis: StudyAnalysis, provenanc
     ...methodJson(kind),
     ...(kind.alternative === undefined ? {} : { alternative: methodJson(kind.alternative) }),
     pilot: kind.pilot,
+    exchangeability: kind.exchangeability,
   }));
   const { settings } = analysis;
   const adjust = settings.adjust;

@@ -146,7 +146,7 @@ function forecastsSection(input: ReportInput, rows: readonly ForecastRow[]): str
     const kinds = [...new Set(group.map((r) => r.kind))];
     parts.push(`<ul class="promises">${kinds.map((kind) => `<li>${promiseLine(kind, model, confidence)}</li>`).join("")}</ul>`);
     const meanings = input.study.levelMeanings?.[wave] ?? {};
-    parts.push(forecastTable(group, questionTexts(input, wave), confidence, `forecasts-${id}.csv`, meanings));
+    parts.push(forecastTable(group, questionTexts(input, wave), confidence, `forecasts-${id}.csv`, meanings, pilotItems));
     kinds.forEach((kind, k) => {
       parts.push(forecastCharts(kind, model, group.filter((r) => r.kind === kind), `f-${id}-${k}`, pilotItems, meanings));
     });

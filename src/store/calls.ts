@@ -51,6 +51,8 @@ export interface CallFailure {
   finishedAt: string;
   /** Null when unknown whether the vendor billed it (timeouts, resets, bad bodies). */
   costUsd: number | null;
+  /** What the vendor billed, when its reply said so though it could not be used (`choices: []` with usage). */
+  usage?: TokenUsage | undefined;
 }
 
 /** A call waiting in a vendor batch: its result arrives when the batch is collected. */
@@ -88,7 +90,8 @@ export function prepareCalls(db: DatabaseSync) {
       latency_ms = ?, finished_at = ?, vendor_request_id = ?, vendor_model = ?
     WHERE id = ?`);
   const fail = db.prepare(`UPDATE calls SET status = 'failed', error_class = ?, error_message = ?, http_status = ?,
-      latency_ms = ?, finished_at = ?, cost_usd = ? WHERE id = ?`);
+      latency_ms = ?, finished_at = ?, cost_usd = ?, input_tokens = ?, output_tokens = ?, cached_input_tokens = ?,
+      cache_write_tokens = ? WHERE id = ?`);
   const byKey = db.prepare(
     "SELECT id, choices FROM calls WHERE request_key = ? AND status = 'completed' ORDER BY id LIMIT 1",
   );
@@ -152,6 +155,10 @@ export function prepareCalls(db: DatabaseSync) {
         failure.latencyMs,
         failure.finishedAt,
         failure.costUsd,
+        failure.usage?.inputTokens ?? null,
+        failure.usage?.outputTokens ?? null,
+        failure.usage?.cachedInputTokens ?? null,
+        failure.usage?.cacheWriteTokens ?? null,
         id,
       );
     },

@@ -222,6 +222,11 @@ export class Store {
     return reading(this.db, () => this.batches.get(id));
   }
 
+  /** Every vendor batch id the store knows: a lookup for a lost batch must not take one of these for it. */
+  vendorBatchIds(): Set<string> {
+    return reading(this.db, () => new Set(this.batches.all().flatMap((row) => (row.vendorBatchId === null ? [] : [row.vendorBatchId]))));
+  }
+
   /** Calls waiting in batches not yet collected. */
   waitingInBatches(): BatchedCall[] {
     return reading(this.db, () => this.calls.waitingInBatches());

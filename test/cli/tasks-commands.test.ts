@@ -116,9 +116,13 @@ describe("silicon evaluate and compare --tasks", () => {
     const { code, stdout } = await silicon("evaluate", "--tasks", example, "--protocol", "loo", "--json");
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    // DESIGN.md's shape, plus the flag that says this coverage is fixed by arithmetic (alg4 under LOO).
-    expect(Object.keys(report)).toEqual(["protocol", "method", "alpha", "coverage_fixed_by_arithmetic", "by_model"]);
+    // DESIGN.md's shape, plus the flag that says this coverage is fixed by arithmetic (alg4 under LOO) and the diagnostics.
+    expect(Object.keys(report)).toEqual(["protocol", "method", "alpha", "coverage_fixed_by_arithmetic", "by_model", "exchangeability"]);
     expect(report.coverage_fixed_by_arithmetic).toBe(true);
+    // The example's waves carry shocks the models do not know: the approval coordinates' gaps differ between waves.
+    expect(report.exchangeability).toMatchObject({ level: 0.05, tests: 12 });
+    expect(report.exchangeability.warnings.length).toBeGreaterThan(0);
+    expect(report.exchangeability.warnings[0]).toMatch(/the gap differs between waves more than chance allows \(p = 0\.00\d; mean gap from/);
     expect(report).toMatchObject({ protocol: "loo", method: "alg4", alpha: 0.1 });
     expect(Object.keys(report.by_model)).toEqual(["simulated:steady", "simulated:caricature"]);
     expect(Object.keys(report.by_model["simulated:steady"])).toEqual(["tasks", "coverage", "mean_width", "median_width", "naive_coverage", "naive_median_width", "arithmetic_coverage"]);

@@ -138,6 +138,7 @@ describe("analyzeStudy", () => {
     expect(html).toMatch(/<h4>New questions therm_unions \(pilot\)<\/h4>/);
     expect(html).toMatch(/class="mark calibrated-bar pilot"/);
     expect(html).toMatch(/therm unions \(pilot item\)<\/text>/);
+    expect(html).toMatch(/therm unions<\/span> <span class="pilot-note">\(new question: its ranges are learned from the questions it is like\)/);
   });
 
   it("stops an item without history that is not a pilot item, naming the study's field", async () => {

@@ -118,7 +118,7 @@ describe("silicon run", () => {
   it("writes the tasks, intervals, evaluation, comparison and report, and prints the coverage table", () => {
     expect(simulated.stderr).not.toMatch(/internal error/);
     expect(simulated.code).toBe(0);
-    expect(simulated.stdout).toMatch(/thermometer ratings \(0–100\)\s+alg4\s+leave-one-out\s+simulated:biased\s+32\s/);
+    expect(simulated.stdout).toMatch(/thermometer ratings \(0–100\)\s+alg4\s+chronological\s+simulated:biased\s+\d+\s/);
     expect(simulated.stdout).toMatch(/open .*report\.html in a browser/);
     for (const name of [...OUTPUTS, "report.html", "responses.csv", "store.sqlite"]) expect(readFileSync(join(dir, "sim", "wire", name)).length).toBeGreaterThan(0);
     const evaluation = JSON.parse(readFileSync(join(dir, "sim", "wire", "evaluation.json"), "utf8"));

@@ -7,6 +7,7 @@
 import { InfeasibleError, InputError, UsageError } from "../../errors.ts";
 import { evaluate, PROTOCOLS, skippedByModel, type Evaluation, type EvaluationReport, type Protocol } from "../../evaluation/evaluate.ts";
 import { DEFAULT_GROUP_COLUMN } from "../../evaluation/groups.ts";
+import { diagnosticsSummary, tableDiagnostics } from "../../evaluation/diagnostics.ts";
 import type { TasksTable } from "../../config/tasks.ts";
 import type { CalibrationOptions } from "../../inference/calibrate.ts";
 import type { EvaluatedTask } from "../../evaluation/metrics.ts";
@@ -14,10 +15,11 @@ import { METHODS } from "../../inference/methods.ts";
 import { hasColumn } from "../../inference/task-record.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import type { RawCalibrationOptions, TasksSource } from "../calibration-flags.ts";
+import { calibrationOptions, describeRange, poolingNotes } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, renderTable } from "../text-table.ts";
-import { processIo, type Io } from "./calibrate.ts";
+import { processIo, type Io } from "../io.ts";
 
 export interface EvaluateCliOptions extends RawCalibrationOptions {
   protocol?: string;
@@ -86,13 +88,15 @@ export async function runEvaluate(source: TasksSource, raw: EvaluateCliOptions, 
   // A model (a calibration cell) with too little history for α is skipped and named; only when every one is, it is an error.
   const evaluation = evaluate(protocol, history, scored, { ...options, uncalibratable: "skip" }, { groupBy });
   notes.push(...skippedNotes("leave-one-out", evaluation.skipped, evaluation.tasks.length));
+  const diagnostics = tableDiagnostics(history, options.range, protocol === "group" ? [groupBy] : []);
   const output = tableOutput(raw.out, io);
   return OutputSet.write((out) => {
     output.emit(out, () => evaluatedCsv(evaluation));
-    if (raw.json) output.messages.stdout(JSON.stringify(evaluation.report, null, 2) + "\n");
-    else output.messages.stdout(evaluationText(evaluation, options, raw.range));
+    if (raw.json) output.messages.stdout(JSON.stringify({ ...evaluation.report, exchangeability: diagnostics }, null, 2) + "\n");
+    else output.messages.stdout(evaluationText(evaluation, options, raw.range) + `\n${diagnosticsSummary(diagnostics)}\n`);
     if (raw.out !== undefined && !raw.json) output.messages.stdout(`wrote ${evaluation.tasks.length} evaluated tasks to ${output.where}\n`);
     for (const note of [...notes, ...evaluation.notes]) io.stderr(`silicon: note: ${note}\n`);
+    for (const warning of diagnostics.warnings) io.stderr(`silicon: warning: ${warning}\n`);
     return evaluation;
   });
 }
