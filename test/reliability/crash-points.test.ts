@@ -277,8 +277,10 @@ it("silicon run killed while generating and while writing its report: the rerun 
   writeFileSync(join(dir, "study.yaml"), BASE_FILES["study.yaml"] + "estimands:\n  by: [all, party]\ncalibration:\n  alpha: 0.5\n");
   const studyDir = join(dir, "results/test");
   const outputs = ["comparison.csv", "evaluation.csv", "evaluation.json", "intervals.csv", "report.html", "responses.csv", "responses.parquet", "tasks.csv"];
-  // Generation exports two files (renames 1-2); the report's six follow (3-8).
-  for (const spec of ["before-send:4", "after-commit:6", "output-rename:1", "output-rename:5", "export-staged:1"]) {
+  // Generation exports two files (renames 1-2); the report's six follow (3-8). The exports are
+  // rewritten only until one run has written them whole (then they are up to date, and left),
+  // so the kill while staging them comes first.
+  for (const spec of ["before-send:4", "after-commit:6", "export-staged:1", "output-rename:1", "output-rename:5"]) {
     const killed = await runCli(["run", "study.yaml", "--quiet"], { cwd: dir, env: { SILICON_TEST_CRASH_AT: spec } });
     expect(killed.signal, `${spec}: ${killed.stderr}`).toBe("SIGKILL");
     expect(snapshot(join(studyDir, "store.sqlite"))!.integrity).toBe("ok");
