@@ -20,10 +20,11 @@ import { analysisSettings, describeSettings, type AnalysisSettings } from "../pi
 import { storedAnswers } from "../pipeline/stored-answers.ts";
 import { checkCalibratable, requireSomeResult, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
 import { OutputSet } from "../util/atomic-write.ts";
-import { processIo, type Io } from "./actions/calibrate.ts";
+import { processIo, type Io } from "./io.ts";
 import { parseProtocol } from "./actions/evaluate.ts";
 import { taskColumns } from "../config/check-analysis.ts";
-import { parseAlpha, parseDecay, parseRidge, parseSeed, type RawCalibrationOptions } from "./calibration-options.ts";
+import type { RawCalibrationOptions } from "./calibration-flags.ts";
+import { parseAlpha, parseDecay, parseRidge, parseSeed } from "./calibration-options.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 

@@ -115,7 +115,7 @@ export type GenerationSummary = DryRunSummary | RunSummary;
 
 export async function generate(study: StudyLike, options: GenerateOptions): Promise<GenerationSummary> {
   const setup = checkOptions(study, options);
-  const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker });
+  const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker, dryRun: options.dryRun });
   noteModels(study, setup);
   const prepared = preparePrompts(study, setup.mode, setup.deps.renderQuestion, [...new Set([...study.study.models, ...setup.models])]);
   const modelPlans = setup.models.map((id) => ({ id, multipleChoices: routers.get(id)!.provider.capabilities.multipleChoices }));

@@ -16,7 +16,7 @@ import { byWaveAndModel, forecastRows, forecastTable, type ForecastRow, type Que
 import { CSS, SCRIPT } from "./page-assets.ts";
 import { escapeXml } from "./svg.ts";
 import { checksBlock, checkSummary, checkWords } from "./trust.ts";
-import { historyWords, kindTitle, methodFormula, methodWords, plainProblem, targetWords } from "./words.ts";
+import { historyWords, kindTitle, methodFormula, methodWords, plainProblem, plainWarning, targetWords } from "./words.ts";
 
 export interface WaveProvenance {
   id: string;
@@ -124,7 +124,10 @@ ${study.description === undefined ? "" : `<p class="lede">${escapeXml(study.desc
 
 function warningsSection(analysis: StudyAnalysis): string {
   if (analysis.warnings.length === 0) return "";
-  return `<section class="warnings"><h2>Read this first</h2><ul>${analysis.warnings.map((w) => `<li>${escapeXml(plainProblem(w))}</li>`).join("")}</ul></section>`;
+  return (
+    `<section class="warnings"><h2>Read this first</h2><ul>${[...new Set(analysis.warnings.map(plainWarning))].map((w) => `<li>${escapeXml(w)}</li>`).join("")}</ul>` +
+    `<details><summary>The warnings in full</summary><ul>${analysis.warnings.map((w) => `<li><code>${escapeXml(w)}</code></li>`).join("")}</ul></details></section>`
+  );
 }
 
 function questionTexts(input: ReportInput, wave: string): QuestionText[] {

@@ -11,8 +11,10 @@ import type { MethodName } from "../../inference/algorithm.ts";
 import { calibrate, DEFAULT_LAMBDA, validateAlpha, type CalibrationOptions, type IntervalRow } from "../../inference/calibrate.ts";
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
+import { processIo, type Io } from "../io.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import type { RawCalibrationOptions, TasksSource } from "../calibration-flags.ts";
+import { calibrationOptions, describeRange, poolingNotes } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
 import { tableDiagnostics } from "../../evaluation/diagnostics.ts";
@@ -25,15 +27,6 @@ export interface CalibrateCliOptions extends RawCalibrationOptions {
 
 export const INTERVAL_COLUMNS = ["task", "model", "coord", "method", "alpha", "lower", "upper", "estimate", "naive_lower", "naive_upper"] as const;
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-export const processIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
 
 export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions, io: Io = processIo): Promise<IntervalRow[]> {
   const table = await source();
