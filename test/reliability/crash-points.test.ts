@@ -117,7 +117,8 @@ function snapshot(path: string): Snapshot | undefined {
   }
 }
 
-it("survives SIGKILL at 21 points in a row: integrity, one answer per cell, no stored response paid twice", async () => {
+// 22 CLI processes one after the other: 15 s each on a 2-core machine ten times oversubscribed. The timeout only catches a hang.
+it("survives SIGKILL at 21 points in a row: integrity, one answer per cell, no stored response paid twice", { timeout: 900_000 }, async () => {
   const random = seeded(20251);
   /** What the current child does when the vendor receives a request. */
   let onReceive: ((request: ReceivedRequest, runRequest: number) => void) | undefined;
