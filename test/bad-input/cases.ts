@@ -333,7 +333,7 @@ export const CASES: BadInputCase[] = [
     error: /^tasks\.parquet: field "real_est": missing column \(a tasks table needs task, role, real_est, syn_est and syn_se\); the file has: task, role, syn_est, syn_se$/,
   },
   { name: "evaluate: bad estimate in the tasks table", files: { "tasks.csv": tasks(7, "f|all@1,m,history,1,0.35,0.02,500,n/a,0.02,400") }, args: ["evaluate", "--tasks", "tasks.csv", "--protocol", "loo", "--out", "out/eval.csv"], error: /^tasks\.csv: row 6 \(line 7\), column "syn_est": expected a number \(the synthetic estimate\), got "n\/a"$/ },
-  { name: "evaluate: unknown protocol", files: { "tasks.csv": TASKS }, args: ["evaluate", "--tasks", "tasks.csv", "--protocol", "kfold", "--out", "out/eval.csv"], error: /^--protocol must be loo or chrono, got "kfold"$/ },
+  { name: "evaluate: unknown protocol", files: { "tasks.csv": TASKS }, args: ["evaluate", "--tasks", "tasks.csv", "--protocol", "kfold", "--out", "out/eval.csv"], error: /^--protocol must be loo, chrono or group, got "kfold"$/ },
   { name: "compare: unknown role in the tasks table", files: { "tasks.csv": tasks(9, "a|all@2,m,forecast,2,,,,0.52,0.02,400") }, args: ["compare", "--tasks", "tasks.csv", "--out", "out/compare.csv"], error: /^tasks\.csv: row 8 \(line 9\), column "role": expected "history" or "target", got "forecast"$/ },
   { name: "calibrate: alpha outside (0, 1)", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--alpha", "1.5"], error: /^--alpha must be a number in \(0, 1\), got 1\.5$/ },
 
@@ -411,7 +411,7 @@ export const CASES: BadInputCase[] = [
   },
   { name: "compare: study with alg2 and no decay", files: study({ "study.yaml": BASE_FILES["study.yaml"] + "calibration:\n  method: alg2\n" }), args: ["compare", "study.yaml"], error: /^study\.yaml: line 15, field "calibration\.method": alg2 weighs historical tasks: set calibration\.decay / },
   { name: "calibrate: --range on a study", files: study(), args: ["calibrate", "study.yaml", "--range", "0,1"], error: /^--range: a study's tasks are clipped to each item's own scale .*; it applies to --tasks tables only$/ },
-  { name: "evaluate: study without --protocol", files: study(), args: ["evaluate", "study.yaml"], error: /^--protocol is required: loo \(leave one task out\) or chrono \(expanding window over group\)$/ },
+  { name: "evaluate: study without --protocol", files: study(), args: ["evaluate", "study.yaml"], error: /^--protocol is required: loo \(leave one task out\), chrono \(expanding window over group\) or group \(leave one group out, --group-by\)$/ },
   { name: "estimate: study with no stored answers", files: study(), args: ["estimate", "study.yaml"], error: /^no stored answers for study "test" in results\/test: run silicon generate study\.yaml \(or silicon run study\.yaml\) first$/ },
   { name: "demo: --results is a file", files: { results: "not a folder\n" }, args: ["demo"], error: /^cannot write results\/demo\/survey\.yaml: part of the path is a file, not a folder$/ },
   { name: "calibrate: --out is a folder", files: { "tasks.csv": TASKS, "out/intervals.csv/keep": "" }, args: [...CALIBRATE(), "--alpha", "0.5"], error: /^cannot write out\/intervals\.csv: it is a folder; give a file name$/ },
