@@ -11,6 +11,8 @@ export interface BenchFigure {
   value: number;
   unit?: string;
   note?: string;
+  /** A figure that must be 0 (sends before a retry-after): any other value fails `npm run bench`. */
+  mustBeZero?: boolean;
 }
 
 export type Report = (figure: BenchFigure) => void;

@@ -43,7 +43,7 @@ export const METHOD_HELP = [
 ].map((line) => `  ${line}`).join("\n");
 
 export function addTasksOption(command: Command): Command {
-  return command.option("--tasks <file>", "tasks table (.csv, .parquet or .sav) with the columns docs/calibrate.md describes");
+  return command.option("--tasks <file>", "tasks table (.csv, .parquet, .sav or .zsav) with the columns docs/calibrate.md describes");
 }
 
 export function addCalibrationOptions(command: Command, defaultMethod: MethodName): Command {

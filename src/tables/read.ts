@@ -11,17 +11,18 @@ const FORMAT_BY_EXTENSION: Record<string, TableFormat> = {
   ".parquet": "parquet",
   ".pq": "parquet",
   ".sav": "sav",
+  ".zsav": "sav",
 };
 
 export function tableFormatOf(path: string): TableFormat {
   const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new InputError({ file: path }, "unknown table format: expected a .csv, .parquet or .sav file");
+    throw new InputError({ file: path }, "unknown table format: expected a .csv, .parquet, .sav or .zsav file");
   }
   return format;
 }
 
-/** Reads a CSV, Parquet or SPSS .sav file by its extension. */
+/** Reads a CSV, Parquet or SPSS .sav/.zsav file by its extension. */
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<DataTable> {
   const format = tableFormatOf(path);
   const stat = statSync(path, { throwIfNoEntry: false });

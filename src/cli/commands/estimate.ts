@@ -37,8 +37,8 @@ export function register(program: Command): void {
         "standard errors. From a study file (after `silicon generate`), or from respondent-level files made elsewhere.",
     )
     .argument("[study]", "study file (study.yaml); or use --real and --synthetic")
-    .option("--real <file>", "real respondents (.csv, .parquet or .sav): ids, weights, subgroups, real answers")
-    .option("--synthetic <file>", "synthetic answers (.csv, .parquet or .sav), one row per respondent (per item, if long) per generation")
+    .option("--real <file>", "real respondents (.csv, .parquet, .sav or .zsav): ids, weights, subgroups, real answers")
+    .option("--synthetic <file>", "synthetic answers (.csv, .parquet, .sav or .zsav), one row per respondent (per item, if long) per generation")
     .option("--id <column>", "respondent id column, in both files")
     .option("--weight <column>", "weight column of the real file (default: every weight 1)")
     .option("--items <list>", "items, comma-separated: their columns in wide files (with --long: which items to keep)")
