@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childEnv, REPO } from "./helpers/cli.ts";
+import { childEnv, REPO, writeStudy } from "./helpers/cli.ts";
 import { oldNode } from "./helpers/old-node.ts";
 
 const ENABLED = process.env["SILICON_PACK_TEST"] === "1" || process.env["CI"] === "true";
@@ -95,6 +95,14 @@ describe.skipIf(!ENABLED)(`the packed package, installed into an empty project${
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Algorithm 1: population target/);
     expect(result.stdout).toContain('model "simulated:steady"');
+  });
+
+  it("silicon generate on a small simulated study: the store and its SQL migrations work from dist/", () => {
+    const study = writeStudy(join(dir, "study"), { respondents: 3, models: ["simulated:biased"] });
+    const result = run(bin, ["generate", study, "--quiet"], join(dir, "study"));
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^cli-study: 18 cells for simulated:biased; this run 18 answered; .*wrote results\/cli-study\/responses\.csv/);
+    expect(existsSync(join(dir, "study", "results", "cli-study", "store.sqlite"))).toBe(true);
   });
 
   it("a TypeScript program imports the library with its types: tsc checks it, node runs it", () => {

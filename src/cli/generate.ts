@@ -23,7 +23,8 @@ export interface GenerateCommandOptions {
   pollInterval?: string;
 }
 
-export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<void> {
+/** Runs `silicon generate`; returns what the run did (undefined for a dry run), for a pipeline that goes on. */
+export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<RunSummary | undefined> {
   const options = raw as GenerateCommandOptions;
   const maxCostUsd = options.maxCost === undefined ? undefined : parseNumber("--max-cost", options.maxCost, { min: 0 }, "a number of US dollars, e.g. 5 or 0.50");
   const concurrency = options.concurrency === undefined ? undefined : parseNumber("--concurrency", options.concurrency, { min: 1, integer: true }, "a whole number of requests, at least 1");
@@ -88,7 +89,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
     });
     if (summary.kind === "dry-run") {
       process.stdout.write(formatDryRun(summary));
-      return;
+      return undefined;
     }
     process.stdout.write(formatRunSummary(summary) + "\n");
     const remaining = summary.pending - summary.totals.done;
@@ -106,6 +107,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
           `more than the ${100 * MAX_VENDOR_FAILURE_SHARE}% a run may lose${last}; rerun to ask them again`,
       );
     }
+    return summary;
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
@@ -141,7 +143,7 @@ export function formatRunSummary(summary: RunSummary): string {
   return (
     `${summary.study}${status}: ${summary.cells} cells for ${models}${before}; this run ${outcome.join(", ")}; ${calls}; ` +
     extras.map((note) => `${note}; `).join("") +
-    `wrote ${summary.exports.csv} and ${summary.exports.parquet} (${summary.exports.rows} rows)`
+    `${summary.exports.rewritten === false ? "unchanged:" : "wrote"} ${summary.exports.csv} and ${summary.exports.parquet} (${summary.exports.rows} rows)`
   );
 }
 

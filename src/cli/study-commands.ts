@@ -17,7 +17,7 @@ import { analyzeStudy, type StudyAnalysis } from "../pipeline/analyze.ts";
 import { writeDemoStudy } from "../pipeline/demo-study.ts";
 import { intervalsCsv, OUTPUT_FILES, tasksCsv } from "../pipeline/outputs.ts";
 import { analysisSettings, describeSettings, type AnalysisSettings } from "../pipeline/settings.ts";
-import { storedAnswers } from "../pipeline/stored-answers.ts";
+import { storedAnswers, type PlannedPrompts } from "../pipeline/stored-answers.ts";
 import { checkCalibratable, requireSomeResult, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
 import { OutputSet } from "../util/atomic-write.ts";
 import { processIo, type Io } from "./io.ts";
@@ -215,8 +215,8 @@ export async function runStudyReport(studyFile: string, flags: StudyFlags, comma
   return report(study, settings, flags, io);
 }
 
-async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io): Promise<StudyResults> {
-  const stored = storedAnswers(study, resultsDir(flags));
+async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io, prompts?: PlannedPrompts): Promise<StudyResults> {
+  const stored = storedAnswers(study, resultsDir(flags), prompts);
   if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
   const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(invocationLine()) });
   for (const warning of results.tasks.warnings) say(io, `warning: ${warning}`);
@@ -239,7 +239,7 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
   const study = await loadForAnalysis(studyFile);
   const settings = settingsFrom(study, flags, command);
   const { runGenerateCommand } = await import("./generate.ts");
-  await runGenerateCommand(studyFile, {
+  const generated = await runGenerateCommand(studyFile, {
     results: resultsDir(flags),
     ...(flags.model === undefined ? {} : { model: flags.model }),
     ...(flags.maxCost === undefined ? {} : { maxCost: flags.maxCost }),
@@ -248,7 +248,8 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
     ...(flags.wait === undefined ? {} : { wait: flags.wait }),
     ...(flags.quiet === undefined ? {} : { quiet: flags.quiet }),
   });
-  return report(study, settings, flags, io);
+  // The prompts generate planned: the report reuses them instead of planning every cell again.
+  return report(study, settings, flags, io, generated?.prompts);
 }
 
 /** Whether progress can be drawn: stderr and stdout both a terminal (as generate draws its bar). */

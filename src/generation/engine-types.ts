@@ -115,6 +115,8 @@ export interface Ask {
   generations: number[];
   /** Conversations mark their last message as a cache breakpoint too. */
   conversation: boolean;
+  /** Its request key, when already known (a job's first request, looked up ahead). */
+  key?: string;
 }
 
 /** What a call needs of the run it belongs to: whether it goes on, and how to stop it. */

@@ -9,7 +9,7 @@ import { renderQuestion } from "../personas/render.ts";
 import { createProvider } from "../providers/index.ts";
 import { priceFor, type ResolvedPrice } from "../providers/prices.ts";
 import { InputError, UsageError } from "../errors.ts";
-import { exportResponses, type ExportResult } from "../store/export.ts";
+import { exportIfChanged, type ExportResult } from "../store/export.ts";
 import type { InterruptedWork } from "../store/runs.ts";
 import { Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
@@ -109,6 +109,8 @@ export interface RunSummary {
   endpoints: Record<string, readonly EndpointState[]>;
   /** logprobs elicitation: distributions stored by this run and the probability they put off the options. */
   distributions: { answers: number; meanNonOptionMass: number; maxNonOptionMass: number } | undefined;
+  /** The current cell keys this run planned with, for the models listed: a later stage of the same command reuses them rather than planning again. */
+  prompts: { models: string[]; currentKeys: Map<string, string> };
 }
 
 export type GenerationSummary = DryRunSummary | RunSummary;
@@ -117,7 +119,8 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   const setup = checkOptions(study, options);
   const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker, dryRun: options.dryRun });
   noteModels(study, setup);
-  const prepared = preparePrompts(study, setup.mode, setup.deps.renderQuestion, [...new Set([...study.study.models, ...setup.models])]);
+  const promptModels = [...new Set([...study.study.models, ...setup.models])];
+  const prepared = preparePrompts(study, setup.mode, setup.deps.renderQuestion, promptModels);
   const modelPlans = setup.models.map((id) => ({ id, multipleChoices: routers.get(id)!.provider.capabilities.multipleChoices }));
   const storeDir = join(options.resultsDir ?? "results", study.study.name);
   if (options.dryRun === true) return dryRun(study, storeDir, prepared, modelPlans, prices, options.maxCostUsd, setup.batch);
@@ -138,7 +141,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     const message = stopMessage(engine, run.limitUsd, options.maxCostUsd, setup.env);
     store.finishRun(run.runId, new Date(setup.clock.now()).toISOString(), status, message ?? null, engine.totals);
     const stillWaiting = store.waitingInBatches().filter((call) => setup.models.includes(call.model)).length;
-    const exports = await exportResponses(storeDir, study.study.name, store.allAnswers(), prepared.currentKeys);
+    const exports = await exportIfChanged(storeDir, study.study.name, store, prepared.currentKeys);
     crashPoint("after-export");
     if (engine.fatalError !== undefined) throw engine.fatalError;
     return {
@@ -163,6 +166,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       waitingInBatches: stillWaiting,
       endpoints: Object.fromEntries([...routers].filter(([, r]) => r instanceof Fleet).map(([model, r]) => [model, (r as Fleet).endpoints])),
       distributions: setup.mode === "logprobs" ? store.distributionSummary(run.runId) : undefined,
+      prompts: { models: promptModels, currentKeys: prepared.currentKeys },
     };
   } finally {
     store.close();

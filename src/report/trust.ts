@@ -82,7 +82,7 @@ export function checksFor(results: MethodResults, model: string): CheckResult[] 
     if (summary === undefined || summary.tasks === 0) continue;
     const fixed = summary.arithmetic_coverage !== undefined;
     const notes = fixed ? ["Here this check cannot fail: with this method its result is fixed by arithmetic (the number of past results and the promise), whatever the data."] : [];
-    const groupBy = (summary as { group_by?: string }).group_by;
+    const groupBy = evaluation.report.group_by;
     out.push({ protocol, summary, notes, fixed, ...(groupBy === undefined ? {} : { groupBy }) });
   }
   const target = results.target[model];
@@ -201,8 +201,7 @@ function byGroupTable(kind: KindAnalysis, protocol: Protocol, evaluation: Evalua
     }
   }
   if (rows.length === 0) return "";
-  const groupBy = Object.values(evaluation.report.by_model).map((m) => (m as { group_by?: string }).group_by).find((g) => g !== undefined);
-  const words = checkWords(protocol, groupBy);
+  const words = checkWords(protocol, evaluation.report.group_by);
   return `<details><summary>${escapeXml(words.name.charAt(0).toUpperCase() + words.name.slice(1))}, in detail</summary>
 <p>${escapeXml(words.how.charAt(0).toUpperCase() + words.how.slice(1))}. Results of one wave share that wave's events, so how often the range held varies from wave to wave more than chance alone would make it.</p>
 <div class="table-wrap"><table class="by-wave"><thead><tr><th>model</th><th>wave forecast</th><th class="num">past results used</th><th class="num">results checked</th><th class="num">skipped</th><th class="num">calibrated range held</th><th class="num">typical width</th><th class="num">naive range held</th></tr></thead>

@@ -28,9 +28,12 @@ export async function readSav(path: string): Promise<DataTable> {
 function readSavBytes(path: string, bytes: Buffer): DataTable {
   const dictionary = readDictionary(bytes);
   const readers = dictionary.variables.map((variable) => cellReader(variable, dictionary));
-  const columns: Cell[][] = dictionary.variables.map(() => []);
+  // Sized by the header's count when it has one (checked below), else grown.
+  const columns: Cell[][] = dictionary.variables.map(() => new Array<Cell>(Math.max(dictionary.declaredCases, 0)));
+  let row = 0;
   const caseCount = visitCases(bytes, dictionary, (slots) => {
-    for (let j = 0; j < readers.length; j++) columns[j]!.push(readers[j]!(slots));
+    for (let j = 0; j < readers.length; j++) columns[j]![row] = readers[j]!(slots);
+    row += 1;
   });
   const declared = dictionary.declaredCases;
   if (declared !== -1 && caseCount !== declared) {
@@ -62,12 +65,21 @@ function cellReader(variable: SavVariable, dictionary: SavDictionary): (slots: B
   }
   const missing = new Set(variable.missingValues);
   const { segments, width } = variable;
-  const single = segments.length === 1 ? segments[0]! : undefined;
+  const utf8 = decoder.encoding === "utf-8";
+  // Strings are padded with blanks (or NULs) to their width; the padding is not part of the value.
+  const text = (bytes: Buffer, start: number, end: number): Cell => {
+    while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0)) end -= 1;
+    if (end === start) return null;
+    const value = utf8 ? bytes.toString("utf8", start, end) : decoder.decode(bytes.subarray(start, end));
+    return missing.has(value) ? null : value;
+  };
+  if (segments.length === 1) {
+    const start = segments[0]!.slot * 8;
+    const end = start + segments[0]!.bytes;
+    return (slots) => text(slots, start, end);
+  }
   return (slots) => {
-    const bytes = single !== undefined
-      ? slots.subarray(single.slot * 8, single.slot * 8 + single.bytes)
-      : Buffer.concat(segments.map((segment) => slots.subarray(segment.slot * 8, segment.slot * 8 + segment.bytes))).subarray(0, width);
-    const text = decoder.decode(bytes).replace(/[ \0]+$/, "");
-    return text === "" || missing.has(text) ? null : text;
+    const joined = Buffer.concat(segments.map((segment) => slots.subarray(segment.slot * 8, segment.slot * 8 + segment.bytes)));
+    return text(joined, 0, width);
   };
 }

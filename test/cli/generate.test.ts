@@ -2,7 +2,7 @@
  * `silicon generate` as a user runs it: a child process, a study on disk, the
  * fake OpenAI-compatible vendor behind OPENAI_BASE_URL.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parse as parseCsv } from "csv-parse/sync";
@@ -68,10 +68,14 @@ describe("silicon generate", () => {
     expect(new Set(rows.map((r) => `${r.respondent}/${r.item}/${r.generation}`)).size).toBe(36);
     expect(rows.every((r) => r.status === "answered" && r.value !== "")).toBe(true);
 
+    const exported = statSync(join(dir, "results/cli-study/responses.parquet")).mtimeMs;
     const again = await runCli(["generate", study, "--quiet"], { cwd: dir, env });
     expect(again.code).toBe(0);
     expect(again.stderr).toBe("");
     expect(again.stdout).toContain("36 cells for openai:fake-model (36 already stored); this run 0 answered; 0 calls sent");
+    // Nothing changed: the exports are left as they were.
+    expect(again.stdout).toContain("unchanged: results/cli-study/responses.csv and results/cli-study/responses.parquet (36 rows)");
+    expect(statSync(join(dir, "results/cli-study/responses.parquet")).mtimeMs).toBe(exported);
     expect(vendor.stats.received).toBe(36);
   });
 

@@ -50,7 +50,8 @@ estimands:
   by: [all, party]`,
   );
 
-it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a killed run, batches, run, report, estimate, calibrate", async () => {
+// A dozen and more CLI processes one after the other: the timeout only catches a hang, on a machine however busy.
+it("never writes or prints a key: success, 401s, garbled bodies, timeouts, a killed run, batches, run, report, estimate, calibrate", { timeout: 900_000 }, async () => {
   const canaries = {
     OPENAI_API_KEY: `sk-canary-openai-${randomBytes(12).toString("hex")}`,
     ANTHROPIC_API_KEY: `sk-ant-canary-${randomBytes(12).toString("hex")}`,

@@ -1,6 +1,7 @@
-/** How the report writes values, ranges, widths and subgroups: shares as percentages, 0–100 scales with one decimal. */
+/** How the report writes values, ranges, widths, subgroups and warnings: shares as percentages, 0–100 scales with one decimal, diagnostics in words. */
 import { describe, expect, it } from "vitest";
 import { formatRange, formatShare, formatTick, formatValue, formatWidth, subgroupLabel } from "../../src/report/format.ts";
+import { plainWarning } from "../../src/report/words.ts";
 
 describe("report formats", () => {
   it("writes shares as percentages and ratings with decimals fit to the scale", () => {
@@ -25,5 +26,29 @@ describe("report formats", () => {
     expect(subgroupLabel("all")).toBe("everyone");
     expect(subgroupLabel("party=Democrat")).toBe("party: Democrat");
     expect(subgroupLabel("party=Democrat+region=South")).toBe("party: Democrat, region: South");
+  });
+});
+
+describe("warnings in plain words", () => {
+  it("words the drift diagnostics' warnings", () => {
+    expect(
+      plainWarning(
+        "thermometer ratings (0–100): model simulated:biased: the gap differs between waves more than chance allows (p = 0.002; mean gap from −7.4 points in w2022 to −2.3 points in w2021): tasks of a wave share a shock, so leave-one-out overstates what a new wave will see; trust --protocol chrono or --protocol group",
+      ),
+    ).toBe('thermometer ratings (0–100): simulated:biased\'s errors differed between past waves more than chance allows, so the forecast wave may differ again; see the drift check under "Should I trust these ranges?".');
+    expect(plainWarning("approval: model m, coordinate Opposition: the gap grows 2.1 points a wave over 5 waves (p = 0.001): history may not be exchangeable")).toMatch(
+      /^approval: m's errors for Opposition grew 2.1 points a wave, so the forecast wave may differ again/,
+    );
+  });
+
+  it("words an infeasible step's message, with or without the kind in front", () => {
+    expect(
+      plainWarning(
+        "approval: calibration skipped 4 tasks of model m: α = 0.05 needs at least 40 historical tasks for a finite interval (2/(T+1) < α; 49 for the default split α_e = 0.8α), but there are 20; with 20 the smallest feasible α is above 0.0952",
+      ),
+    ).toBe("approval: The forecast of 4 questions and subgroups for m: not run — a range at this confidence needs at least 40 past results, and there are only 20.");
+    expect(plainWarning("calibration skipped 1 task of model m: α = 0.1 needs at least 19 historical tasks for a finite interval (…), but there are 5; …")).toBe(
+      "The forecast of 1 question and subgroup for m: not run — a range at this confidence needs at least 19 past results, and there are only 5.",
+    );
   });
 });

@@ -20,9 +20,12 @@ const summary = (tasks: number, covered: number, extra: Record<string, unknown> 
   ...extra,
 });
 
-function kind(evaluations: Record<string, Record<string, ReturnType<typeof summary>>>, exchangeability?: unknown): KindAnalysis {
+function kind(evaluations: Record<string, Record<string, ReturnType<typeof summary>>>, exchangeability?: unknown, groupBy?: string): KindAnalysis {
   const wrapped = Object.fromEntries(
-    Object.entries(evaluations).map(([protocol, byModel]) => [protocol, { report: { protocol, method: "alg1", alpha: 0.1, by_model: byModel }, tasks: [], steps: [], skipped: [], notes: [] } as unknown as Evaluation]),
+    Object.entries(evaluations).map(([protocol, byModel]) => [
+      protocol,
+      { report: { protocol, method: "alg1", alpha: 0.1, by_model: byModel, ...(protocol === "group" && groupBy !== undefined ? { group_by: groupBy } : {}) }, tasks: [], steps: [], skipped: [], notes: [] } as unknown as Evaluation,
+    ]),
   );
   return {
     method: "alg1",
@@ -68,7 +71,7 @@ describe("the held-out checks in words", () => {
   });
 
   it("names the group protocol by its column", () => {
-    const text = checksParagraph(kind({ group: { m: summary(29, 27, { group_by: "item" }) } }), "m", 0.9);
+    const text = checksParagraph(kind({ group: { m: summary(29, 27) } }, undefined, "item"), "m", 0.9);
     expect(text).toMatch(/<strong>question by question<\/strong> \(all past results of one question held out together/);
     expect(text).toMatch(/Small checks \(29 results\) are rough: one miss moves them by 3 points\./);
   });
