@@ -6,8 +6,9 @@
 #              weight / k, k the respondent's number of generations
 # Usage: Rscript bench/estimate-r.R real.csv syn.csv out.csv
 # Writes group, real_est, real_se, syn_est, syn_se (17 significant digits),
-# and its peak resident memory (VmHWM, KiB) to the file named by the
-# environment variable SILICON_BENCH_PEAK_RSS when it is set.
+# and its peak resident memory (VmHWM, KiB) and CPU time (user + system,
+# seconds) to the file named by the environment variable
+# SILICON_BENCH_PEAK_RSS when it is set.
 suppressPackageStartupMessages(library(survey))
 args <- commandArgs(trailingOnly = TRUE)
 real <- read.csv(args[1])
@@ -33,5 +34,6 @@ write.csv(out, args[3], row.names = FALSE, quote = FALSE)
 peak_file <- Sys.getenv("SILICON_BENCH_PEAK_RSS")
 if (nzchar(peak_file) && file.exists("/proc/self/status")) {
   status <- grep("^VmHWM", readLines("/proc/self/status"), value = TRUE)
-  writeLines(sub("VmHWM:\\s*(\\d+) kB", "\\1", status), peak_file)
+  cpu <- proc.time()
+  writeLines(paste(sub("VmHWM:\\s*(\\d+) kB", "\\1", status), cpu[["user.self"]] + cpu[["sys.self"]]), peak_file)
 }

@@ -8,7 +8,8 @@
  * - DuckDB: the same estimates and linearized SEs as SQL over the CSV files
  *   (bench/estimate-peer-duckdb.ts).
  * Each command runs in its own process (start-up included), its peak RSS
- * reported by itself. Every estimate and SE must equal R's to 1e-9 (relative)
+ * and CPU time reported by itself; ratios are of wall time, and of CPU time,
+ * which a busy machine disturbs less. Every estimate and SE must equal R's to 1e-9 (relative)
  * or the bench fails; without R, silicon is checked against DuckDB instead.
  *
  * Sizes: SILICON_BENCH_ESTIMATE_ROWS (comma-separated, default 1000000);
@@ -89,7 +90,8 @@ async function median(runs: number, once: () => Promise<ChildRun>): Promise<Chil
   return all.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!;
 }
 
-const mib = (run: ChildRun) => (run.peakMiB === undefined ? "peak RSS not reported" : `peak RSS ${run.peakMiB.toFixed(0)} MiB`);
+const usage = (run: ChildRun) =>
+  [run.cpuSeconds === undefined ? "CPU not reported" : `CPU ${run.cpuSeconds.toFixed(1)} s`, run.peakMiB === undefined ? "peak RSS not reported" : `peak RSS ${run.peakMiB.toFixed(0)} MiB`].join(", ");
 
 export default async function bench(report: Report): Promise<void> {
   const sizes = (process.env.SILICON_BENCH_ESTIMATE_ROWS ?? "1000000").split(",").map(Number);
@@ -112,11 +114,15 @@ export default async function bench(report: Report): Promise<void> {
       const reference = results.get(withR ? r : duckdb)!;
       const ours = results.get(silicon)!;
       const difference = largestDifference(ours.estimates, reference.estimates, `silicon vs ${withR ? "R" : "DuckDB"}`);
-      report({ name: `estimate from CSV, ${label}: silicon, whole command`, value: ours.run.seconds, unit: "s", note: `${mib(ours.run)}; files ${megabytes.toFixed(0)} MB; ${runs === 1 ? "1 run" : `median of ${runs}`}` });
+      report({ name: `estimate from CSV, ${label}: silicon, whole command`, value: ours.run.seconds, unit: "s", note: `${usage(ours.run)}; files ${megabytes.toFixed(0)} MB; ${runs === 1 ? "1 run" : `median of ${runs}`}` });
       for (const peer of peers.slice(1)) {
         const theirs = results.get(peer)!;
-        report({ name: `  ${peer.name}`, value: theirs.run.seconds, unit: "s", note: mib(theirs.run) });
-        report({ name: `  speed-up vs ${peer === r ? "R survey" : "DuckDB"}`, value: theirs.run.seconds / ours.run.seconds, unit: "×", note: peer === r ? "target ≥ 10×" : undefined });
+        report({ name: `  ${peer.name}`, value: theirs.run.seconds, unit: "s", note: usage(theirs.run) });
+        const peerName = peer === r ? "R survey" : "DuckDB";
+        report({ name: `  speed-up vs ${peerName}, wall time`, value: theirs.run.seconds / ours.run.seconds, unit: "×", note: peer === r ? "target ≥ 10×" : undefined });
+        if (theirs.run.cpuSeconds !== undefined && ours.run.cpuSeconds !== undefined) {
+          report({ name: `  speed-up vs ${peerName}, CPU time`, value: theirs.run.cpuSeconds / ours.run.cpuSeconds, unit: "×", note: "user + system, all threads" });
+        }
       }
       if (withR) report({ name: `  DuckDB vs R: largest relative difference`, value: largestDifference(results.get(duckdb)!.estimates, reference.estimates, "DuckDB vs R") });
       report({ name: `  silicon vs ${withR ? "R" : "DuckDB"}: largest relative difference`, value: difference, note: `must be ≤ ${TOLERANCE}` });

@@ -1,59 +1,118 @@
 /**
- * Engine overhead: CPU per 1,000 answered calls of `generate()` (planning,
- * cache lookups, scheduling, parsing, storing each call and answer, exports)
- * against an in-process provider that answers at once, so nothing but the
- * engine is measured. Baseline, same run: the same provider calls and answer
- * parsing with no engine around them. Target (later issues): under 1 s CPU per
- * 1,000 calls.
+ * Generation, measured against the peer a researcher would otherwise use:
+ * the openai SDK called directly. Both run in processes of their own against
+ * the same fake OpenAI-compatible vendor (bench/fake-vendor-server.ts, a
+ * third process, answering at once), with the same persona and question
+ * bodies, 8 requests at a time, answers parsed (bench/generation-client.ts).
+ * silicon does more per call — plans and keys every cell, reserves the
+ * budget, commits the call before it is sent and its answers after, exports
+ * CSV and Parquet — and the figures say what that costs:
+ *
+ * - CPU per 1,000 calls, silicon over the SDK (target ≤ 1.3×);
+ * - peak RSS of the process, silicon over the SDK (target ≤ 1.3×);
+ * - a rerun with every cell stored (CPU per 1,000 cells);
+ * - 100,000 waits for a concurrency slot (target ≤ 100 ms; it was quadratic).
+ *
+ * Each side runs three times, alternating; medians are reported.
  */
+import { execFile, fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate } from "../src/generation/run.ts";
-import { parseAnswer } from "../src/generation/parse.ts";
-import { fakeDeps, FakeProvider } from "../test/helpers/fake-provider.ts";
-import { makeStudy } from "../test/helpers/study.ts";
-import { cpuMs, type Report } from "./harness.ts";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { AdaptiveConcurrency } from "../src/generation/concurrency.ts";
+import type { Report } from "./harness.ts";
 
 const RESPONDENTS = 1000; // × 3 items = 3,000 calls
+const ROUNDS = 3;
+const run = promisify(execFile);
 
-export default async function (report: Report): Promise<void> {
-  const study = makeStudy({ respondents: RESPONDENTS, study: { concurrency: 32 } });
-  const calls = RESPONDENTS * study.survey.items.length;
+interface ClientResult {
+  cpuMs: number;
+  calls: number;
+  maxRssKb: number;
+  rerunCpuMs?: number;
+}
 
-  const baselineProvider = new FakeProvider();
-  const baseline = await cpuMs(async () => {
-    for (let r = 0; r < RESPONDENTS; r++) {
-      for (const item of study.survey.items) {
-        const result = await baselineProvider.complete(
-          {
-            system: `You are respondent r${r}.`,
-            messages: [{ role: "user", content: item.text }],
-            maxTokens: 200,
-            temperature: 1,
-            n: 1,
-            subject: { respondent: {}, respondentId: `r${r}`, item, wave: { id: "w1", context: {} }, generation: 1 },
-          },
-        );
-        parseAnswer(item, result.choices[0]!);
-      }
-    }
-  });
+async function startVendor(): Promise<{ url: string; stop(): void }> {
+  const child: ChildProcess = fork(fileURLToPath(new URL("./fake-vendor-server.ts", import.meta.url)), [JSON.stringify({ latencyMs: 0, seed: 11 })], { stdio: "inherit" });
+  const url = await new Promise<string>((resolve) => child.once("message", (m) => resolve((m as { url: string }).url)));
+  return { url, stop: () => child.disconnect() };
+}
 
-  const dir = mkdtempSync(join(tmpdir(), "silicon-bench-"));
+async function client(side: "engine" | "sdk", url: string): Promise<ClientResult> {
+  const dir = mkdtempSync(join(tmpdir(), "silicon-bench-generation-"));
   try {
-    const fresh = await cpuMs(() => generate(study, { deps: fakeDeps(new FakeProvider()), resultsDir: dir }));
-    const rerun = await cpuMs(() => generate(study, { deps: fakeDeps(new FakeProvider()), resultsDir: dir }));
-    report({ name: "baseline: provider calls + parsing, CPU per 1,000 calls", value: (baseline / calls) * 1000, unit: "ms" });
-    report({ name: "generate(): CPU per 1,000 answered calls (incl. store, export)", value: (fresh / calls) * 1000, unit: "ms", note: `${calls} calls` });
-    report({ name: "generate() / baseline", value: fresh / baseline, unit: "×" });
-    report({
-      name: "rerun with every cell stored: CPU per 1,000 cells",
-      value: (rerun / calls) * 1000,
-      unit: "ms",
-      note: "renders, plans, finds every cell stored, exports",
-    });
+    const script = fileURLToPath(new URL("./generation-client.ts", import.meta.url));
+    const { stdout } = await run(process.execPath, [script, side, url, String(RESPONDENTS), dir], { maxBuffer: 1 << 20 });
+    return JSON.parse(stdout.trim().split("\n").at(-1)!) as ClientResult;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** `n` requests waiting for one of 8 slots, each released as soon as it is granted. */
+async function slotWaitsMs(n = 100_000): Promise<number> {
+  const gate = new AdaptiveConcurrency(8);
+  const signal = new AbortController().signal;
+  const start = performance.now();
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) waits.push(gate.acquire(signal).then(() => gate.release()));
+  await Promise.all(waits);
+  return performance.now() - start;
+}
+
+/** The peer: 100,000 promises made, resolved and awaited the same way, with no queue behind them. */
+async function barePromisesMs(): Promise<number> {
+  const start = performance.now();
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < 100_000; i++) waits.push(new Promise<number>((resolve) => resolve(i)).then(() => undefined));
+  await Promise.all(waits);
+  return performance.now() - start;
+}
+
+export default async function (report: Report): Promise<void> {
+  const vendor = await startVendor();
+  const engine: ClientResult[] = [];
+  const sdk: ClientResult[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      engine.push(await client("engine", vendor.url));
+      sdk.push(await client("sdk", vendor.url));
+    }
+  } finally {
+    vendor.stop();
+  }
+  const perThousand = (r: ClientResult) => (r.cpuMs / r.calls) * 1000;
+  const engineCpu = median(engine.map(perThousand));
+  const sdkCpu = median(sdk.map(perThousand));
+  const engineRss = median(engine.map((r) => r.maxRssKb)) / 1024;
+  const sdkRss = median(sdk.map((r) => r.maxRssKb)) / 1024;
+  const calls = engine[0]!.calls;
+  report({ name: "generate(): CPU per 1,000 calls (incl. store, export)", value: engineCpu, unit: "ms", note: `${calls} calls, median of ${ROUNDS}` });
+  report({ name: "openai SDK directly: CPU per 1,000 calls", value: sdkCpu, unit: "ms" });
+  report({ name: "generation CPU: silicon / SDK directly", value: engineCpu / sdkCpu, unit: "×", note: "target ≤ 1.3" });
+  report({ name: "generate(): peak RSS", value: engineRss, unit: "MiB" });
+  report({ name: "openai SDK directly: peak RSS", value: sdkRss, unit: "MiB" });
+  report({ name: "generation peak RSS: silicon / SDK directly", value: engineRss / sdkRss, unit: "×", note: "target ≤ 1.3" });
+  report({
+    name: "rerun with every cell stored: CPU per 1,000 cells",
+    value: median(engine.map((r) => ((r.rerunCpuMs ?? 0) / r.calls) * 1000)),
+    unit: "ms",
+    note: "plans, finds every cell stored, exports left as they are",
+  });
+  await slotWaitsMs(); // warm-up
+  const waits = median([await slotWaitsMs(), await slotWaitsMs(), await slotWaitsMs()]);
+  const bare = median([await barePromisesMs(), await barePromisesMs(), await barePromisesMs()]);
+  const quadruple = await slotWaitsMs(400_000);
+  report({ name: "100,000 waits for a concurrency slot", value: waits, unit: "ms", note: "target ≤ 100" });
+  report({ name: "  ratio to 100,000 bare promises resolved and awaited", value: waits / bare, unit: "×", note: `bare ${bare.toFixed(0)} ms: the least a wait can cost` });
+  report({ name: "  400,000 waits / 100,000 (4 if linear; was quadratic)", value: quadruple / waits, unit: "×" });
 }

@@ -11,6 +11,8 @@ export interface BenchFigure {
   value: number;
   unit?: string;
   note?: string;
+  /** A figure that must be 0 (sends before a retry-after): any other value fails `npm run bench`. */
+  mustBeZero?: boolean;
 }
 
 export type Report = (figure: BenchFigure) => void;
@@ -44,6 +46,8 @@ export interface ChildRun {
   seconds: number;
   /** Peak resident memory of the child, as it reported it (see bench/peak-rss.ts). */
   peakMiB: number | undefined;
+  /** CPU time (user + system) the child reported using: less sensitive than wall time to a busy machine. */
+  cpuSeconds: number | undefined;
   stdout: string;
   stderr: string;
 }
@@ -52,9 +56,9 @@ const PEAK_RSS_PRELOAD = fileURLToPath(new URL("peak-rss.ts", import.meta.url));
 
 /**
  * Runs a command to its end and measures its wall time. A node child is
- * started with bench/peak-rss.ts preloaded, which writes its peak RSS to the
- * file named by SILICON_BENCH_PEAK_RSS; other children (Rscript) write it
- * there themselves. Throws with the child's stderr when it fails.
+ * started with bench/peak-rss.ts preloaded, which writes its peak RSS and CPU
+ * time to the file named by SILICON_BENCH_PEAK_RSS; other children (Rscript)
+ * write them there themselves. Throws with the child's stderr when it fails.
  */
 export async function runMeasured(command: string, args: readonly string[]): Promise<ChildRun> {
   const dir = mkdtempSync(join(tmpdir(), "silicon-bench-peak-"));
@@ -73,8 +77,10 @@ export async function runMeasured(command: string, args: readonly string[]): Pro
     });
     const seconds = (performance.now() - start) / 1000;
     if (code !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
-    const peakKiB = existsSync(peakFile) ? Number(readFileSync(peakFile, "utf8")) : NaN;
-    return { seconds, peakMiB: Number.isFinite(peakKiB) ? peakKiB / 1024 : undefined, stdout, stderr };
+    const [peakKiB, cpu] = (existsSync(peakFile) ? readFileSync(peakFile, "utf8") : "").trim().split(/\s+/).map(Number);
+    const known = (value: number | undefined) => (value !== undefined && Number.isFinite(value) ? value : undefined);
+    const peak = known(peakKiB);
+    return { seconds, peakMiB: peak === undefined ? undefined : peak / 1024, cpuSeconds: known(cpu), stdout, stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

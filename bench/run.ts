@@ -18,6 +18,7 @@ const files = readdirSync(dir)
   .sort();
 
 const results: Record<string, BenchFigure[]> = {};
+const failures: string[] = [];
 for (const file of files) {
   const name = file.replace(/\.bench\.ts$/, "");
   console.log(`\n== ${name}`);
@@ -27,9 +28,15 @@ for (const file of files) {
     figures.push(figure);
     const unit = figure.unit === undefined ? "" : ` ${figure.unit}`;
     const note = figure.note === undefined ? "" : `  (${figure.note})`;
-    console.log(`${figure.name.padEnd(60)} ${formatValue(figure.value)}${unit}${note}`);
+    const failed = figure.mustBeZero === true && figure.value !== 0;
+    console.log(`${figure.name.padEnd(60)} ${formatValue(figure.value)}${unit}${note}${failed ? "  FAIL: must be 0" : ""}`);
+    if (failed) failures.push(`${name}: ${figure.name} = ${figure.value}`);
   });
   results[name] = figures;
+}
+if (failures.length > 0) {
+  console.error(`\nbench FAILED: ${failures.join("; ")}`);
+  process.exitCode = 1;
 }
 writeFileAtomic(`${dir}out/latest.json`, JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2));
 

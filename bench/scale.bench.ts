@@ -9,18 +9,14 @@
  *    arrived before a retry-after had elapsed (must be 0). Once relying on the
  *    vendor's headers and 429s alone, once with the study's rate_limits set
  *    to the same 600/min.
- * 2. Engine overhead: CPU time of this process per 1,000 answered calls of
- *    `generate()` (planning, rendering, HTTP via the openai SDK, parsing,
- *    storing every call and answer in SQLite, exports) against a
- *    zero-latency vendor, and the ratio to the same number of calls made with
- *    the openai SDK directly (same bodies, same concurrency, answers parsed).
- * 3. Tokens per answered item for each elicitation mode on the example survey
+ * 2. Tokens per answered item for each elicitation mode on the example survey
  *    (one wave, 100 respondents, 7 items, k = 4), counted with the o200k
  *    tokenizer (gpt-tokenizer): chat framing of 3 tokens per message + 3, the
  *    answer schema's JSON for structured turns (OpenAI does not document how
  *    it counts response_format; this approximates it).
  *
- * Estimands over 1,000,000 synthetic answers × 50 subgroups (seconds, peak
+ * CPU and memory per call against the openai SDK called directly are
+ * measured by bench/generation.bench.ts. Estimands over 1,000,000 synthetic answers × 50 subgroups (seconds, peak
  * memory) are measured by bench/estimate.bench.ts.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -30,19 +26,16 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
-import OpenAI from "openai";
 import { loadStudy } from "../src/config/load.ts";
 import { generate, type RunSummary } from "../src/generation/run.ts";
-import { answerSchema } from "../src/generation/prompt.ts";
 import { RateLimitError } from "../src/errors.ts";
 import { createProvider } from "../src/providers/index.ts";
 import { createSimulatedProvider } from "../src/providers/simulated.ts";
 import type { CompletionRequest, Provider } from "../src/providers/types.ts";
-import { renderQuestion } from "../src/personas/render.ts";
 import type { StudyLike } from "../src/generation/types.ts";
 import { makeStudy } from "../test/helpers/study.ts";
 import type { FakeVendorOptions } from "../test/helpers/fake-vendor.ts";
-import { cpuMs, type Report } from "./harness.ts";
+import type { Report } from "./harness.ts";
 
 interface Server {
   url: string;
@@ -93,6 +86,7 @@ async function throughput(report: Report, label: string, studyLimits: boolean): 
       value: watch.early,
       unit: "",
       note: `must be 0; the vendor saw ${stats.earlyRequests} arrive within one (sent before the 429 reached the client)`,
+      mustBeZero: true,
     });
   } finally {
     server.stop();
@@ -144,58 +138,6 @@ const stamping: typeof fetch = (input, init) => {
 
 /** The question renderer of the hand-built study (its texts use {{president}}). */
 const testRender = (item: { text: string }, context: Record<string, unknown>) => item.text.replace(/\{\{(\w+)\}\}/g, (_m, key: string) => String(context[key]));
-
-async function overhead(report: Report): Promise<void> {
-  const server = await startServer({ latencyMs: 0, seed: 11 });
-  const dir = tempResults();
-  try {
-    const respondents = 700;
-    const study = makeStudy({ respondents, study: { concurrency: 8 } });
-    const calls = respondents * study.survey.items.length;
-    const env = { OPENAI_BASE_URL: server.url };
-    // Warm up both paths (module loading, JIT, keep-alive sockets).
-    await generate(makeStudy({ respondents: 20 }), { resultsDir: tempResults(), env, deps: { renderQuestion: testRender } });
-    await direct(server.url, study, 60);
-
-    const engine = await cpuMs(() => generate(study, { resultsDir: dir, env, deps: { renderQuestion: testRender } }));
-    const sdk = await cpuMs(() => direct(server.url, study, calls));
-    report({ name: "overhead: generate() CPU per 1,000 answered calls (incl. store, export)", value: (engine / calls) * 1000, unit: "ms", note: `${calls} calls, target < 1000 ms` });
-    report({ name: "overhead: openai SDK directly, CPU per 1,000 calls", value: (sdk / calls) * 1000, unit: "ms" });
-    report({ name: "overhead: generate() / SDK directly", value: engine / sdk, unit: "×" });
-  } finally {
-    server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The same calls with the openai SDK alone: the same persona and question bodies, 8 at a time, answers parsed. */
-async function direct(baseURL: string, study: StudyLike, calls: number): Promise<void> {
-  const client = new OpenAI({ apiKey: "unused", baseURL, maxRetries: 0 });
-  const { frame, wave } = study.waves[0]!;
-  const items = study.survey.items;
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= calls) return;
-      const r = Math.floor(i / items.length) % frame.size;
-      const item = items[i % items.length]!;
-      const schema = answerSchema(item);
-      const completion = await client.chat.completions.create({
-        model: "fake-model",
-        messages: [
-          { role: "system", content: study.persona.render(frame.profile(r), wave.context, frame.ids[r]!) },
-          { role: "user", content: testRender(item, wave.context) },
-        ],
-        max_tokens: 200,
-        temperature: 1,
-        response_format: { type: "json_schema", json_schema: { name: schema.name, schema: schema.schema, strict: true } },
-      });
-      JSON.parse(completion.choices[0]!.message.content ?? "null");
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-}
 
 /** The simulated model answering, with usage counted by the o200k tokenizer as OpenAI bills chat requests. */
 function tokenCounting(): Provider {
@@ -253,6 +195,5 @@ async function tokensPerMode(report: Report): Promise<void> {
 export default async function (report: Report): Promise<void> {
   await throughput(report, "(vendor headers and 429s only)", false);
   await throughput(report, "(study rate_limits 600/min)", true);
-  await overhead(report);
   await tokensPerMode(report);
 }

@@ -33,7 +33,7 @@ export function exampleFrames(): { frames: PopulationFrames; frameDir: string } 
     design: "panel",
     waves: study.waves.map((wave) => ({ id: wave.id, size: RESPONDENTS_PER_WAVE, role: wave.role, context: wave.context })),
   });
-  return { frames, frameDir: dirname(join(studyDir, study.waves[0]!.frame)) };
+  return { frames, frameDir: dirname(join(studyDir, study.waves[0]!.frame.file)) };
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

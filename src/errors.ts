@@ -91,17 +91,31 @@ export class ProviderError extends SiliconError {
   readonly status: number | undefined;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  /**
+   * What the vendor says it billed for this failed call, when the reply said
+   * so (a 200 with `choices: []` but usage): counted like any response's.
+   */
+  readonly billedUsage: BilledUsage | undefined;
   constructor(
     provider: string,
     message: string,
-    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown },
+    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown; billedUsage?: BilledUsage },
   ) {
     super(`${provider}: ${message}`, { cause: opts.cause });
     this.provider = provider;
     this.status = opts.status;
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
+    this.billedUsage = opts.billedUsage;
   }
+}
+
+/** Tokens a vendor billed (the shape of TokenUsage in src/providers/types.ts). */
+export interface BilledUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
 }
 
 /** 429: slow down, honour `retryAfterMs` when the vendor sent one. */
@@ -114,6 +128,20 @@ export class ServerError extends ProviderError {}
 export class TimeoutError extends ProviderError {}
 /** Connection reset, refused, DNS failure. */
 export class ConnectionError extends ProviderError {}
+/**
+ * The connection was never made (refused, DNS, TLS handshake, a port fetch
+ * will not use): the request never reached the server, so nothing was
+ * billed. When every recent request to an endpoint fails so, the server is
+ * down or the base URL is wrong, and the run stops (src/generation/breaker.ts).
+ */
+export class UnreachableError extends ConnectionError {
+  /** What failed, in a few words: "connection refused (ECONNREFUSED)". */
+  readonly reason: string;
+  constructor(provider: string, message: string, opts: { reason: string; cause?: unknown }) {
+    super(provider, message, { retryable: true, cause: opts.cause });
+    this.reason = opts.reason;
+  }
+}
 /** 401/403, or no key at all: never retried. */
 export class AuthError extends ProviderError {}
 /** 400/404/422: the request itself is wrong; never retried. */
@@ -133,12 +161,19 @@ export class BatchItemError extends ProviderError {
   constructor(
     provider: string,
     message: string,
-    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown; billingUnknown?: boolean },
+    opts: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown; billingUnknown?: boolean; billedUsage?: BilledUsage },
   ) {
     super(provider, message, opts);
     this.billingUnknown = opts.billingUnknown === true;
   }
 }
+
+/**
+ * A lookup that cannot tell yet: a batch that may be the one whose creation
+ * reply was lost is still running, and only its results can say. Asked
+ * again at the next poll; nothing is resubmitted meanwhile.
+ */
+export class UndecidedError extends ProviderError {}
 
 /** A bug in silicon, not in the user's input. */
 export class InternalError extends SiliconError {}

@@ -1,70 +1,16 @@
 /**
- * Options shared by calibrate, evaluate and compare: the method, α, scale,
- * strata, regression adjustment and Algorithm 2's weights. Declared once
- * here (with their help), parsed and validated into CalibrationOptions.
+ * The shared calibration options (declared in calibration-flags.ts) checked
+ * against the tasks table and turned into CalibrationOptions, with the notes
+ * on how the table is pooled.
  */
-import { Option, type Command } from "commander";
 import type { TasksTable } from "../config/tasks.ts";
 import { UsageError } from "../errors.ts";
-import { defaultFeatures, defaultSplitBy, DEFAULT_RIDGE, DEFAULT_SEED } from "../inference/adjust.ts";
-import { METHOD_NAMES, type MethodName } from "../inference/algorithm.ts";
+import { defaultFeatures, defaultSplitBy } from "../inference/adjust.ts";
+import type { MethodName } from "../inference/algorithm.ts";
 import { detectRange, validateAlpha, type CalibrationOptions } from "../inference/calibrate.ts";
 import { METHODS } from "../inference/methods.ts";
 import { hasColumn } from "../inference/task-record.ts";
-
-/** Raw option values as commander hands them over. */
-export interface RawCalibrationOptions {
-  tasks?: string;
-  method: string;
-  alpha: string;
-  range: string;
-  strata?: string;
-  adjust?: boolean;
-  splitBy?: string;
-  features?: string;
-  ridge: string;
-  seed: string;
-  weights?: string;
-  decay?: string;
-  interval: string;
-}
-
-/** Produces the tasks table a command works on from `--tasks F` (a study file takes the study forms in src/cli/study-commands.ts instead). */
-export type TasksSource = () => Promise<TasksTable>;
-
-/** The methods for help texts, indented by two spaces. */
-export const METHOD_HELP = [
-  "alg1             population target; α split α_s + α_g + α_e (paper Algorithm 1)",
-  "alg2             alg1 with fixed task weights in [0, 1] (--weights COLUMN or --decay γ)",
-  "alg3             joint rectangle for vector tasks (rows sharing `task`, one per `coord`)",
-  "alg3-bonferroni  alg1 on each coordinate at α/d, combined as a rectangle",
-  "alg4             finite-sample target θ̂: order statistics of observed gaps, no split",
-  "alg5             alg1 with simultaneous gap intervals (tasks exchangeable, datasets not)",
-].map((line) => `  ${line}`).join("\n");
-
-export function addTasksOption(command: Command): Command {
-  return command.option("--tasks <file>", "tasks table (.csv, .parquet or .sav) in the format of DESIGN.md");
-}
-
-export function addCalibrationOptions(command: Command, defaultMethod: MethodName): Command {
-  return command
-    .addOption(new Option("--method <name>", "calibration method (see below)").choices(METHOD_NAMES).default(defaultMethod))
-    .option("--alpha <a>", "error level α in (0, 1): intervals at 1 − α", "0.1")
-    .option("--range <auto|none|lo,hi>", "clip to a scale: auto = [0, 1] when every estimate is a proportion", "auto")
-    .addOption(
-      new Option("--interval <form>", "the synthetic (and naive) interval: wald, or logit for proportions (svyciprop's; needs syn_n)")
-        .choices(["wald", "logit"])
-        .default("wald"),
-    )
-    .option("--strata <columns>", "Mondrian calibration: each value (combination) of these comma-separated columns on its own")
-    .option("--adjust", "regression-adjusted calibration: fit a gap model on half of the history, calibrate residuals on the other")
-    .option("--split-by <column>", "with --adjust: tasks sharing a value stay in one half (default: item, else task)")
-    .option("--features <terms>", "with --adjust: comma-separated terms: column, column^2, a:b (default: syn_est,syn_est^2,subgroup,item); none = intercept only")
-    .option("--ridge <lambda>", "with --adjust: ridge penalty on the gap model's coefficients", String(DEFAULT_RIDGE))
-    .option("--seed <n>", "with --adjust: seed of the split into halves", String(DEFAULT_SEED))
-    .option("--weights <column>", "alg2: column of task weights in [0, 1] (default: weight)")
-    .option("--decay <gamma>", "alg2: weight each task γ^age, age = waves (group) before the latest");
-}
+import type { RawCalibrationOptions } from "./calibration-flags.ts";
 
 function number(text: string, option: string, what: string): number {
   const value = Number(text);
@@ -91,6 +37,13 @@ export function parseSeed(text: string): number {
   const seed = number(text, "--seed", "a whole number");
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${text}`);
   return seed;
+}
+
+/** --folds: the cross-fitting's K, a whole number ≥ 2. */
+export function parseFolds(text: string): number {
+  const folds = number(text, "--folds", "a whole number ≥ 2");
+  if (!Number.isInteger(folds) || folds < 2) throw new UsageError(`--folds must be a whole number ≥ 2, got ${text}`);
+  return folds;
 }
 
 export function parseAlpha(text: string): number {
@@ -138,19 +91,28 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
   // A study's tasks table says each row's kind (scale): kinds are never pooled.
   if (kindsOf(table).length > 1 && !(strata ?? []).includes(KIND)) strata = [KIND, ...(strata ?? [])];
 
-  if (!raw.adjust && (raw.splitBy !== undefined || raw.features !== undefined)) {
-    throw new UsageError(`${raw.splitBy !== undefined ? "--split-by" : "--features"} only applies with --adjust`);
+  for (const [value, flag] of [[raw.splitBy, "--split-by"], [raw.features, "--features"], [raw.adjustSplit, "--adjust-split"], [raw.folds, "--folds"]] as const) {
+    if (!raw.adjust && value !== undefined) throw new UsageError(`${flag} only applies with --adjust`);
   }
   let adjust: CalibrationOptions["adjust"];
   if (raw.adjust) {
     const splitBy = raw.splitBy ?? defaultSplitBy(rows);
     if (splitBy !== "task" && !hasColumn(rows, splitBy)) throw new UsageError(`--split-by: ${table.source} has no values in a column "${splitBy}"`);
+    const mode = raw.adjustSplit ? "split" : "cv";
     const features =
-      raw.features === undefined ? defaultFeatures(rows, splitBy) : raw.features.trim() === "none" ? [] : columnList(raw.features, "--features");
+      raw.features === undefined
+        ? mode === "split"
+          ? defaultFeatures(rows, splitBy)
+          : "auto"
+        : raw.features.trim() === "none"
+          ? []
+          : columnList(raw.features, "--features");
     const ridge = parseRidge(raw.ridge);
     const seed = parseSeed(raw.seed);
+    if (mode === "split" && raw.folds !== undefined) throw new UsageError("--folds applies to the cross-fitted adjustment, not --adjust-split");
+    const folds = raw.folds === undefined ? undefined : parseFolds(raw.folds);
     // A pool whose history has one value of the split (e.g. one item) is split by task instead, with a note.
-    adjust = { splitBy, features, ridge, seed, ...(splitBy !== "task" ? { splitByFallback: "task" } : {}) };
+    adjust = { mode, splitBy, features, ridge, seed, ...(folds === undefined ? {} : { folds }), ...(splitBy !== "task" ? { splitByFallback: "task" } : {}) };
   }
 
   if (!algorithm.weighted && (raw.weights !== undefined || raw.decay !== undefined)) {
@@ -182,38 +144,6 @@ export function calibrationOptions(raw: RawCalibrationOptions, table: TasksTable
     ...(raw.interval === "logit" ? { interval: "logit" as const } : {}),
     locate: (row, field) => table.locate(row as never, field),
   };
-}
-
-type StudyRunner = (study: string, options: never, cmd: Command) => Promise<unknown>;
-type TasksRunner = (source: TasksSource, options: never) => Promise<unknown>;
-
-/**
- * The action of calibrate, evaluate and compare: a study file takes the study
- * path; otherwise the --tasks table, refusing flags that path would ignore.
- * The runners are loaded only when used, to keep start-up quick.
- */
-export function tasksOrStudyAction(name: string, study: () => Promise<StudyRunner>, tasks: () => Promise<TasksRunner>) {
-  return async (studyFile: string | undefined, options: Record<string, unknown>, cmd: Command): Promise<void> => {
-    if (studyFile !== undefined && options["tasks"] === undefined) {
-      if (/\.(csv|parquet|pq|sav)$/i.test(studyFile)) {
-        throw new UsageError(`${studyFile} is a table, not a study file: give a tasks table as --tasks ${studyFile}`);
-      }
-      await (await study())(studyFile, options as never, cmd);
-      return;
-    }
-    refuseIgnoredFlags(cmd, options);
-    await (await tasks())(tasksSourceFrom(options, studyFile, name), options as never);
-  };
-}
-
-/** Flags with a default that only apply beside another flag: typed alone they would do nothing. */
-function refuseIgnoredFlags(cmd: Command, options: Record<string, unknown>): void {
-  const given = (key: string) => ["cli", "env"].includes(cmd.getOptionValueSource(key) ?? "");
-  if (given("results")) throw new UsageError("--results applies with a <study.yaml>; with --tasks the table is read from the file named");
-  for (const [key, flag] of [["ridge", "--ridge"], ["seed", "--seed"]] as const) {
-    if (given(key) && options["adjust"] !== true) throw new UsageError(`${flag} only applies with --adjust`);
-  }
-  if (given("lambda") && options["intersectReal"] !== true) throw new UsageError("--lambda only applies with --intersect-real");
 }
 
 const KIND = "kind";
@@ -255,12 +185,3 @@ export function poolingNotes(table: TasksTable): string[] {
   ];
 }
 
-/** Loads the table from --tasks, or says what is missing. */
-export function tasksSourceFrom(raw: { tasks?: string }, study: string | undefined, command: string): TasksSource {
-  if (raw.tasks !== undefined) {
-    if (study !== undefined) throw new UsageError(`silicon ${command}: give either <study.yaml> or --tasks, not both`);
-    const path = raw.tasks;
-    return async () => (await import("../config/tasks.ts")).readTasksTable(path);
-  }
-  throw new UsageError(`silicon ${command} needs a tasks table: --tasks <file> (or a <study.yaml>)`);
-}

@@ -8,7 +8,26 @@ import { parseSubgroupSpecs } from "../estimands/domains.ts";
 import { estimateFromFiles, type EstimateFromFilesOptions } from "../estimands/from-files.ts";
 import { formatTasksCsv } from "../estimands/tasks-writer.ts";
 import { OutputSet } from "../util/atomic-write.ts";
-import type { EstimateFlags } from "./commands/estimate.ts";
+
+/** The flags of `silicon estimate`, as commander hands them over. */
+export interface EstimateFlags {
+  real?: string;
+  synthetic?: string;
+  id?: string;
+  weight?: string;
+  items?: string;
+  long?: string;
+  by?: string[];
+  generation?: string;
+  model?: string;
+  group?: string;
+  roleOfTarget?: string;
+  perOption?: string;
+  distribution?: string;
+  allowUnmatched?: boolean;
+  out?: string;
+  results?: string;
+}
 
 export async function runEstimateFromFiles(flags: EstimateFlags): Promise<void> {
   const options = toOptions(flags);

@@ -4,7 +4,8 @@
  * and then otherwise); the summary line and the dry-run table to stdout.
  */
 import { loadStudy } from "../config/load.ts";
-import { BudgetError, InterruptedError, UsageError } from "../errors.ts";
+import { BudgetError, InterruptedError, SiliconError, UsageError } from "../errors.ts";
+import { MAX_VENDOR_FAILURE_SHARE, vendorFailureVerdict } from "../generation/breaker.ts";
 import { generate, type DryRunSummary, type RunSummary } from "../generation/run.ts";
 import { barProgress, formatUsd, lineProgress, silentProgress, type ProgressReporter } from "../generation/progress.ts";
 import { redactSecrets } from "../util/secrets.ts";
@@ -23,11 +24,13 @@ export interface GenerateCommandOptions {
   allowInfeasible?: boolean;
 }
 
-export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<void> {
+/** Runs `silicon generate`; returns what the run did (undefined for a dry run), for a pipeline that goes on. */
+export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<RunSummary | undefined> {
   const options = raw as GenerateCommandOptions;
   const maxCostUsd = options.maxCost === undefined ? undefined : parseNumber("--max-cost", options.maxCost, { min: 0 }, "a number of US dollars, e.g. 5 or 0.50");
   const concurrency = options.concurrency === undefined ? undefined : parseNumber("--concurrency", options.concurrency, { min: 1, integer: true }, "a whole number of requests, at least 1");
-  const timeoutMs = 1000 * parseNumber("--timeout", options.timeout ?? "60", { min: 0.001 }, "a number of seconds");
+  // Node's timers hold at most 2^31 - 1 ms (about 24.8 days); longer ones fire at once.
+  const timeoutMs = 1000 * parseNumber("--timeout", options.timeout ?? "60", { min: 0.001, max: MAX_WAIT_SECONDS }, "a number of seconds from 0.001 to 86400 (24 hours)");
   // --wait [seconds] (for the store's lock) and --no-wait (for batches) share commander's `wait`:
   // undefined by default, true or a string with --wait, false with --no-wait.
   const waitForBatches = options.wait !== false;
@@ -38,7 +41,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
       : options.wait === true
         ? Infinity
         : 1000 * parseNumber("--wait", options.wait, { min: 0 }, "a number of seconds");
-  const pollIntervalMs = 1000 * parseNumber("--poll-interval", options.pollInterval ?? "30", { min: 0.001 }, "a number of seconds");
+  const pollIntervalMs = 1000 * parseNumber("--poll-interval", options.pollInterval ?? "30", { min: 0.001, max: MAX_WAIT_SECONDS }, "a number of seconds from 0.001 to 86400 (24 hours)");
   const quiet = options.quiet === true;
   let progress: ProgressReporter = silentProgress;
   const notice = (line: string) => {
@@ -90,7 +93,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
       // Whether what these calls would buy can be calibrated at the study's α: refused (exit 2) when not.
       const { checkBeforeGenerating } = await import("./preflight-text.ts");
       checkBeforeGenerating(study, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, { print: true, allow: options.allowInfeasible === true });
-      return;
+      return undefined;
     }
     process.stdout.write(formatRunSummary(summary) + "\n");
     const remaining = summary.pending - summary.totals.done;
@@ -100,15 +103,28 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
     if (summary.status === "budget") {
       throw new BudgetError(`${summary.message}; ${remaining} cell(s) left; rerun with a higher --max-cost (or budget) to continue`);
     }
+    const verdict = vendorFailureVerdict(summary.totals.vendorFailures, summary.totals.done);
+    if (verdict?.tooMany === true) {
+      const last = summary.totals.lastFailure === undefined ? "" : `; the last failure: ${summary.totals.lastFailure}`;
+      throw new SiliconError(
+        `${summary.totals.vendorFailures} of the ${summary.totals.done} cells this run settled ended as nonresponse after vendor failures, ` +
+          `more than the ${100 * MAX_VENDOR_FAILURE_SHARE}% a run may lose${last}; rerun to ask them again`,
+      );
+    }
+    return summary;
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
   }
 }
 
-function parseNumber(flag: string, text: string, rule: { min: number; integer?: boolean }, expected: string): number {
+/** The longest --timeout and --poll-interval: a day, well under what Node's timers can hold. */
+const MAX_WAIT_SECONDS = 86_400;
+
+function parseNumber(flag: string, text: string, rule: { min: number; max?: number; integer?: boolean }, expected: string): number {
   const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < rule.min || (rule.integer === true && !Number.isInteger(value))) {
+  const tooLarge = rule.max !== undefined && value > rule.max;
+  if (text.trim() === "" || !Number.isFinite(value) || value < rule.min || tooLarge || (rule.integer === true && !Number.isInteger(value))) {
     throw new UsageError(`${flag} expects ${expected}; got ${JSON.stringify(text)}`);
   }
   return value;
@@ -122,15 +138,29 @@ export function formatRunSummary(summary: RunSummary): string {
   if (t.refusals > 0) outcome.push(`${t.refusals} refused`);
   if (t.nonresponse > 0) outcome.push(`${t.nonresponse} nonresponse`);
   const batch = t.batchCalls > 0 ? ` (${t.batchCalls} in batches, at batch prices)` : "";
-  const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${batch}${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${formatUsd(t.costUsd)}`;
+  const calls = `${t.callsSent} call${t.callsSent === 1 ? "" : "s"} sent${batch}${t.callsFailed > 0 ? ` (${t.callsFailed} failed)` : ""}, ${t.cacheHits} from the store, ${costNote(t)}`;
   const before = summary.done > 0 ? ` (${summary.done} already stored)` : "";
   const status = summary.status === "completed" ? "" : ` [${summary.status}]`;
-  const extras = [cacheNote(summary), waitingNote(summary), distributionNote(summary), endpointNote(summary)].filter((note) => note !== undefined);
+  const extras = [vendorFailureVerdict(t.vendorFailures, t.done)?.note, cacheNote(summary), waitingNote(summary), distributionNote(summary), endpointNote(summary)].filter(
+    (note) => note !== undefined,
+  );
   return (
     `${summary.study}${status}: ${summary.cells} cells for ${models}${before}; this run ${outcome.join(", ")}; ${calls}; ` +
     extras.map((note) => `${note}; `).join("") +
-    `wrote ${summary.exports.csv} and ${summary.exports.parquet} (${summary.exports.rows} rows)`
+    `${summary.exports.rewritten === false ? "unchanged:" : "wrote"} ${summary.exports.csv} and ${summary.exports.parquet} (${summary.exports.rows} rows)`
   );
+}
+
+/**
+ * What the run cost: what the vendors' replies said they billed, and apart,
+ * the calls whose replies never told (timeouts, dropped connections, garbled
+ * bodies without usage) at their worst case: the vendor's bill lies between
+ * the first figure and the sum.
+ */
+export function costNote(t: RunSummary["totals"]): string {
+  if (t.unknownBillingCalls === 0) return formatUsd(t.costUsd);
+  const calls = `${t.unknownBillingCalls} call${t.unknownBillingCalls === 1 ? "" : "s"}`;
+  return `${formatUsd(t.costUsd)} billed, and up to ${formatUsd(t.unknownBillingUsd)} more for ${calls} whose billing is unknown (counted at their worst case)`;
 }
 
 /** What the vendors' prompt caches read and what that saved against the same tokens uncached. */

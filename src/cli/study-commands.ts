@@ -17,13 +17,14 @@ import { analyzeStudy, type StudyAnalysis } from "../pipeline/analyze.ts";
 import { writeDemoStudy } from "../pipeline/demo-study.ts";
 import { intervalsCsv, OUTPUT_FILES, tasksCsv } from "../pipeline/outputs.ts";
 import { analysisSettings, describeSettings, type AnalysisSettings } from "../pipeline/settings.ts";
-import { storedAnswers } from "../pipeline/stored-answers.ts";
+import { storedAnswers, type PlannedPrompts } from "../pipeline/stored-answers.ts";
 import { checkCalibratable, requireSomeResult, writeStudyResults, type StudyResults } from "../pipeline/study-results.ts";
 import { OutputSet } from "../util/atomic-write.ts";
-import { processIo, type Io } from "./actions/calibrate.ts";
+import { processIo, type Io } from "./io.ts";
 import { fixedCoverageLine, parseProtocol } from "./actions/evaluate.ts";
 import { taskColumns } from "../config/check-analysis.ts";
-import { parseAlpha, parseDecay, parseRidge, parseSeed, type RawCalibrationOptions } from "./calibration-options.ts";
+import type { RawCalibrationOptions } from "./calibration-flags.ts";
+import { parseAlpha, parseDecay, parseRidge, parseSeed } from "./calibration-options.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { byGroupTable, calibrationTable, comparisonTable, coverageTable } from "./study-summary.ts";
 
@@ -50,7 +51,7 @@ export function settingsFrom(study: LoadedStudy, raw: Partial<RawCalibrationOpti
   }
   if (given("weights")) throw new UsageError("--weights: a study's tasks have no weight column; use --decay γ (alg2) or calibration.decay in the study");
   if (given("method") && raw.method !== undefined) {
-    if (raw.method === "alg3" || raw.method === "alg3-bonferroni") settings.vectorMethod = raw.method;
+    if (raw.method === "alg3" || raw.method === "alg3-bonferroni" || raw.method === "alg3-fitted") settings.vectorMethod = raw.method;
     else settings.method = raw.method as AnalysisSettings["method"];
   }
   if (given("alpha") && raw.alpha !== undefined) settings.alpha = parseAlpha(raw.alpha);
@@ -66,13 +67,14 @@ export function settingsFrom(study: LoadedStudy, raw: Partial<RawCalibrationOpti
   if (given("decay") && raw.decay !== undefined) settings.decay = parseDecay(raw.decay);
   if (raw.adjust === true) {
     settings.adjust = {
+      ...(raw.adjustSplit === true ? { mode: "split" as const } : {}),
       ...(raw.splitBy === undefined ? {} : { splitBy: raw.splitBy }),
       ...(raw.features === undefined ? {} : { features: raw.features.trim() === "none" ? [] : raw.features.split(",").map((f) => f.trim()) }),
       ridge: parseRidge(raw.ridge ?? "1"),
       seed: parseSeed(raw.seed ?? "1"),
     };
-  } else if (given("splitBy") || given("features")) {
-    throw new UsageError(`${given("splitBy") ? "--split-by" : "--features"} only applies with --adjust`);
+  } else if (given("splitBy") || given("features") || given("adjustSplit")) {
+    throw new UsageError(`${given("splitBy") ? "--split-by" : given("features") ? "--features" : "--adjust-split"} only applies with --adjust`);
   }
   if (settings.method === "alg2" && settings.decay === undefined) throw new UsageError("--method alg2 on a study needs --decay γ (or calibration.decay in the study)");
   return settings;
@@ -236,8 +238,8 @@ export async function runStudyReport(studyFile: string, flags: StudyFlags, comma
   return report(study, settings, flags, io);
 }
 
-async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io): Promise<StudyResults> {
-  const stored = storedAnswers(study, resultsDir(flags));
+async function report(study: LoadedStudy, settings: AnalysisSettings, flags: StudyFlags, io: Io, prompts?: PlannedPrompts): Promise<StudyResults> {
+  const stored = storedAnswers(study, resultsDir(flags), prompts);
   if (stored.stored < stored.cells) say(io, `note: ${stored.cells - stored.stored} of ${stored.cells} cells have no stored answer yet; silicon generate ${study.file} asks them`);
   const results = await writeStudyResults(study, stored, { resultsDir: resultsDir(flags), settings, command: redactSecrets(invocationLine()) });
   for (const warning of results.tasks.warnings) say(io, `warning: ${warning}`);
@@ -252,6 +254,8 @@ export interface RunFlags extends StudyFlags {
   quiet?: boolean;
   timeout?: string;
   allowInfeasible?: boolean;
+  /** --wait [seconds]: queue behind another writer of the store. */
+  wait?: string | boolean;
 }
 
 /** Generates what the store lacks, then estimates, calibrates, evaluates, compares and reports. */
@@ -262,15 +266,17 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
   const { checkBeforeGenerating } = await import("./preflight-text.ts");
   checkBeforeGenerating(study, io, { settings, print: false, allow: flags.allowInfeasible === true });
   const { runGenerateCommand } = await import("./generate.ts");
-  await runGenerateCommand(studyFile, {
+  const generated = await runGenerateCommand(studyFile, {
     results: resultsDir(flags),
     ...(flags.model === undefined ? {} : { model: flags.model }),
     ...(flags.maxCost === undefined ? {} : { maxCost: flags.maxCost }),
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     ...(flags.timeout === undefined ? {} : { timeout: flags.timeout }),
+    ...(flags.wait === undefined ? {} : { wait: flags.wait }),
     ...(flags.quiet === undefined ? {} : { quiet: flags.quiet }),
   });
-  return report(study, settings, flags, io);
+  // The prompts generate planned: the report reuses them instead of planning every cell again.
+  return report(study, settings, flags, io, generated?.prompts);
 }
 
 /** Whether progress can be drawn: stderr and stdout both a terminal (as generate draws its bar). */

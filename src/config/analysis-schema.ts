@@ -71,7 +71,9 @@ export const PilotSet = z.strictObject({
 export type PilotSet = z.infer<typeof PilotSet>;
 
 export const Adjustment = z.strictObject({
-  /** Tasks sharing a value stay in one half (default item, else task). */
+  /** cv (default): cross-fitted, features chosen automatically unless given; split: the exact split-halves variant. */
+  mode: z.enum(["cv", "split"]).optional(),
+  /** Tasks sharing a value stay in one fold or half (default item, else task). */
   split_by: z.string().min(1).optional(),
   /** Gap-model terms: column, column^2, a:b; [] = intercept only. */
   features: z.array(z.string().min(1)).optional(),
@@ -80,7 +82,7 @@ export const Adjustment = z.strictObject({
 });
 
 export const SCALAR_METHODS = ["alg1", "alg2", "alg4", "alg5"] as const;
-export const VECTOR_METHODS = ["alg3", "alg3-bonferroni"] as const;
+export const VECTOR_METHODS = ["alg3", "alg3-bonferroni", "alg3-fitted"] as const;
 export const PROTOCOL_NAMES = ["loo", "chrono", "group"] as const;
 
 export const Calibration = z.strictObject({
@@ -92,8 +94,12 @@ export const Calibration = z.strictObject({
   vector_method: z.enum(VECTOR_METHODS).default("alg3"),
   /** Mondrian strata within each kind of task, e.g. [item_type] or [item]. */
   strata: z.array(z.string().min(1)).min(1).optional(),
-  /** Regression-adjusted calibration (true for the defaults). */
-  adjust: z.union([z.boolean(), Adjustment]).default(false),
+  /**
+   * Regression-adjusted calibration (true for the defaults: cross-fitted,
+   * features chosen per calibration, plain calibration kept where they do not
+   * narrow the inner cross-validated width); false turns it off.
+   */
+  adjust: z.union([z.boolean(), Adjustment]).default(true),
   /** alg2: weight each historical task γ^age, age = waves before the latest. */
   decay: z.number().gt(0).lte(1).optional(),
   /** Pilot mode: items without history, calibrated on the gaps of items they are like. */

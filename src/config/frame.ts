@@ -1,8 +1,9 @@
 /**
  * Respondent frames: one row per respondent with an id, a weight, the
  * demographics personas are built from, and (for historical waves) the real
- * answers. CSV, Parquet or SPSS .sav. Everything is checked when the frame is
- * loaded, so that no call is paid for before a bad row is found.
+ * answers. CSV, Parquet or SPSS .sav/.zsav; one file per wave, or one long
+ * panel file whose wave column picks each wave's rows. Everything is checked
+ * when the frame is loaded, so that no call is paid for before a bad row is found.
  */
 import { InputError } from "../errors.ts";
 import { cellLocation, numberColumn, refuseHugeWeights, requireColumns } from "../tables/columns.ts";
@@ -42,6 +43,53 @@ export interface FrameOptions {
   historical: boolean;
   /** Items a historical wave need not have answers to (pilot items, new questions). */
   optionalItems?: ReadonlySet<string>;
+  /** The wave, when the table is one wave's rows of a panel file (see waveRows); named in messages. */
+  wave?: string;
+}
+
+export interface WaveSelection {
+  /** The column saying which wave a row belongs to. */
+  column: string;
+  /** This wave's value in it (or the value's SPSS label). */
+  value: string;
+  waveId: string;
+}
+
+/**
+ * One wave's rows of a long panel file, as a table of their own that
+ * remembers each row's number in the file for messages. Every row must name
+ * its wave, and the wave must have rows: nothing is dropped silently.
+ */
+export function waveRows(table: DataTable, selection: WaveSelection): DataTable {
+  const { column, value, waveId } = selection;
+  requireColumns(table, [column], `the wave of each row, frame.wave_column of wave "${waveId}"`);
+  const cells = table.columns[column]!;
+  const labels = table.valueLabels[column];
+  const chosen: number[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i];
+    const text = cell === null || cell === undefined ? "" : String(cell).trim();
+    if (text === "") throw new InputError(cellLocation(table, i, column), "missing wave: every row of a panel file must say which wave it belongs to");
+    const label = typeof cell === "number" ? labels?.get(cell) : undefined;
+    if (text === value || label === value) chosen.push(i);
+    else if (seen.size < 10) seen.add(text);
+  }
+  if (chosen.length === 0) {
+    const held = [...seen].map((v) => JSON.stringify(v)).join(", ");
+    throw new InputError(
+      { file: table.source, field: column },
+      `no rows for wave "${waveId}": expected rows holding ${JSON.stringify(value)}, the column holds ${held}; set wave_value in the wave's frame if the file codes the wave otherwise`,
+    );
+  }
+  const pick = <T>(values: ArrayLike<T>) => chosen.map((i) => values[i]!);
+  return {
+    ...table,
+    numRows: chosen.length,
+    columns: Object.fromEntries(table.columnNames.map((name) => [name, pick(table.columns[name]!)])),
+    ...(table.lines === undefined ? {} : { lines: Int32Array.from(pick(table.lines)) }),
+    rows: Int32Array.from(chosen, (i) => table.rows?.[i] ?? i + 1),
+  };
 }
 
 export async function loadFrame(path: string, options: FrameOptions): Promise<Frame> {
@@ -54,7 +102,8 @@ export function frameFromTable(table: DataTable, options: FrameOptions): Frame {
   if (table.numRows === 0) throw new InputError({ file: table.source }, "no respondents: the frame has a header but no rows");
   requireColumns(table, [options.idColumn], "respondent id; set respondent.id in the study");
   requireColumns(table, [options.weightColumn], "respondent weight; set respondent.weight in the study");
-  const ids = readIds(table, options.idColumn);
+  refuseNulBytes(table);
+  const ids = readIds(table, options.idColumn, options.wave);
   const weights = numberColumn(table, options.weightColumn, { min: 0, expected: "a non-negative weight" });
   refuseHugeWeights(table, options.weightColumn, weights);
   if (!weights.some((w) => w > 0)) {
@@ -106,12 +155,25 @@ export function frameFromTable(table: DataTable, options: FrameOptions): Frame {
   };
 }
 
+/** A NUL byte in a cell would go into prompts (and cut some of them short): a binary or damaged file. */
+function refuseNulBytes(table: DataTable): void {
+  for (const name of table.columnNames) {
+    const cells = table.columns[name]!;
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i];
+      if (typeof cell === "string" && cell.includes("\0")) {
+        throw new InputError(cellLocation(table, i, name), "the value contains a NUL byte (\\0): is the file binary or damaged?");
+      }
+    }
+  }
+}
+
 /** The frame column holding an item's real answers. */
 export function answerColumn(item: SurveyItem): string {
   return item.column ?? item.id;
 }
 
-function readIds(table: DataTable, name: string): string[] {
+function readIds(table: DataTable, name: string, wave: string | undefined): string[] {
   const cells = table.columns[name]!;
   const ids = new Array<string>(cells.length);
   const firstRow = new Map<string, number>();
@@ -121,7 +183,13 @@ function readIds(table: DataTable, name: string): string[] {
     if (id === "") throw new InputError(cellLocation(table, i, name), "missing respondent id");
     const first = firstRow.get(id);
     if (first !== undefined) {
-      throw new InputError(cellLocation(table, i, name), `duplicate respondent id "${id}" (also row ${first + 1}): ids must be unique within a frame`);
+      const firstRow = cellLocation(table, first).row;
+      throw new InputError(
+        cellLocation(table, i, name),
+        wave === undefined
+          ? `duplicate respondent id "${id}" (also row ${firstRow}): ids must be unique within a frame; a file holding several waves needs frame: {file, wave_column}`
+          : `duplicate respondent id "${id}" in wave "${wave}" (also row ${firstRow}): ids must be unique within a wave`,
+      );
     }
     firstRow.set(id, i);
     ids[i] = id;

@@ -47,6 +47,7 @@ export function describeIssue(issue: Issue, context: IssueContext): string {
         if (value === undefined) return `missing: expected one of ${issue.options.join(", ")}`;
         return `unknown ${what} ${quote(value)}: expected one of ${issue.options.join(", ")}`;
       }
+      if (value === undefined) return `missing: expected ${alternatives(issue.errors)}`;
       return `${quote(value)} does not match any allowed form`;
     }
     case "unrecognized_keys": {
@@ -68,6 +69,12 @@ export function describeIssue(issue: Issue, context: IssueContext): string {
     default:
       return issue.message;
   }
+}
+
+/** "a text or a mapping (key: value lines)": the types a union's forms expect. */
+function alternatives(errors: readonly (readonly Issue[])[]): string {
+  const kinds = errors.flatMap((issues) => issues.filter((i) => i.code === "invalid_type").map((i) => TYPE_WORDS[i.expected] ?? i.expected));
+  return [...new Set(kinds)].join(" or ") || "a value";
 }
 
 /**

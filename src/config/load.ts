@@ -13,7 +13,7 @@ import { simulatedModelProblem } from "../simulation/models.ts";
 import { readTable, tableFormatOf } from "../tables/read.ts";
 import type { DataTable } from "../tables/types.ts";
 import { checkAnalysis, type AnalysisPlan } from "./check-analysis.ts";
-import { answerColumn, frameFromTable, type Frame } from "./frame.ts";
+import { answerColumn, frameFromTable, waveRows, type Frame } from "./frame.ts";
 import { Study, Survey, type Wave } from "./schema.ts";
 import { locate, readYamlFile, validateYaml, type YamlPath, type YamlSource } from "./yaml.ts";
 
@@ -78,22 +78,26 @@ export async function loadStudy(path: string): Promise<LoadedStudy> {
   const tables = new Map<string, Promise<DataTable>>();
   const waves: LoadedWave[] = [];
   for (const [i, wave] of study.waves.entries()) {
-    const framePath = resolveInput(source, dir, wave.frame, ["waves", i, "frame"]);
+    const { file, wave_column: waveColumn, wave_value: waveValue } = wave.frame;
+    const fileField: YamlPath = source.doc.hasIn(["waves", i, "frame", "file"]) ? ["waves", i, "frame", "file"] : ["waves", i, "frame"];
+    const framePath = resolveInput(source, dir, file, fileField);
     try {
       tableFormatOf(framePath);
     } catch (error) {
-      if (error instanceof InputError) throw new InputError(where(["waves", i, "frame"]), `${framePath}: ${error.problem}`);
+      if (error instanceof InputError) throw new InputError(where(fileField), `${framePath}: ${error.problem}`);
       throw error;
     }
-    let table = tables.get(framePath);
-    if (table === undefined) tables.set(framePath, (table = readTable(framePath)));
-    const frame = frameFromTable(await table, {
+    let read = tables.get(framePath);
+    if (read === undefined) tables.set(framePath, (read = readTable(framePath)));
+    const table = waveColumn === undefined ? await read : waveRows(await read, { column: waveColumn, value: waveValue ?? wave.id, waveId: wave.id });
+    const frame = frameFromTable(table, {
       idColumn: study.respondent.id,
       weightColumn: study.respondent.weight,
       items: survey.items,
       historical: wave.role === "historical",
       // Pilot items are new questions: historical waves have no answers to them.
       optionalItems: pilotItems,
+      ...(waveColumn === undefined ? {} : { wave: wave.id }),
     });
     checkWave(source, survey, surveyFile, persona, wave, i, frame);
     waves.push({ wave, frame });

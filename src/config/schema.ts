@@ -144,10 +144,40 @@ export const ModelId = z
   .string()
   .regex(/^(anthropic|openai|simulated):\S+$/, "expected vendor:model with vendor anthropic, openai or simulated");
 
+/**
+ * Where a wave's respondents are: a file of its own (`frame: w1.csv`), or its
+ * rows of a long panel file that holds several waves (`frame: {file,
+ * wave_column}`): the rows whose `wave_column` holds `wave_value` (default:
+ * the wave's id).
+ */
+export const FrameSource = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((file) => ({ file, wave_column: undefined as string | undefined, wave_value: undefined as string | undefined })),
+  z
+    .strictObject({
+      /** CSV, Parquet or SPSS .sav/.zsav, relative to the study file. */
+      file: z.string().min(1),
+      /** The column saying which wave a row belongs to. */
+      wave_column: z.string().min(1).optional(),
+      /** This wave's value in that column (or its SPSS value label), when it is not the wave id. */
+      wave_value: z.preprocess(numberAsText, z.string().min(1)).optional(),
+    })
+    .refine((frame) => frame.wave_value === undefined || frame.wave_column !== undefined, {
+      message: "wave_value needs wave_column (the column it is looked up in)",
+      path: ["wave_value"],
+    }),
+]);
+export type FrameSource = z.infer<typeof FrameSource>;
+
 export const Wave = z.strictObject({
   id: waveId,
-  /** Respondent frame: CSV, Parquet or SPSS .sav, relative to the study file. */
-  frame: z.string().min(1),
+  /**
+   * Respondent frame: CSV, Parquet or SPSS .sav/.zsav, relative to the study
+   * file; or `{file, wave_column}` to take this wave's rows of a panel file.
+   */
+  frame: FrameSource,
   /** `historical` waves hold real answers; the `target` wave is forecast. */
   role: z.enum(["historical", "target"]),
   /** Values templates may use, e.g. `president: Joe Biden`. */
@@ -161,6 +191,7 @@ export const Wave = z.strictObject({
     .optional(),
 });
 export type Wave = z.infer<typeof Wave>;
+
 
 export const Price = z.strictObject({
   /** USD per million input tokens. */

@@ -67,7 +67,7 @@ export interface TasksTable {
 export const REQUIRED_TASK_COLUMNS = ["task", "role", "real_est", "syn_est", "syn_se"] as const;
 
 /**
- * Reads a tasks table (.csv, .parquet or .sav) and validates it: required
+ * Reads a tasks table (.csv, .parquet, .sav or .zsav) and validates it: required
  * columns, numbers where numbers belong, SEs ≥ 0, weights in [0, 1], roles,
  * one row per task, model and coordinate, and history for every target's
  * model. Every problem is an InputError naming file, row (line) and column.

@@ -113,7 +113,8 @@ export function resolveAnswers(design: SurveyDesign, answers: SyntheticAnswers, 
     if (id === null || id === undefined || id === "") throw new InputError(locate(e, "id"), "missing respondent id");
     const wave = answers.wave?.[e];
     if (answers.wave !== undefined && (wave === null || wave === undefined)) throw new InputError(locate(e, "wave"), "missing wave");
-    const found: RowLookup = id === lastId && wave === lastWave ? lastFound : design.rowOf(id, wave ?? undefined);
+    const found: RowLookup =
+      id === lastId && wave === lastWave ? lastFound : nextInOrder(design, lastFound, id) ? (lastFound as number) + 1 : design.rowOf(id, wave ?? undefined);
     lastId = id;
     lastWave = wave;
     lastFound = found;
@@ -175,6 +176,15 @@ export function resolveAnswers(design: SurveyDesign, answers: SyntheticAnswers, 
     unmatched: { entries: unmatchedEntries, distinct: unmatchedIds.size, examples },
     locate,
   };
+}
+
+/**
+ * Whether `id` is the respondent after the previous entry's, as when the
+ * synthetic file follows the real file's order: a comparison instead of a
+ * look-up among millions of ids. Only without waves, where ids are unique.
+ */
+function nextInOrder(design: SurveyDesign, previous: RowLookup, id: string): boolean {
+  return !design.hasWaves && typeof previous === "number" && design.ids[previous + 1] === id;
 }
 
 /** Entry indices of one (model, item). */

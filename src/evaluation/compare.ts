@@ -4,8 +4,10 @@
  * model's gaps real − synthetic over its historical tasks, and its held-out
  * calibrated width and coverage beside the naive baseline's.
  */
+import { DEFAULT_RIDGE, DEFAULT_SEED } from "../inference/adjust.ts";
 import type { CalibrationOptions } from "../inference/calibrate.ts";
-import { gapOf, type TaskRecord } from "../inference/task-record.ts";
+import { ENSEMBLE_MODEL, ensembleRows } from "../inference/stack.ts";
+import { gapOf, hasColumn, type TaskRecord } from "../inference/task-record.ts";
 import { evaluate, type Protocol } from "./evaluate.ts";
 import type { SkippedTask } from "./loo.ts";
 import { mean, quantile, standardDeviation, type CoverageSummary } from "./metrics.ts";
@@ -57,6 +59,39 @@ export function compareModels(
     const { by_group: _, ...summary } = evaluation;
     return { model, history: rows.length, gap: gapDistribution(rows), evaluation: summary };
   });
+  const models = new Set(history.map((r) => r.model));
+  if (models.size >= 2 && !models.has(ENSEMBLE_MODEL)) {
+    const ensemble = ensembleEvaluation(protocol, history, scoredTargets, options);
+    if (ensemble !== undefined) {
+      out.push(ensemble.comparison);
+      skipped.push(...ensemble.skipped);
+      notes.push(
+        `${ENSEMBLE_MODEL}: the stacked combination of all ${models.size} models (their mean synthetic estimate, adjusted by a cross-fitted gap model on every model's estimate of the task); ` +
+          `what asking several vendors buys`,
+      );
+    }
+  }
   out.sort((a, b) => a.evaluation.median_width - b.evaluation.median_width || a.model.localeCompare(b.model));
   return { models: out, skipped, notes };
+}
+
+/**
+ * The pseudo-model `ensemble` evaluated like a model: its rows from
+ * ensembleRows, calibrated with the automatic cross-fitted adjustment (the
+ * stacking is its point), whatever adjustment the models themselves used.
+ */
+function ensembleEvaluation(
+  protocol: Protocol,
+  history: readonly TaskRecord[],
+  scoredTargets: readonly TaskRecord[],
+  options: CalibrationOptions,
+): { comparison: ModelComparison; skipped: SkippedTask[] } | undefined {
+  const rows = ensembleRows(history);
+  const splitBy = hasColumn(rows, "item") ? "item" : "task";
+  const adjust = { mode: "cv" as const, splitBy, splitByFallback: "task", features: "auto" as const, ridge: options.adjust?.ridge ?? DEFAULT_RIDGE, seed: options.adjust?.seed ?? DEFAULT_SEED };
+  const { report, skipped } = evaluate(protocol, rows, ensembleRows(scoredTargets), { ...options, adjust });
+  const evaluation = report.by_model[ENSEMBLE_MODEL];
+  if (evaluation === undefined) return undefined;
+  const { by_group: _, ...summary } = evaluation;
+  return { comparison: { model: ENSEMBLE_MODEL, history: rows.length, gap: gapDistribution(rows), evaluation: summary }, skipped };
 }

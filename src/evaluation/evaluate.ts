@@ -5,7 +5,7 @@
  * every task sharing a value of one column held out together). The last two
  * add coverage per held-out group, with an exact binomial interval.
  */
-import type { CalibrationOptions } from "../inference/calibrate.ts";
+import { stackedForAdjustment, type CalibrationOptions } from "../inference/calibrate.ts";
 import type { TaskRecord } from "../inference/task-record.ts";
 import { chronological, type ChronoStep } from "./chrono.ts";
 import { DEFAULT_GROUP_COLUMN, leaveGroupOut } from "./groups.ts";
@@ -86,6 +86,8 @@ export function evaluate(
   options: CalibrationOptions,
   evaluateOptions: EvaluateOptions = {},
 ): Evaluation {
+  // Stacking needs every model's rows: before the protocols split them by model and group.
+  ({ history, targets: scoredTargets, options } = stackedForAdjustment(history, scoredTargets, options));
   let tasks: EvaluatedTask[];
   let steps: ChronoStep[] = [];
   let skipped: SkippedTask[] = [];

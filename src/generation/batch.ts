@@ -20,7 +20,7 @@
  * for any more (the study's prompts changed) are stored as completed calls,
  * the cache, with no answers.
  */
-import { BadRequestError, BatchItemError, ConnectionError, MalformedResponseError, ProviderError, TimeoutError } from "../errors.ts";
+import { BadRequestError, BatchItemError, ConnectionError, MalformedResponseError, ProviderError, TimeoutError, UndecidedError } from "../errors.ts";
 import { costUsd, type ResolvedPrice } from "../providers/prices.ts";
 import type { BatchRef, BatchResultLine, BatchState, BatchTransport, CompletionRequest, EncodedLine, PreparedBatch, SubmittedBatch } from "../providers/types.ts";
 import type { BatchRow } from "../store/batches.ts";
@@ -120,9 +120,14 @@ export class Batcher implements BatchSender {
   private submissions: Promise<void> = Promise.resolve();
   private loop: Promise<void> | undefined;
   private collecting = false;
-  private released = false;
+  private letGo = false;
   /** The error that stopped the batcher (see `onFatal`). */
   private fatalError: unknown;
+  private readonly releasedController = new AbortController();
+
+  get released(): AbortSignal {
+    return this.releasedController.signal;
+  }
 
   constructor(options: BatcherOptions) {
     this.options = options;
@@ -139,7 +144,7 @@ export class Batcher implements BatchSender {
 
   send(call: CallStart, request: CompletionRequest): Promise<BatchOutcome> {
     return new Promise((resolve) => {
-      if (this.released) {
+      if (this.letGo) {
         // Not queued, not stored: nothing was sent.
         resolve({ kind: "deferred", callId: -1 });
         return;
@@ -153,7 +158,7 @@ export class Batcher implements BatchSender {
 
   awaitWaiting(callId: number): Promise<BatchOutcome> {
     return new Promise((resolve) => {
-      if (this.released) return resolve({ kind: "deferred", callId });
+      if (this.letGo) return resolve({ kind: "deferred", callId });
       this.waiters.set(callId, { resolve });
       this.ensureLoop();
     });
@@ -161,7 +166,8 @@ export class Batcher implements BatchSender {
 
   /** Lets every waiting job go: its request stays in its batch for a later run. */
   release(): void {
-    this.released = true;
+    this.letGo = true;
+    this.releasedController.abort(new Error("the batcher let its jobs go"));
     for (const [callId, waiter] of this.waiters) waiter.resolve({ kind: "deferred", callId });
     this.waiters.clear();
     // Queued but not yet submitted: nothing was sent.
@@ -177,7 +183,7 @@ export class Batcher implements BatchSender {
    */
   async finish(): Promise<void> {
     for (;;) {
-      if (this.open.size > 0 && !this.released) this.ensureLoop();
+      if (this.open.size > 0 && !this.letGo) this.ensureLoop();
       if (this.loop !== undefined) {
         await this.loop;
         continue;
@@ -238,7 +244,7 @@ export class Batcher implements BatchSender {
         continue;
       }
       const progressed = this.stats.collected + this.stats.lost > collected || this.waiters.size < before;
-      if (this.released || (!this.hasWork() && (this.open.size === 0 || !this.options.wait))) break;
+      if (this.letGo || (!this.hasWork() && (this.open.size === 0 || !this.options.wait))) break;
       if (!this.options.wait) {
         if (progressed) continue;
         this.release();
@@ -368,7 +374,8 @@ export class Batcher implements BatchSender {
         this.open.set(batchId, row);
         this.stats.submitted += 1;
         this.stats.requests += chunk.length;
-        this.options.log?.(`batch #${batchId}: the vendor's reply to creating it was lost and it could not be looked up (${this.describe(created.error)}); looking again later`);
+        const why = created.lookupError instanceof UndecidedError ? this.describe(created.lookupError) : `it could not be looked up (${this.describe(created.lookupError)})`;
+        this.options.log?.(`batch #${batchId}: the vendor's reply to creating it was lost (${this.describe(created.error)}); ${why}; looking again later`);
       } else {
         this.lose(row, `the vendor's reply to creating it was lost (${this.describe(created.error)}), and ${settings.vendor} batches cannot be looked up; it may have been billed`);
       }
@@ -397,7 +404,7 @@ export class Batcher implements BatchSender {
     lines: EncodedLine[],
     label: string,
     prepared: PreparedBatch | undefined,
-  ): Promise<{ kind: "created"; batch: SubmittedBatch } | { kind: "failed" | "lost" | "unknown"; error: unknown }> {
+  ): Promise<{ kind: "created"; batch: SubmittedBatch } | { kind: "failed" | "lost"; error: unknown } | { kind: "unknown"; error: unknown; lookupError: unknown }> {
     for (let tryNumber = 1; ; tryNumber++) {
       let error: unknown;
       try {
@@ -409,9 +416,10 @@ export class Batcher implements BatchSender {
         if (transport.find === undefined) return { kind: "lost", error };
         let found: SubmittedBatch | undefined;
         try {
-          found = await this.api((signal) => transport.find!(label, { signal, since: row.createdAt }), neverAborted);
-        } catch {
-          return { kind: "unknown", error };
+          const lookup = { since: row.createdAt, customIds: lines.map((line) => line.customId), known: this.options.store.vendorBatchIds() };
+          found = await this.api((signal) => transport.find!(label, { signal, ...lookup }), neverAborted);
+        } catch (lookupError) {
+          return { kind: "unknown", error, lookupError };
         }
         if (found !== undefined) return { kind: "created", batch: found };
       }
@@ -429,7 +437,7 @@ export class Batcher implements BatchSender {
 
   private async pollAll(): Promise<void> {
     for (const row of [...this.open.values()]) {
-      if (this.released) return;
+      if (this.letGo) return;
       if (row.status === "submitting") {
         await this.recover(row);
         continue;
@@ -440,7 +448,7 @@ export class Batcher implements BatchSender {
       try {
         state = await this.api((signal) => settings.transport.poll(ref, { signal }), this.options.stopSignal);
       } catch (error) {
-        if (this.released) return;
+        if (this.letGo) return;
         this.unreachable(row, error);
         continue;
       }
@@ -474,9 +482,18 @@ export class Batcher implements BatchSender {
     }
     let found: SubmittedBatch | undefined;
     try {
-      found = await this.api((signal) => transport.find!(batchLabel(this.options.study, row), { signal, since: row.createdAt }), this.options.stopSignal);
+      const lookup = {
+        since: row.createdAt,
+        customIds: this.options.store.waitingIn(row.id).map((call) => call.requestKey),
+        known: this.options.store.vendorBatchIds(),
+      };
+      found = await this.api((signal) => transport.find!(batchLabel(this.options.study, row), { signal, ...lookup }), this.options.stopSignal);
     } catch (error) {
-      if (this.released) return;
+      if (this.letGo) return;
+      if (error instanceof UndecidedError) {
+        this.options.log?.(`batch #${row.id}: ${this.describe(error)}; looking again later`);
+        return;
+      }
       if (!(error instanceof ProviderError) || !error.retryable) {
         this.fatal(error);
         return;
@@ -489,7 +506,7 @@ export class Batcher implements BatchSender {
       this.open.set(row.id, this.options.store.batch(row.id)!);
       return;
     }
-    this.lose(row, "the vendor never confirmed it and has no batch with its label");
+    this.lose(row, "the vendor never confirmed it and has no batch matching it");
   }
 
   /** Why a poll failed decides: a vanished batch is lost; a rejected key stops the run; anything else is tried at the next poll. */
@@ -544,7 +561,7 @@ export class Batcher implements BatchSender {
       }
     } catch (error) {
       this.collecting = false;
-      if (this.released) return;
+      if (this.letGo) return;
       // What was delivered is stored; the rest is read again at the next poll.
       this.unreachable(row, error);
       return;
@@ -592,15 +609,19 @@ export class Batcher implements BatchSender {
       this.stats.orphanCostUsd += cost;
       this.settleHeld(call.id, cost);
     } else {
+      const billed = line.error.billedUsage;
+      const cost = billed === undefined ? 0 : costUsd(billed, price, { batch: true });
       this.options.store.recordFailed(call.id, {
         errorClass: line.error.name,
         errorMessage: redactSecrets(line.error.message, this.options.env),
         httpStatus: line.error.status,
         latencyMs,
         finishedAt,
-        costUsd: 0,
+        costUsd: cost,
+        ...(billed !== undefined ? { usage: billed } : {}),
       });
-      this.settleHeld(call.id, 0);
+      this.stats.orphanCostUsd += cost;
+      this.settleHeld(call.id, cost);
     }
   }
 

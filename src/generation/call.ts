@@ -28,6 +28,7 @@ import {
   ProviderError,
   RateLimitError,
   TimeoutError,
+  UnreachableError,
 } from "../errors.ts";
 import type { CompletionRequest, CompletionResult, Provider } from "../providers/types.ts";
 import type { CallFailure, StoredCall } from "../store/calls.ts";
@@ -144,6 +145,9 @@ export class CallLife {
     const startedAt = clock.now();
     const outcome = await this.transmit(slot.route, call.request);
     const finishedAt = clock.now();
+    // A dead server stops the run (breaker.ts): this send is recorded all the same.
+    const down = this.options.health?.observe(call.ask.model, slot.route.provider, "error" in outcome ? outcome.error : undefined);
+    if (down !== undefined) this.run.fail(down);
     return { kind: "sent", callId, reservation, outcome, latencyMs: finishedAt - startedAt, finishedAt, slot };
   }
 
@@ -203,7 +207,7 @@ export class CallLife {
       reservation = waiting.reservation ?? budget.hold(0);
       sent = await batcher!.awaitWaiting(waiting.callId);
     } else {
-      const held = budget.tryReserve(call.worstCostUsd * call.price.batch_factor);
+      const held = await this.reserveInBatch(call.worstCostUsd * call.price.batch_factor);
       if (held === undefined) {
         this.run.stop("budget");
         return STOPPED;
@@ -223,6 +227,21 @@ export class CallLife {
     }
     const outcome = sent.kind === "result" ? { result: sent.result } : { error: sent.error };
     return { kind: "sent", callId: sent.callId, reservation, outcome, latencyMs: sent.latencyMs, finishedAt };
+  }
+
+  /**
+   * A batch request's worst case, held until its batch is collected. One that
+   * does not fit waits for the batches in flight to settle (their requests
+   * usually cost a fraction of their worst case) and goes into the next
+   * batch, so one run spends up to its cap rather than stopping after the
+   * first batch; undefined once nothing is in flight and it still does not
+   * fit, or the batcher has let go (--no-wait: the next run goes on).
+   */
+  private async reserveInBatch(amountUsd: number): Promise<Reservation | undefined> {
+    const { budget, batcher } = this.options;
+    const now = budget.tryReserve(amountUsd);
+    if (now !== undefined || batcher!.released.aborted) return now;
+    return budget.reserve(amountUsd, AbortSignal.any([this.run.signal, batcher!.released])).catch(() => undefined);
   }
 
   /** Records the outcome: the response with its answers, or the failure (and what follows it). */
@@ -274,9 +293,21 @@ export class CallLife {
   /** A failed send: stored; then retried, given up (its cells nonresponse) or the run stopped. */
   private async recordFailure(call: PlannedCall, sent: Sent, error: unknown, billedUsd: number, tryNumber: number): Promise<Next> {
     const { budget, concurrency, store, env } = this.options;
-    const billingUnknown = !(error instanceof ProviderError) || isBillingUnknown(error);
+    // A reply that cannot be used but says what it billed (`choices: []` with usage) is counted like any response.
+    const billed = error instanceof ProviderError ? error.billedUsage : undefined;
+    if (billed !== undefined) {
+      const batch = this.options.batcher !== undefined;
+      billedUsd = costUsd(billed, call.price, { batch });
+      this.tally.usage(billed, billedUsd, call.price, batch);
+    }
+    const billingUnknown = billed === undefined && (!(error instanceof ProviderError) || isBillingUnknown(error));
+    if (billingUnknown) {
+      this.tally.totals.unknownBillingCalls += 1;
+      this.tally.totals.unknownBillingUsd += sent.reservation.amountUsd;
+    }
     budget.settle(sent.reservation, billingUnknown ? sent.reservation.amountUsd : billedUsd);
     this.tally.totals.callsFailed += 1;
+    this.tally.totals.lastFailure = redactSecrets(describeFailure(error), env);
     if ((error instanceof RateLimitError || error instanceof OverloadedError) && sent.slot !== undefined) concurrency.onOverload(sent.slot.ticket);
     const failure: CallFailure = {
       errorClass: error instanceof Error ? error.name : "Error",
@@ -285,6 +316,7 @@ export class CallLife {
       latencyMs: sent.latencyMs,
       finishedAt: iso(sent.finishedAt),
       costUsd: billingUnknown ? null : billedUsd,
+      ...(billed !== undefined ? { usage: billed } : {}),
     };
     if (this.options.abortSignal?.aborted) {
       await store.commitFailed(sent.callId, { ...failure, errorClass: "Aborted", errorMessage: "cancelled by the user" });
@@ -336,7 +368,8 @@ export class CallLife {
 function isBillingUnknown(error: ProviderError): boolean {
   return (
     error instanceof TimeoutError ||
-    error instanceof ConnectionError ||
+    // A connection never made reached no server: nothing was billed.
+    (error instanceof ConnectionError && !(error instanceof UnreachableError)) ||
     error instanceof MalformedResponseError ||
     (error instanceof BatchItemError && error.billingUnknown)
   );
@@ -356,6 +389,14 @@ function missingLogprobs(request: CompletionRequest, result: CompletionResult, p
       "use elicitation: structured or free_text (or SILICON_OPENAI_LOGPROBS=false to say so up front)",
     { retryable: false },
   );
+}
+
+/** "ServerError: HTTP 500 …" without the provider prefix, short enough for a progress line. */
+function describeFailure(error: unknown): string {
+  const provider = error instanceof ProviderError ? `${error.provider}: ` : "";
+  const message = error instanceof Error ? error.message : String(error);
+  const text = `${error instanceof Error ? error.name : "Error"}: ${message.startsWith(provider) ? message.slice(provider.length) : message}`.replace(/\s+/g, " ");
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }
 
 export function iso(ms: number): string {

@@ -9,6 +9,7 @@ import type { AnswerRow } from "../store/answers.ts";
 import type { CallStart, ParsedChoice } from "../store/calls.ts";
 import type { RunTotals } from "../store/runs.ts";
 import type { Store } from "../store/store.ts";
+import type { EndpointHealth } from "./breaker.ts";
 import type { AdaptiveConcurrency } from "./concurrency.ts";
 import type { Budget, Reservation } from "./cost.ts";
 import type { PromptUnit } from "./plan.ts";
@@ -26,6 +27,17 @@ export interface EngineTotals extends RunTotals {
   done: number;
   /** Requests left waiting in vendor batches when the run ended (their cells are asked when collected). */
   deferred: number;
+  /** Cells recorded as nonresponse because the vendor kept failing (a rerun asks them again). */
+  vendorFailures: number;
+  /** The latest failed call, in a few words (progress shows it). */
+  lastFailure?: string;
+  /**
+   * Calls the vendor may have billed though no usable reply told what (a
+   * timeout, a dropped connection, a garbled body without usage), and their
+   * worst case: not in `costUsd`, which is what the replies said was billed.
+   */
+  unknownBillingCalls: number;
+  unknownBillingUsd: number;
 }
 
 /** How a request sent in a batch came back. */
@@ -43,6 +55,8 @@ export interface BatchSender {
   awaitWaiting(callId: number): Promise<BatchOutcome>;
   /** Stops waiting: every job waiting for a batch is let go (its request stays in the batch). */
   release(): void;
+  /** Aborted once the batcher has let its jobs go (--no-wait after submitting, Ctrl-C, a fatal error). */
+  readonly released: AbortSignal;
 }
 
 /** A call an earlier run left waiting in a vendor batch. */
@@ -77,6 +91,8 @@ export interface EngineOptions {
   /** Aborting also cancels requests in flight (their responses are lost). */
   abortSignal?: AbortSignal;
   onProgress?: (totals: EngineTotals) => void;
+  /** Stops the run when every endpoint of a model is unreachable (breaker.ts). */
+  health?: EndpointHealth;
 }
 
 export type AskResult = { kind: "response" } | { kind: "failed" } | { kind: "stopped" } | { kind: "deferred" };
@@ -99,6 +115,8 @@ export interface Ask {
   generations: number[];
   /** Conversations mark their last message as a cache breakpoint too. */
   conversation: boolean;
+  /** Its request key, when already known (a job's first request, looked up ahead). */
+  key?: string;
 }
 
 /** What a call needs of the run it belongs to: whether it goes on, and how to stop it. */

@@ -45,6 +45,8 @@ export class Engine implements RunControl {
   private readonly tally: Tally;
   private readonly completed: CompletedLookup;
   private readonly calls: CallLife;
+  /** The first request key of the jobs looked up ahead and not started yet. */
+  private readonly firstKeys = new Map<Job, string>();
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -73,7 +75,7 @@ export class Engine implements RunControl {
     const cap = this.options.batcher !== undefined ? (this.options.batchJobs ?? 200_000) : this.options.concurrency.max;
     for (const [index, job] of jobs.entries()) {
       if (this.stopped()) break;
-      if (index % LOOKUP_AHEAD === 0) this.completed.prefetch(jobs.slice(index, index + LOOKUP_AHEAD).map(firstRequestKey));
+      if (index % LOOKUP_AHEAD === 0) this.lookAhead(jobs.slice(index, index + LOOKUP_AHEAD));
       while (active.size >= cap) await Promise.race(active);
       if (this.stopped()) break;
       const task: Promise<void> = (job.kind === "conversation" ? this.askConversation(job) : this.askItem(job))
@@ -82,6 +84,19 @@ export class Engine implements RunControl {
       active.add(task);
     }
     await Promise.all(active);
+  }
+
+  /** The next jobs' first requests, looked up in the store in one query; their keys kept for their asks. */
+  private lookAhead(next: Job[]): void {
+    this.firstKeys.clear();
+    for (const job of next) this.firstKeys.set(job, firstRequestKey(job));
+    this.completed.prefetch([...this.firstKeys.values()]);
+  }
+
+  /** The key of a job's first request if it was looked up ahead (computed once). */
+  private firstKey(job: Job): { key?: string } {
+    const key = this.firstKeys.get(job);
+    return key === undefined ? {} : { key };
   }
 
   stop(reason: StopReason): void {
@@ -111,6 +126,7 @@ export class Engine implements RunControl {
       messages: [{ role: "user", content: job.user }],
       generations: job.pending,
       conversation: false,
+      ...this.firstKey(job),
     };
     const result = await this.calls.ask(first, (choices, callId) => {
       const answers: AnswerRow[] = [];
@@ -143,7 +159,8 @@ export class Engine implements RunControl {
       crashPoint("between-reasks");
       const { generation, attempt, followUp: messages } = current;
       let next: Reask | undefined;
-      const ask: Ask = { ...first, generation, n: 1, attempt, messages: [first.messages[0]!, ...messages], generations: [generation] };
+      const { key: _firstKey, ...base } = first; // a re-ask is another request, with a key of its own
+      const ask: Ask = { ...base, generation, n: 1, attempt, messages: [first.messages[0]!, ...messages], generations: [generation] };
       const result = await this.calls.ask(ask, (choices, callId) => {
         const choice = choices[0];
         const outcome = this.read(unit, choice);
@@ -193,6 +210,7 @@ export class Engine implements RunControl {
         messages: [...messages],
         generations: pending ? [g] : [],
         conversation: true,
+        ...(t === 0 && attempt === 1 ? this.firstKey(job) : {}),
       };
       const result = await this.calls.ask(ask, (choices, callId) => {
         reply = choices[0];

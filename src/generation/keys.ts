@@ -45,7 +45,7 @@ export function promptDigest(system: string, user: string): string {
 }
 
 export function cellKey(cell: CellIdentity, generation: number, prompt: string, parameters: AnswerParameters): string {
-  return sha256([KEY_VERSION, "cell", cell.model, cell.wave, cell.respondent, cell.item, generation, prompt, parameters]);
+  return sha256Text(`[${json(KEY_VERSION)},"cell",${identityJson(cell)},${json(generation)},${json(prompt)},${parametersJson(parameters)}]`);
 }
 
 /**
@@ -60,7 +60,10 @@ export function requestKey(
   followUp: ChatMessage[],
   parameters: AnswerParameters,
 ): string {
-  return sha256([KEY_VERSION, "request", cell.model, cell.wave, cell.respondent, cell.item, generation, n, prompt, followUp, parameters]);
+  const followUpJson = followUp.length === 0 ? "[]" : JSON.stringify(followUp, sortedKeys);
+  return sha256Text(
+    `[${json(KEY_VERSION)},"request",${identityJson(cell)},${json(generation)},${json(n)},${json(prompt)},${followUpJson},${parametersJson(parameters)}]`,
+  );
 }
 
 /** The seed sent for a call whose first generation is `generation`. */
@@ -68,8 +71,37 @@ export function seedFor(baseSeed: number, generation: number): number {
   return baseSeed + generation - 1;
 }
 
-function sha256(parts: unknown[]): string {
-  return createHash("sha256").update(JSON.stringify(parts, sortedKeys)).digest("hex");
+/** sha256 of the JSON of `parts`, object keys sorted: what every key is a digest of. */
+export function sha256(parts: unknown[]): string {
+  return sha256Text(JSON.stringify(parts, sortedKeys));
+}
+
+/*
+ * The keys above spell out that same JSON by hand (tested equal to sha256 of
+ * the parts): a study hashes every cell, and most of the generic path's time
+ * went to re-serialising the same parameters object for each.
+ */
+
+function sha256Text(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+const json = (value: string | number) => JSON.stringify(value);
+
+function identityJson(cell: CellIdentity): string {
+  return `${json(cell.model)},${json(cell.wave)},${json(cell.respondent)},${json(cell.item)}`;
+}
+
+/** A study's parameters objects are shared by many cells: each serialised once. */
+const serialisedParameters = new WeakMap<AnswerParameters, string>();
+
+function parametersJson(parameters: AnswerParameters): string {
+  let text = serialisedParameters.get(parameters);
+  if (text === undefined) {
+    text = JSON.stringify(parameters, sortedKeys);
+    serialisedParameters.set(parameters, text);
+  }
+  return text;
 }
 
 /** Object keys in sorted order, so a key never depends on property order. */

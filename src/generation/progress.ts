@@ -31,11 +31,16 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
+/** Why the latest call failed, between `before` and `after`, once any has. */
+function lastFailure(totals: EngineTotals, before: string, after: string): string {
+  return totals.callsFailed > 0 && totals.lastFailure !== undefined ? `${before}${totals.lastFailure}${after}` : "";
+}
+
 /** A bar on stderr, redrawn at most a few times a second. */
 export function barProgress(label: string, stream: NodeJS.WritableStream = process.stderr, now: () => number = Date.now): ProgressReporter {
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} {bar} {value}/{total} cells | {rate}/s | ETA {eta_formatted} | {cost} | {failed} failed calls`,
+      format: `${label} {bar} {value}/{total} cells | {rate}/s | ETA {eta_formatted} | {cost} | {failed} failed calls{last}`,
       stream,
       hideCursor: true,
       fps: 5,
@@ -52,7 +57,7 @@ export function barProgress(label: string, stream: NodeJS.WritableStream = proce
     start(total) {
       startedAt = now();
       drawing = true;
-      bar.start(total, 0, { rate: "0.0", cost: formatUsd(0), failed: 0 });
+      bar.start(total, 0, { rate: "0.0", cost: formatUsd(0), failed: 0, last: "" });
     },
     note(line) {
       if (!drawing) {
@@ -65,7 +70,7 @@ export function barProgress(label: string, stream: NodeJS.WritableStream = proce
     },
     update(totals) {
       const seconds = Math.max(0.001, (now() - startedAt) / 1000);
-      bar.update(totals.done, { rate: (totals.done / seconds).toFixed(1), cost: formatUsd(totals.costUsd), failed: totals.callsFailed });
+      bar.update(totals.done, { rate: (totals.done / seconds).toFixed(1), cost: formatUsd(totals.costUsd), failed: totals.callsFailed, last: lastFailure(totals, " (last: ", ")") });
     },
     stop() {
       drawing = false;
@@ -100,7 +105,7 @@ export function lineProgress(
       const percent = total > 0 ? Math.floor((100 * totals.done) / total) : 100;
       write(
         `${label}: ${totals.done}/${total} cells (${percent}%), ${rate.toFixed(1)}/s, ETA ${formatDuration(eta)}, ` +
-          `${formatUsd(totals.costUsd)} spent, ${totals.callsFailed} failed calls`,
+          `${formatUsd(totals.costUsd)} spent, ${totals.callsFailed} failed calls${lastFailure(totals, ", last: ", "")}`,
       );
     },
     stop() {},

@@ -30,7 +30,7 @@ export interface PlannedCall {
 
 /** The request key of an ask: the cache's key (keys.ts). */
 export function askKey(ask: Ask): string {
-  return unitRequestKey(ask.unit, ask.model, ask.generation, ask.n, ask.messages.slice(1));
+  return ask.key ?? unitRequestKey(ask.unit, ask.model, ask.generation, ask.n, ask.messages.slice(1));
 }
 
 /** The request key of `unit` asked of `model` for generations from `generation`, after `followUp` messages. */

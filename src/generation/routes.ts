@@ -9,6 +9,7 @@ import { InputError, SiliconError, UsageError, type InputLocation } from "../err
 import { VENDOR_ENV, type RemoteVendor } from "../providers/endpoints.ts";
 import type { ResolvedPrice } from "../providers/prices.ts";
 import type { Provider } from "../providers/types.ts";
+import { dryRunEnv } from "./dry-run-keys.ts";
 import { DEFAULT_BREAKER, Fleet, type BreakerOptions } from "./fleet.ts";
 import { itemModeOf, type PromptMode } from "./prompt.ts";
 import { RateLimiter, type RateLimits } from "./rate-limit.ts";
@@ -47,6 +48,8 @@ export interface RouteSetup {
   deps: Pick<GenerateDeps, "createProvider" | "priceFor">;
   timeoutMs?: number | undefined;
   breaker?: Partial<BreakerOptions> | undefined;
+  /** A dry run: providers are built for their capabilities, without needing a key (nothing is sent). */
+  dryRun?: boolean | undefined;
 }
 
 /** Each model's router (one provider, or a fleet of endpoints) and price, checked before anything is written. */
@@ -88,8 +91,9 @@ function endpointMembers(study: StudyLike, setup: RouteSetup, model: string, fle
   const location: InputLocation = index >= 0 ? locateField(study, ["models", index]) : { file: "--model" };
   return (fleet ?? [undefined]).map((endpoint, e) => {
     const where = endpoint === undefined ? location : locateField(study, ["endpoints", model, e]);
-    const memberEnv = endpoint === undefined ? setup.env : endpointEnv(setup.env, model, endpoint);
     const baseURL = endpoint?.base_url;
+    const keyedEnv = endpoint === undefined ? setup.env : endpointEnv(setup.env, model, endpoint);
+    const memberEnv = setup.dryRun === true ? dryRunEnv(keyedEnv, model, { baseURL, keyVariable: endpoint?.api_key_env }, setup.log) : keyedEnv;
     const provider = atLocation(where, () =>
       setup.deps.createProvider(model, { ...providerOptions(memberEnv, setup.timeoutMs), location: where, ...(baseURL !== undefined ? { baseURL } : {}) }),
     );

@@ -9,13 +9,14 @@ import { renderQuestion } from "../personas/render.ts";
 import { createProvider } from "../providers/index.ts";
 import { priceFor, type ResolvedPrice } from "../providers/prices.ts";
 import { InputError, UsageError } from "../errors.ts";
-import { exportResponses, type ExportResult } from "../store/export.ts";
+import { exportIfChanged, type ExportResult } from "../store/export.ts";
 import type { InterruptedWork } from "../store/runs.ts";
 import { Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { redactSecrets } from "../util/secrets.ts";
 import { Batcher, DEFAULT_POLL_MS, type BatchModel, type BatchStats } from "./batch.ts";
+import { EndpointHealth } from "./breaker.ts";
 import { AdaptiveConcurrency } from "./concurrency.ts";
 import { Budget, type Reservation } from "./cost.ts";
 import { dryRun, type DryRunSummary } from "./dry-run.ts";
@@ -108,15 +109,18 @@ export interface RunSummary {
   endpoints: Record<string, readonly EndpointState[]>;
   /** logprobs elicitation: distributions stored by this run and the probability they put off the options. */
   distributions: { answers: number; meanNonOptionMass: number; maxNonOptionMass: number } | undefined;
+  /** The current cell keys this run planned with, for the models listed: a later stage of the same command reuses them rather than planning again. */
+  prompts: { models: string[]; currentKeys: Map<string, string> };
 }
 
 export type GenerationSummary = DryRunSummary | RunSummary;
 
 export async function generate(study: StudyLike, options: GenerateOptions): Promise<GenerationSummary> {
   const setup = checkOptions(study, options);
-  const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker });
+  const { routers, prices } = modelRoutes(study, { ...setup, timeoutMs: options.timeoutMs, breaker: options.breaker, dryRun: options.dryRun });
   noteModels(study, setup);
-  const prepared = preparePrompts(study, setup.mode, setup.deps.renderQuestion, [...new Set([...study.study.models, ...setup.models])]);
+  const promptModels = [...new Set([...study.study.models, ...setup.models])];
+  const prepared = preparePrompts(study, setup.mode, setup.deps.renderQuestion, promptModels);
   const modelPlans = setup.models.map((id) => ({ id, multipleChoices: routers.get(id)!.provider.capabilities.multipleChoices }));
   const storeDir = join(options.resultsDir ?? "results", study.study.name);
   if (options.dryRun === true) return dryRun(study, storeDir, prepared, modelPlans, prices, options.maxCostUsd, setup.batch);
@@ -137,7 +141,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
     const message = stopMessage(engine, run.limitUsd, options.maxCostUsd, setup.env);
     store.finishRun(run.runId, new Date(setup.clock.now()).toISOString(), status, message ?? null, engine.totals);
     const stillWaiting = store.waitingInBatches().filter((call) => setup.models.includes(call.model)).length;
-    const exports = await exportResponses(storeDir, study.study.name, store.allAnswers(), prepared.currentKeys);
+    const exports = await exportIfChanged(storeDir, study.study.name, store, prepared.currentKeys);
     crashPoint("after-export");
     if (engine.fatalError !== undefined) throw engine.fatalError;
     return {
@@ -162,6 +166,7 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       waitingInBatches: stillWaiting,
       endpoints: Object.fromEntries([...routers].filter(([, r]) => r instanceof Fleet).map(([model, r]) => [model, (r as Fleet).endpoints])),
       distributions: setup.mode === "logprobs" ? store.distributionSummary(run.runId) : undefined,
+      prompts: { models: promptModels, currentKeys: prepared.currentKeys },
     };
   } finally {
     store.close();
@@ -272,6 +277,13 @@ interface RunContext {
   prices: Map<string, ResolvedPrice>;
 }
 
+/** The dead-server breaker over every endpoint of every model (a fleet's each, else the one). */
+function watchEndpoints(routers: Map<string, Router>, clock: Clock): EndpointHealth {
+  const health = new EndpointHealth(clock);
+  for (const [model, router] of routers) health.watch(model, router instanceof Fleet ? router.providers : [router.provider]);
+  return health;
+}
+
 /** Runs the engine over the plan (through the batcher in a batch run) until done or stopped. */
 async function runEngine(context: RunContext, plan: Plan): Promise<{ engine: Engine; batchStats: BatchStats | undefined }> {
   const { study, store, setup, options, run, routers, prices } = context;
@@ -302,6 +314,7 @@ async function runEngine(context: RunContext, plan: Plan): Promise<{ engine: Eng
     ...(options.stopSignal === undefined ? {} : { stopSignal: options.stopSignal }),
     ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
     onProgress: (totals) => progress.update(totals),
+    health: watchEndpoints(routers, setup.clock),
   });
   stopWith = (error) => engine.fail(error);
   progress.start(plan.pending);

@@ -22,6 +22,9 @@ export class Tally {
     retries: 0,
     done: 0,
     deferred: 0,
+    vendorFailures: 0,
+    unknownBillingCalls: 0,
+    unknownBillingUsd: 0,
   };
   private readonly onProgress: ((totals: EngineTotals) => void) | undefined;
 
@@ -35,6 +38,7 @@ export class Tally {
       if (answer.status === "answered") this.totals.answered += 1;
       else if (answer.status === "refusal") this.totals.refusals += 1;
       else this.totals.nonresponse += 1;
+      if (answer.status === "nonresponse" && answer.transient && answer.reason?.startsWith("vendor failure") === true) this.totals.vendorFailures += 1;
     }
     this.totals.done += answers.length;
     this.progress();

@@ -2,6 +2,7 @@
  * What the engine needs from a loaded study. `LoadedStudy` (src/config/load.ts)
  * satisfies this structurally; the engine asks for no more than it uses.
  */
+import { performance } from "node:perf_hooks";
 import type { Study, Survey, SurveyItem, Wave } from "../config/schema.ts";
 import type { InputLocation } from "../errors.ts";
 import type { Cell } from "../tables/types.ts";
@@ -48,19 +49,33 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * The real clock. `now` is fractional and monotonic (the process's start plus
+ * performance.now()), and `sleep` lasts at least `ms` by that clock: a Node
+ * timer can fire up to a millisecond early by it (timers run on the event
+ * loop's cached, whole-millisecond time), and a retry sent even 0.3 ms
+ * before a vendor's retry-after has elapsed is one sent too early.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
+      const until = performance.now() + ms;
+      let timer: NodeJS.Timeout;
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal!.reason as Error);
       };
+      const wait = (left: number) => {
+        timer = setTimeout(() => {
+          const still = until - performance.now();
+          if (still > 0) return wait(still);
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, Math.ceil(left));
+      };
       signal?.addEventListener("abort", onAbort, { once: true });
+      wait(ms);
     }),
 };

@@ -1,9 +1,9 @@
 /** The shape every calibration algorithm shares, so cells, folds and leave-one-out treat them alike. */
 import type { Bounds, GapSample } from "./bounds.ts";
 
-export type MethodName = "alg1" | "alg2" | "alg3" | "alg3-bonferroni" | "alg4" | "alg5";
+export type MethodName = "alg1" | "alg2" | "alg3" | "alg3-bonferroni" | "alg3-fitted" | "alg4" | "alg5";
 
-export const METHOD_NAMES: readonly MethodName[] = ["alg1", "alg2", "alg3", "alg3-bonferroni", "alg4", "alg5"];
+export const METHOD_NAMES: readonly MethodName[] = ["alg1", "alg2", "alg3", "alg3-bonferroni", "alg3-fitted", "alg4", "alg5"];
 
 export interface AlgorithmOptions {
   /** Algorithm 3's rectangle scales s_k (default 1 for every coordinate). */

@@ -11,7 +11,8 @@ import { applyBounds, naiveInterval, type Bounds, type IntervalForm } from "./bo
 import type { AlphaBudget } from "./budget.ts";
 import { calibratedShare, DEFAULT_LAMBDA, intersectWithReal } from "./intersect.ts";
 import { METHODS, naiveLevel } from "./methods.ts";
-import { inCell, planCalibration, rowError, type Cell, type PlanOptions, type Unit, type WeightSpec } from "./plan.ts";
+import { inCell, planCalibration, rowError, type AdjustmentChoice, type Cell, type PlanOptions, type Unit, type WeightSpec } from "./plan.ts";
+import { withOtherModels } from "./stack.ts";
 import type { TaskRecord } from "./task-record.ts";
 
 export interface CalibrationOptions {
@@ -84,6 +85,8 @@ export interface CalibrationResult {
   /** Targets left out (only with uncalibratable "skip"), with the reason. */
   skipped: { task: string; model: string; reason: string }[];
   notes: string[];
+  /** Per cell, what the cross-fitted adjustment chose (empty without --adjust). */
+  adjustments: AdjustmentChoice[];
 }
 
 export function validateAlpha(alpha: number, option = "--alpha"): void {
@@ -142,6 +145,7 @@ export function planOptions(options: CalibrationOptions): PlanOptions {
     ...(options.weights === undefined ? {} : { weights: options.weights }),
     ...(options.locate === undefined ? {} : { locate: options.locate }),
     ...(options.uncalibratable === undefined ? {} : { missingHistory: options.uncalibratable }),
+    alpha: options.alpha,
   };
 }
 
@@ -156,6 +160,7 @@ export function calibrate(history: readonly TaskRecord[], targets: readonly Task
     }
     validateAlpha(lambda, "--lambda");
   }
+  ({ history, targets, options } = stackedForAdjustment(history, targets, options));
   const plan = planCalibration(history, targets, planOptions(options));
   const cache = new Map<Cell, Map<number, Bounds>>();
   const boundsAt = (cell: Cell, alpha: number) => {
@@ -167,6 +172,17 @@ export function calibrate(history: readonly TaskRecord[], targets: readonly Task
       byAlpha.set(alpha, bounds);
     }
     return bounds;
+  };
+  // CV+ bounds depend on the target's fold predictions: prepared once per cell and α, then per target.
+  const crossFitted = new Map<Cell, Map<number, (row: TaskRecord) => Bounds>>();
+  const targetBounds = (cell: Cell, alpha: number, row: TaskRecord) => {
+    const bounds = boundsAt(cell, alpha);
+    if (cell.crossFit === undefined) return bounds;
+    let byAlpha = crossFitted.get(cell);
+    if (byAlpha === undefined) crossFitted.set(cell, (byAlpha = new Map()));
+    let prepared = byAlpha.get(alpha);
+    if (prepared === undefined) byAlpha.set(alpha, (prepared = inCell(cell, () => cell.crossFit!.prepare(alpha))));
+    return prepared(row);
   };
   const intervals: IntervalRow[] = [];
   const targetsPerCell = new Map<Cell, number>();
@@ -197,7 +213,7 @@ export function calibrate(history: readonly TaskRecord[], targets: readonly Task
     const withReal = lambda !== undefined && row.real_est !== undefined && row.real_se !== undefined;
     let bounds: Bounds;
     try {
-      bounds = boundsAt(cell, withReal ? calibratedShare(options.alpha, lambda) : options.alpha);
+      bounds = targetBounds(cell, withReal ? calibratedShare(options.alpha, lambda) : options.alpha, row);
     } catch (error) {
       if (options.uncalibratable !== "skip" || !(error instanceof InfeasibleError)) throw error;
       skipped.push({ task: unit.task, model: unit.model, reason: error.message });
@@ -242,10 +258,42 @@ export function calibrate(history: readonly TaskRecord[], targets: readonly Task
       });
     }
   }
-  return { intervals, cells, skipped, notes };
+  return { intervals, cells, skipped, notes, adjustments: plan.adjustments };
+}
+
+/** One line: the features each calibration's cross-fitted adjustment chose, or that plain calibration was kept. */
+export function describeAdjustments(adjustments: readonly AdjustmentChoice[]): string {
+  const width = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
+  const parts = adjustments.map((a) =>
+    a.applied
+      ? `${a.label}: ${a.blocks.join(" + ")} (inner-CV width ${width(a.adjustedWidth)} vs ${width(a.plainWidth)} plain, K = ${a.folds}, λ = ${a.ridge})`
+      : `${a.label}: plain (no feature narrowed the inner-CV width ${width(a.plainWidth)})`,
+  );
+  return `regression adjustment (cross-fitted, CV+): ${parts.join("; ")}`;
 }
 
 export { DEFAULT_LAMBDA };
+
+/**
+ * With the automatic adjustment, every row gets the other models' synthetic
+ * estimates of its task as features (stacking; history and targets alike,
+ * synthetic data only). Errors still locate the row the caller gave.
+ */
+export function stackedForAdjustment(
+  history: readonly TaskRecord[],
+  targets: readonly TaskRecord[],
+  options: CalibrationOptions,
+): { history: readonly TaskRecord[]; targets: readonly TaskRecord[]; options: CalibrationOptions } {
+  if (options.adjust?.features !== "auto") return { history, targets, options };
+  const { rows, original } = withOtherModels([...history, ...targets]);
+  if (original.size === 0) return { history, targets, options };
+  const locate = options.locate;
+  return {
+    history: rows.slice(0, history.length),
+    targets: rows.slice(history.length),
+    options: locate === undefined ? options : { ...options, locate: (row, field) => locate(original.get(row) ?? row, field) },
+  };
+}
 
 function middle(values: number[]): number {
   if (values.length === 0) return NaN;

@@ -8,7 +8,7 @@ export { algorithm1, gapIntervals } from "./algorithm1.ts";
 export { algorithm2, WeightedRanked } from "./algorithm2.ts";
 export { algorithm4 } from "./algorithm4.ts";
 export { algorithm5 } from "./algorithm5.ts";
-export { algorithm3, algorithm3Bonferroni, rectangleScores } from "./rectangles.ts";
+export { algorithm3, algorithm3Bonferroni, algorithm3Fitted, rectangleScores } from "./rectangles.ts";
 export { METHODS, isMethodName, naiveLevel } from "./methods.ts";
 export { applyBounds, naiveInterval, scalarSample, type Bounds, type GapSample, type SyntheticEstimate } from "./bounds.ts";
 export { splitBudget, wholeBudget, tasksNeeded, tasksNeededForSplit, type AlphaBudget } from "./budget.ts";
@@ -16,6 +16,11 @@ export { kLo, kHi, kOneSided, orderStatistic, RankedSample, INDEX_TOLERANCE } fr
 export { biasCorrectedEstimate, GapMean } from "./point-estimate.ts";
 export { intersectWithReal, calibratedShare, DEFAULT_LAMBDA } from "./intersect.ts";
 export { fitGapModel, splitHalves, defaultFeatures, defaultSplitBy, type AdjustOptions, type GapModel } from "./adjust.ts";
+export { assignFolds, candidateBlocks, crossFitSupported, fitCrossFit, type CrossFit, type CrossFitChoice, type FeatureBlock } from "./cross-fit.ts";
+export { compileDesign, compileTerm, type Design } from "./design.ts";
+export { ensembleRows, withOtherModels, ENSEMBLE_MODEL } from "./stack.ts";
+export { kthOfShiftedUnion } from "./shifted-union.ts";
+export { ppiLambda, ppiMean, ppiSummary, type PpiInterval, type PpiSummary } from "./ppi.ts";
 export { stratumKey, stratumLabel } from "./mondrian.ts";
 export { planCalibration, type Cell, type Plan, type PlanOptions, type Pool, type Unit, type WeightSpec } from "./plan.ts";
 export {

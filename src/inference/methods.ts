@@ -4,13 +4,14 @@ import { algorithm1 } from "./algorithm1.ts";
 import { algorithm2 } from "./algorithm2.ts";
 import { algorithm4 } from "./algorithm4.ts";
 import { algorithm5 } from "./algorithm5.ts";
-import { algorithm3, algorithm3Bonferroni } from "./rectangles.ts";
+import { algorithm3, algorithm3Bonferroni, algorithm3Fitted } from "./rectangles.ts";
 
 export const METHODS: Readonly<Record<MethodName, Algorithm>> = {
   alg1: algorithm1,
   alg2: algorithm2,
   alg3: algorithm3,
   "alg3-bonferroni": algorithm3Bonferroni,
+  "alg3-fitted": algorithm3Fitted,
   alg4: algorithm4,
   alg5: algorithm5,
 };

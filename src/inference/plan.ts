@@ -8,7 +8,8 @@
  * the two can never disagree on which tasks calibrate which.
  */
 import { InfeasibleError, InputError, SiliconError, UsageError, type InputLocation } from "../errors.ts";
-import { fitGapModel, splitHalves, type AdjustOptions, type GapModel } from "./adjust.ts";
+import { defaultFeatures, fitGapModel, splitHalves, type AdjustOptions, type GapModel } from "./adjust.ts";
+import { crossFitSupported, fitCrossFit, type CrossFit, type CrossFitChoice } from "./cross-fit.ts";
 import type { Algorithm } from "./algorithm.ts";
 import type { GapSample } from "./bounds.ts";
 import { stratumKey, stratumLabel } from "./mondrian.ts";
@@ -36,6 +37,15 @@ export interface PlanOptions {
    * where early waves may lack a coordinate that later ones have).
    */
   missingHistory?: "error" | "skip";
+  /** The α the cross-fitted adjustment's feature search scores widths at (default 0.1). */
+  alpha?: number;
+}
+
+/** What the cross-fitted adjustment chose in one cell. */
+export interface AdjustmentChoice extends CrossFitChoice {
+  label: string;
+  /** False when plain calibration was kept (nothing narrowed the inner-CV width). */
+  applied: boolean;
 }
 
 /** One task as calibration sees it: its rows, one per coordinate of its pool, in pool order. */
@@ -57,6 +67,8 @@ export interface Cell {
   sample: GapSample;
   /** Algorithm 3's scales: the residual SD of the gap model per coordinate, when adjusted. */
   scale?: Float64Array;
+  /** The cross-fitted adjustment (CV+): targets get their own bounds from it; `sample` holds its out-of-fold residuals. */
+  crossFit?: CrossFit;
 }
 
 export interface Pool {
@@ -75,6 +87,8 @@ export interface Plan {
   /** Targets without history for their model or coordinates (with missingHistory "skip"). */
   unplaced: { unit: Unit; reason: string }[];
   notes: string[];
+  /** Per cell, what the cross-fitted adjustment chose (empty without it). */
+  adjustments: AdjustmentChoice[];
 }
 
 const SEP = "\u001f";
@@ -169,7 +183,8 @@ export function planCalibration(history: readonly TaskRecord[], targets: readonl
     else list.push(unit);
   }
   const pools = new Map<string, Pool>();
-  for (const [key, units] of grouped) pools.set(key, buildPool(units, options, strata, weights, notes));
+  const adjustments: AdjustmentChoice[] = [];
+  for (const [key, units] of grouped) pools.set(key, buildPool(units, options, strata, weights, notes, adjustments));
 
   if (!algorithm.joint && history.some((row) => row.coord !== undefined && row.coord !== "")) {
     const multi = new Set<string>();
@@ -207,7 +222,7 @@ export function planCalibration(history: readonly TaskRecord[], targets: readonl
     if (options.missingHistory === "skip") unplaced.push({ unit, reason });
     else throw rowError(options, row, field, reason);
   }
-  return { pools: [...pools.values()], targets: placed, unplaced, notes };
+  return { pools: [...pools.values()], targets: placed, unplaced, notes, adjustments };
 }
 
 function buildPool(
@@ -216,13 +231,24 @@ function buildPool(
   strata: readonly string[],
   weights: Map<TaskRecord, number> | undefined,
   notes: string[],
+  adjustments: AdjustmentChoice[],
 ): Pool {
   const first = units[0]!;
   const model = first.model;
   const coords = first.rows.map(coordOf);
   const d = coords.length;
   const poolLabel = describePool(model, coords);
-  const adjust = options.adjust;
+  const crossFitting = options.adjust !== undefined && (options.adjust.mode ?? "cv") === "cv" && crossFitSupported(options.algorithm) && d === 1;
+  const automatic = options.adjust?.features === "auto";
+  if (options.adjust !== undefined && (options.adjust.mode ?? "cv") === "cv" && !crossFitting) {
+    notes.push(
+      automatic
+        ? `${options.algorithm.name} is not cross-fitted (CV+ needs a scalar, unweighted method: alg1, alg4 or alg5), so the automatic adjustment leaves it plain`
+        : `${options.algorithm.name} is not cross-fitted (CV+ needs a scalar, unweighted method: alg1, alg4 or alg5); its regression adjustment fits on one half and calibrates on the other`,
+    );
+  }
+  // The split variant (or a method CV+ does not cover, with features named) below; the cross-fitted one per cell further down.
+  const adjust = crossFitting || (automatic && (options.adjust?.mode ?? "cv") === "cv") ? undefined : options.adjust;
 
   // Cross-fitting: a gap model per half and coordinate, each fit on that half only.
   let halves: Map<string, 0 | 1> | undefined;
@@ -243,7 +269,8 @@ function buildPool(
       );
     }
     const fitRows = (h: 0 | 1, k: number) => units.filter((u) => halves!.get(splitKey(u)) === h).map((u) => u.rows[k]!);
-    models = [0, 1].map((h) => coords.map((_, k) => fitGapModel(fitRows(h as 0 | 1, k), adjust.features, adjust.ridge))) as [GapModel[], GapModel[]];
+    const features = adjust.features === "auto" ? defaultFeatures(units.map((u) => u.rows[0]!), splitBy) : adjust.features;
+    models = [0, 1].map((h) => coords.map((_, k) => fitGapModel(fitRows(h as 0 | 1, k), features, adjust.ridge))) as [GapModel[], GapModel[]];
   }
   const shiftOf = (unit: Unit, fold: 0 | 1 | null) => {
     const shift = new Float64Array(d);
@@ -284,6 +311,7 @@ function buildPool(
     if (fold !== null && models !== undefined) {
       cell.scale = Float64Array.from(models[(1 - fold) as 0 | 1], (m) => (m.residualSd > 0 ? m.residualSd : 1));
     }
+    if (crossFitting) crossFitCell(cell, options, adjustments);
     cells.set(key, cell);
   }
   return {
@@ -297,4 +325,36 @@ function buildPool(
       return { cell, shift: shiftOf(unit, fold) };
     },
   };
+}
+
+/**
+ * Fits the cell's cross-fitted adjustment (folds by the split column, or by
+ * task where the cell has a single value of it) and swaps its sample for the
+ * out-of-fold residuals; a cell where plain calibration is kept is left as is.
+ */
+function crossFitCell(cell: Cell, options: PlanOptions, adjustments: AdjustmentChoice[]): void {
+  const adjust = options.adjust!;
+  const rows = cell.members.map((unit) => unit.rows[0]!);
+  let groups = rows.map((row) => attributeOf(row, adjust.splitBy) ?? row.task);
+  if (new Set(groups).size < 2 && adjust.splitByFallback !== undefined) groups = rows.map((row) => attributeOf(row, adjust.splitByFallback!) ?? row.task);
+  const settings = {
+    features: adjust.features,
+    ridge: adjust.ridge,
+    seed: adjust.seed,
+    alpha: options.alpha ?? 0.1,
+    algorithm: options.algorithm,
+    ...(adjust.folds === undefined ? {} : { folds: adjust.folds }),
+  };
+  let crossFit: CrossFit | undefined;
+  try {
+    crossFit = fitCrossFit(rows, groups, settings, (choice) => adjustments.push({ ...choice, label: cell.label, applied: false }));
+  } catch (error) {
+    // Too few tasks for α: the method itself says so, with its numbers, when the cell is calibrated.
+    if (error instanceof InfeasibleError) return;
+    throw error;
+  }
+  if (crossFit === undefined) return;
+  adjustments.push({ ...crossFit.choice, label: cell.label, applied: true });
+  cell.crossFit = crossFit;
+  cell.sample = { ...crossFit.sample, ...(cell.sample.weight === undefined ? {} : { weight: cell.sample.weight }) };
 }

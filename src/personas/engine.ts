@@ -15,6 +15,22 @@ type Expression = hbs.AST.Expression;
 
 const env = Handlebars.create();
 for (const [name, helper] of Object.entries(PERSONA_HELPERS)) env.registerHelper(name, helper);
+// handlebars' own lookup returns nothing for a field that does not exist, which
+// would leave a hole in the prompt; silicon's says which field is missing.
+env.registerHelper("lookup", (object: unknown, field: unknown) => {
+  const name = String(field);
+  if (object === null || typeof object !== "object" || !Object.hasOwn(object, name)) throw new MissingFieldError(name);
+  return (object as Record<string, unknown>)[name];
+});
+
+/** A field a template reads at render time that the value it reads from lacks. */
+export class MissingFieldError extends Error {
+  readonly field: string;
+  constructor(field: string) {
+    super(`no field "${field}"`);
+    this.field = field;
+  }
+}
 
 const BUILT_IN_BLOCKS = new Set(["if", "unless", "each", "with"]);
 const KNOWN_HELPERS = new Set([...Object.keys(PERSONA_HELPERS), ...BUILT_IN_BLOCKS, "lookup"]);
@@ -24,7 +40,16 @@ export interface CompiledText {
   fields: string[];
   /** Fields printed or passed to a helper other than a guard: a missing value would leave a hole. */
   required: Set<string>;
+  /** Fields printed as text (directly or through a helper): a list or mapping there would print as "2022,2023". */
+  printed: Set<string>;
+  /** Whether the template writes anything at all (not only comments and blank lines). */
+  hasText: boolean;
   run(data: Record<string, unknown>): string;
+}
+
+interface FieldUse {
+  required: boolean;
+  printed: boolean;
 }
 
 /**
@@ -38,14 +63,29 @@ export function compileText(source: string, where: InputLocation): CompiledText 
   } catch (error) {
     throw templateError(error, where, "invalid template");
   }
-  const fields = new Map<string, boolean>();
+  const fields = new Map<string, FieldUse>();
   collect(ast, { level: 0, blockParams: [], guarded: new Set() }, fields, where);
   const template = env.compile(ast, { strict: true, noEscape: true, knownHelpers: knownHelpersMap(), knownHelpersOnly: false });
+  const named = (test: (use: FieldUse) => boolean) => new Set([...fields].filter(([, use]) => test(use)).map(([name]) => name));
   return {
     fields: [...fields.keys()],
-    required: new Set([...fields].filter(([, required]) => required).map(([name]) => name)),
+    required: named((use) => use.required),
+    printed: named((use) => use.printed),
+    hasText: ast.body.some((node) => node.type !== "CommentStatement" && !(node.type === "ContentStatement" && (node as hbs.AST.ContentStatement).value.trim() === "")),
     run: (data) => template(data, { allowProtoPropertiesByDefault: false }),
   };
+}
+
+/**
+ * Why a value cannot be printed into a prompt, or undefined when it can: a
+ * list or mapping would print as "2022,2023" or "[object Object]", a NUL byte
+ * would cut or corrupt the prompt.
+ */
+export function unprintable(value: unknown, field: string): string | undefined {
+  if (Array.isArray(value)) return `is a list (${value.map((v) => JSON.stringify(v)).join(", ")}), which would print as "${String(value)}": print its items with {{#each ${field}}}{{this}}{{/each}}, or give a text`;
+  if (value !== null && typeof value === "object") return `is a mapping (${Object.keys(value).join(", ")}), which would print as "[object Object]": print one of its keys, e.g. {{${field}.${Object.keys(value)[0] ?? "key"}}}`;
+  if (typeof value === "string" && value.includes("\0")) return "contains a NUL byte (\\0): is the file binary or damaged?";
+  return undefined;
 }
 
 function knownHelpersMap(): Record<string, boolean> {
@@ -76,7 +116,7 @@ interface Scope {
 }
 
 /** Records top-level fields; `required` stays true once any use is unguarded. */
-function collect(node: Node, scope: Scope, fields: Map<string, boolean>, where: InputLocation): void {
+function collect(node: Node, scope: Scope, fields: Map<string, FieldUse>, where: InputLocation, required = true): void {
   switch (node.type) {
     case "Program":
       for (const statement of (node as Program).body) collect(statement, scope, fields, where);
@@ -86,10 +126,15 @@ function collect(node: Node, scope: Scope, fields: Map<string, boolean>, where: 
       const { path, params, hash } = node as hbs.AST.MustacheStatement;
       const helper = helperName(path, params.length > 0 || (hash?.pairs.length ?? 0) > 0);
       if (helper === undefined) {
-        use(path, scope, fields, true);
+        use(path, scope, fields, where, { required: true, printed: true });
         return;
       }
       checkHelper(helper, path, where);
+      if (helper === "lookup" && lookupOfTopLevel(params, scope, where, node)) {
+        const name = (params[1] as hbs.AST.StringLiteral).value;
+        fields.set(name, merge(fields.get(name), { required: required && !scope.guarded.has(name), printed: required }));
+        return;
+      }
       if (params.length === 0 && (hash?.pairs.length ?? 0) === 0 && Object.hasOwn(PERSONA_HELPERS, helper)) {
         throw new InputError(
           at(where, node),
@@ -132,20 +177,43 @@ function visitArguments(
   params: Expression[],
   hash: hbs.AST.Hash | undefined,
   scope: Scope,
-  fields: Map<string, boolean>,
+  fields: Map<string, FieldUse>,
   where: InputLocation,
 ): void {
   const guard = GUARDING_HELPERS[helper];
   params.forEach((param, i) => {
     const guarded = guard === "all" || (guard === "first" && i === 0) || helper === "each" || helper === "with";
-    visitExpression(param, scope, fields, where, !guarded);
+    // lookup reads from its first argument (a list or mapping), it does not print it.
+    const printed = !guarded && !(helper === "lookup" && i === 0);
+    visitExpression(param, scope, fields, where, { required: !guarded, printed });
   });
-  for (const pair of hash?.pairs ?? []) visitExpression(pair.value, scope, fields, where, true);
+  for (const pair of hash?.pairs ?? []) visitExpression(pair.value, scope, fields, where, { required: true, printed: true });
 }
 
-function visitExpression(expression: Expression, scope: Scope, fields: Map<string, boolean>, where: InputLocation, required: boolean): void {
-  if (expression.type === "PathExpression") use(expression as hbs.AST.PathExpression, scope, fields, required);
-  else if (expression.type === "SubExpression") collect(expression, scope, fields, where);
+function visitExpression(expression: Expression, scope: Scope, fields: Map<string, FieldUse>, where: InputLocation, how: FieldUse): void {
+  if (expression.type === "PathExpression") use(expression as hbs.AST.PathExpression, scope, fields, where, how);
+  else if (expression.type === "SubExpression") collect(expression, scope, fields, where, how.required);
+}
+
+/**
+ * `{{lookup this "x"}}` (or `.`, `@root`) at the top level reads field x:
+ * true, so that x is checked like {{x}}. A name computed at render time
+ * cannot be checked and is refused.
+ */
+function lookupOfTopLevel(params: Expression[], scope: Scope, where: InputLocation, node: Node): boolean {
+  const target = params[0];
+  if (target?.type !== "PathExpression") return false;
+  const p = target as hbs.AST.PathExpression;
+  const whole = p.data ? p.parts.length === 1 && p.parts[0] === "root" : p.parts.length === 0 && p.depth === scope.level;
+  if (!whole) return false;
+  if (params[1]?.type !== "StringLiteral") {
+    throw new InputError(at(where, node), `{{lookup ${p.original} …}} needs the field name in quotes, e.g. {{lookup ${p.original} "region"}}: a name computed while rendering cannot be checked`);
+  }
+  return true;
+}
+
+function merge(earlier: FieldUse | undefined, now: FieldUse): FieldUse {
+  return { required: (earlier?.required ?? false) || now.required, printed: (earlier?.printed ?? false) || now.printed };
 }
 
 /** The helper a mustache or block calls, or undefined when it just prints a value. */
@@ -164,10 +232,19 @@ function checkHelper(name: string, path: hbs.AST.Expression, where: InputLocatio
   }
 }
 
-function use(path: hbs.AST.PathExpression | hbs.AST.Expression, scope: Scope, fields: Map<string, boolean>, required: boolean): void {
+function use(path: hbs.AST.PathExpression | hbs.AST.Expression, scope: Scope, fields: Map<string, FieldUse>, where: InputLocation, how: FieldUse): void {
+  if (path.type === "PathExpression" && (path as hbs.AST.PathExpression).depth > scope.level) {
+    const original = (path as hbs.AST.PathExpression).original;
+    const field = original.replace(/^(\.\.\/)+/, "");
+    throw new InputError(
+      at(where, path),
+      `{{${original}}} refers above the top of the template: "../" reaches out of an {{#each}} or {{#with}} block, and ${scope.level === 0 ? "there is none here" : `only ${scope.level} enclose this`}; write {{${field}}}`,
+    );
+  }
   const name = topLevelName(path, scope);
   if (name === undefined) return;
-  fields.set(name, (fields.get(name) ?? false) || (required && !scope.guarded.has(name)));
+  const printed = how.printed && (path as hbs.AST.PathExpression).parts.length === 1;
+  fields.set(name, merge(fields.get(name), { required: how.required && !scope.guarded.has(name), printed }));
 }
 
 /** The top-level field a path reads, if it reads one (not a block param, not inside another context). */

@@ -5,7 +5,7 @@
  */
 import type { SurveyItem } from "../config/schema.ts";
 import { InputError } from "../errors.ts";
-import { compileText, type CompiledText } from "./engine.ts";
+import { compileText, unprintable, type CompiledText } from "./engine.ts";
 
 /** Compiled texts by survey file and item text; the engine renders each item once per wave and respondent. */
 const cache = new Map<string, CompiledText>();
@@ -37,6 +37,10 @@ export function renderQuestion(item: SurveyItem, context: Record<string, unknown
         { file, field: `${item.id}.text` },
         `the question uses {{${field}}}, which the wave context does not define (${has.length > 0 ? `it has: ${has.join(", ")}` : "it is empty"})`,
       );
+    }
+    const problem = unprintable(value, field);
+    if (problem !== undefined && (compiled.printed.has(field) || typeof value === "string")) {
+      throw new InputError({ file, field: `${item.id}.text` }, `{{${field}}}: the wave context's "${field}" ${problem}`);
     }
   }
   return compiled.run(context).trim();

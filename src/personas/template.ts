@@ -8,7 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { InputError } from "../errors.ts";
 import type { Cell } from "../tables/types.ts";
 import { readTextFile } from "../util/text-file.ts";
-import { compileText, templateError, type CompiledText } from "./engine.ts";
+import { compileText, MissingFieldError, templateError, unprintable, type CompiledText } from "./engine.ts";
 
 export interface PersonaTemplate {
   /** Path as the user gave it; used in messages. */
@@ -40,6 +40,7 @@ export function compilePersona(path: string): PersonaTemplate {
 /** A persona template from text, as if read from `file` (tests, generated studies). */
 export function personaFromText(file: string, source: string): PersonaTemplate {
   const compiled = compileText(source, { file });
+  if (!compiled.hasText) throw new InputError({ file }, "the template has only comments: expected the persona text");
   const required = compiled.required;
   return {
     file,
@@ -67,6 +68,11 @@ function renderPersona(
     }
     const value = row[field];
     data[field] = value;
+    const problem = value === null || value === undefined ? undefined : unprintable(value, field);
+    if (problem !== undefined && (compiled.printed.has(field) || typeof value === "string")) {
+      const whose = Object.hasOwn(profile, field) ? `respondent "${respondentId}"'s "${field}"` : `the wave context's "${field}"`;
+      throw new InputError({ file, field }, `${whose} ${problem}`);
+    }
     if (compiled.required.has(field) && (value === null || value === undefined || (typeof value === "string" && value.trim() === ""))) {
       throw new InputError(
         { file, field },
@@ -74,11 +80,19 @@ function renderPersona(
       );
     }
   }
+  let text: string;
   try {
-    return compiled.run(data).trim();
+    text = compiled.run(data).trim();
   } catch (error) {
+    if (error instanceof MissingFieldError) {
+      throw new InputError({ file, field: error.field }, `respondent "${respondentId}": {{lookup}} of "${error.field}", which the value it looks in does not have`, { cause: error });
+    }
     // Strict lookups below the top level, e.g. {{address.city}} without a city.
     const e = templateError(error, { file }, `respondent "${respondentId}"`);
     throw new InputError(e.location, e.problem.replace(/"(\w+)" not defined in \[object Object\]/, 'no field "$1"'), { cause: error });
   }
+  if (text === "") {
+    throw new InputError({ file }, `the persona of respondent "${respondentId}" is empty: every part of the template is conditional and none applies`);
+  }
+  return text;
 }

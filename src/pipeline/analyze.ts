@@ -116,7 +116,7 @@ function analyzeKind(kind: TaskKind, rows: TaskRow[], settings: AnalysisSettings
   const main = runMethod(method, calibrationOptions, history, targets, settings, options, notes, pilot);
   let alternative: MethodResults | undefined;
   if (kind.vector !== undefined && options.alternative !== false) {
-    const other: MethodName = method === "alg3" ? "alg3-bonferroni" : "alg3";
+    const other: MethodName = method === "alg3-bonferroni" ? "alg3" : "alg3-bonferroni";
     // Shown for comparison only: too little history for it never stops the command.
     alternative = runMethod(other, kindOptions(settings, kind, history, other), history, targets, settings, { ...options, onInfeasible: "record" }, [], []);
   }

@@ -12,6 +12,7 @@
  * Everything is seeded: the same files every time, so a rerun reuses the
  * store's answers.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SurveyItem } from "../config/schema.ts";
 import { generatePopulationFrames, tableToCsv } from "../simulation/frames.ts";
@@ -90,6 +91,9 @@ ${DEMO_WAVES.map(
 ).join("\n")}
 models: [${DEMO_MODELS.join(", ")}]
 generations: 2
+# Simulated models answer at once, offline: many requests in flight at a time
+# let the store commit them in large groups.
+concurrency: 64
 seed: ${DEMO_SEED}
 estimands:
   # Thermometers: everyone and each party.
@@ -116,8 +120,15 @@ calibration:
   group_by: item
 `;
 
-/** Writes the demo study into `dir` (study.yaml, survey.yaml, persona.hbs, frames/); returns the study file. */
+/**
+ * Writes the demo study into `dir` (study.yaml, survey.yaml, persona.hbs,
+ * frames/); returns the study file. A demo already written there, the same
+ * files and every frame in place, is reused: the frames are not simulated
+ * again.
+ */
 export async function writeDemoStudy(dir: string): Promise<string> {
+  const studyFile = join(dir, "study.yaml");
+  if (alreadyWritten(dir)) return studyFile;
   const items = demoItems();
   const frames = generatePopulationFrames({
     seed: DEMO_SEED,
@@ -132,7 +143,6 @@ export async function writeDemoStudy(dir: string): Promise<string> {
       context: { president: w.president, president_party: w.party, field_period: w.period },
     })),
   });
-  const studyFile = join(dir, "study.yaml");
   await OutputSet.write((out) => {
     out.stage(join(dir, "survey.yaml"), SURVEY);
     out.stage(join(dir, "persona.hbs"), PERSONA);
@@ -140,6 +150,17 @@ export async function writeDemoStudy(dir: string): Promise<string> {
     for (const { spec, table } of frames.waves) out.stage(join(dir, "frames", `${spec.id}.csv`), tableToCsv(withoutColumn(table, "copartisan")));
   });
   return studyFile;
+}
+
+function alreadyWritten(dir: string): boolean {
+  const same = (name: string, text: string) => {
+    try {
+      return readFileSync(join(dir, name), "utf8") === text;
+    } catch {
+      return false;
+    }
+  };
+  return same("study.yaml", STUDY) && same("survey.yaml", SURVEY) && same("persona.hbs", PERSONA) && DEMO_WAVES.every((w) => existsSync(join(dir, "frames", `${w.id}.csv`)));
 }
 
 /** The survey's items, as the loader will read them. */

@@ -71,7 +71,15 @@ export function evaluationJson(study: string, analysis: StudyAnalysis, provenanc
     // The regression adjustment as this kind ran it (its split and features resolved).
     ...(kind.options.adjust === undefined
       ? {}
-      : { adjust: { split_by: kind.options.adjust.splitBy, features: kind.options.adjust.features, ridge: kind.options.adjust.ridge, seed: kind.options.adjust.seed } }),
+      : {
+          adjust: {
+            mode: kind.options.adjust.mode ?? "cv",
+            split_by: kind.options.adjust.splitBy,
+            features: kind.options.adjust.features,
+            ridge: kind.options.adjust.ridge,
+            seed: kind.options.adjust.seed,
+          },
+        }),
     ...methodJson(kind),
     ...(kind.alternative === undefined ? {} : { alternative: methodJson(kind.alternative) }),
     pilot: kind.pilot,
@@ -87,7 +95,7 @@ export function evaluationJson(study: string, analysis: StudyAnalysis, provenanc
     adjust:
       adjust === undefined
         ? false
-        : { split_by: adjust.splitBy ?? "default", features: adjust.features ?? "default", ridge: adjust.ridge, seed: adjust.seed },
+        : { mode: adjust.mode ?? "cv", split_by: adjust.splitBy ?? "default", features: adjust.features ?? "auto", ridge: adjust.ridge, seed: adjust.seed },
     decay: settings.decay ?? null,
     pilot: settings.pilot,
     protocols: settings.protocols,

@@ -15,11 +15,11 @@ import type { TaskKind } from "./kinds.ts";
 export interface AnalysisSettings {
   alpha: number;
   /** For scalar tasks. */
-  method: Exclude<MethodName, "alg3" | "alg3-bonferroni">;
+  method: Exclude<MethodName, "alg3" | "alg3-bonferroni" | "alg3-fitted">;
   /** For vector targets; the other rectangle is computed beside it. */
-  vectorMethod: "alg3" | "alg3-bonferroni";
+  vectorMethod: "alg3" | "alg3-bonferroni" | "alg3-fitted";
   strata?: string[];
-  adjust?: { splitBy?: string; features?: string[]; ridge: number; seed: number };
+  adjust?: { mode?: "cv" | "split"; splitBy?: string; features?: string[]; ridge: number; seed: number };
   decay?: number;
   pilot: PilotSet[];
   protocols: Protocol[];
@@ -41,6 +41,7 @@ export function analysisSettings(calibration: Calibration): AnalysisSettings {
             adjust === true
               ? { ridge: DEFAULT_RIDGE, seed: DEFAULT_SEED }
               : {
+                  ...(adjust.mode === undefined ? {} : { mode: adjust.mode }),
                   ...(adjust.split_by === undefined ? {} : { splitBy: adjust.split_by }),
                   ...(adjust.features === undefined ? {} : { features: [...adjust.features] }),
                   ridge: adjust.ridge,
@@ -65,9 +66,11 @@ export function kindOptions(settings: AnalysisSettings, kind: TaskKind, rows: re
   if (settings.strata !== undefined) options.strata = settings.strata;
   if (settings.adjust !== undefined) {
     const splitBy = settings.adjust.splitBy ?? defaultSplitBy(rows);
+    const mode = settings.adjust.mode ?? "cv";
     options.adjust = {
+      mode,
       splitBy,
-      features: settings.adjust.features ?? defaultFeatures(rows, splitBy),
+      features: settings.adjust.features ?? (mode === "split" ? defaultFeatures(rows, splitBy) : "auto"),
       ridge: settings.adjust.ridge,
       seed: settings.adjust.seed,
       ...(splitBy !== "task" ? { splitByFallback: "task" } : {}),

@@ -26,7 +26,14 @@ export interface StoredAnswers extends StudyAnswers {
   stored: number;
 }
 
-export function storedAnswers(study: LoadedStudy, resultsDir: string): StoredAnswers {
+/** Cell keys already planned for these models (by `silicon generate` earlier in the same command). */
+export interface PlannedPrompts {
+  models: string[];
+  currentKeys: Map<string, string>;
+}
+
+/** `planned`: the current keys generate just computed; used when they cover exactly the models needed, else planned again. */
+export function storedAnswers(study: LoadedStudy, resultsDir: string, planned?: PlannedPrompts): StoredAnswers {
   const dir = join(resultsDir, study.study.name);
   const mode: PromptMode = study.study.elicitation;
   const store = openStoreReadOnly(dir);
@@ -45,7 +52,7 @@ export function storedAnswers(study: LoadedStudy, resultsDir: string): StoredAns
   let currentKeys: Map<string, string>;
   try {
     const models = [...new Set([...study.study.models, ...store.models()])];
-    ({ currentKeys } = preparePrompts(study, mode, renderQuestion, models));
+    currentKeys = sameModels(planned?.models, models) ? planned!.currentKeys : preparePrompts(study, mode, renderQuestion, models).currentKeys;
     const push = (a: { respondent: string; item: string; model: string; wave: string; generation: number }, v: number, o: number) => {
       id.push(a.respondent);
       item.push(a.item);
@@ -83,4 +90,8 @@ export function storedAnswers(study: LoadedStudy, resultsDir: string): StoredAns
     ...(option.some((o) => !Number.isNaN(o)) ? { option } : {}),
   };
   return { answers, count: stored, store: answers.source, costUsd, cells: currentKeys.size, stored };
+}
+
+function sameModels(planned: string[] | undefined, needed: string[]): boolean {
+  return planned !== undefined && planned.length === needed.length && needed.every((model) => planned.includes(model));
 }

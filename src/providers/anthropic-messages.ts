@@ -67,6 +67,26 @@ export function messageParams(model: string, request: CompletionRequest): Messag
 
 const count = z.number().int().nonnegative();
 
+const UsageBody = z.object({
+  input_tokens: count,
+  output_tokens: count,
+  cache_read_input_tokens: count.nullable().optional(),
+  cache_creation_input_tokens: count.nullable().optional(),
+});
+
+/** Silicon's TokenUsage: Anthropic counts cache reads and writes apart from `input_tokens`. */
+function toUsage(usage: z.infer<typeof UsageBody>): TokenUsage {
+  const cacheRead = usage.cache_read_input_tokens ?? 0;
+  const cacheWrite = usage.cache_creation_input_tokens ?? 0;
+  return { inputTokens: usage.input_tokens + cacheRead + cacheWrite, outputTokens: usage.output_tokens, cachedInputTokens: cacheRead, cacheWriteTokens: cacheWrite };
+}
+
+/** The usage of a body that is not a usable message, when it has one (the vendor billed it). */
+function billedUsageOf(body: unknown): TokenUsage | undefined {
+  const parsed = z.object({ usage: UsageBody }).safeParse(body);
+  return parsed.success ? toUsage(parsed.data.usage) : undefined;
+}
+
 const MessageBody = z.object({
   type: z.literal("message"),
   model: z.string(),
@@ -76,12 +96,7 @@ const MessageBody = z.object({
     .object({ category: z.string().nullable().optional(), explanation: z.string().nullable().optional() })
     .nullable()
     .optional(),
-  usage: z.object({
-    input_tokens: count,
-    output_tokens: count,
-    cache_read_input_tokens: count.nullable().optional(),
-    cache_creation_input_tokens: count.nullable().optional(),
-  }),
+  usage: UsageBody,
 });
 
 export interface ParsedMessage {
@@ -106,30 +121,23 @@ export function parseMessage(body: unknown): ParsedMessage {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "body";
-    throw new MalformedBody(`not a Messages API message (${where}: ${issue?.message ?? "invalid"})`);
+    throw new MalformedBody(`not a Messages API message (${where}: ${issue?.message ?? "invalid"})`, { usage: billedUsageOf(body) });
   }
   const message = parsed.data;
   const texts: string[] = [];
   for (const block of message.content) {
     if (block.type !== "text") continue;
-    if (typeof block.text !== "string") throw new MalformedBody("a text block without text");
+    if (typeof block.text !== "string") throw new MalformedBody("a text block without text", { usage: toUsage(message.usage) });
     texts.push(block.text);
   }
   const stopReason = message.stop_reason ?? "unknown";
-  const cacheRead = message.usage.cache_read_input_tokens ?? 0;
-  const cacheWrite = message.usage.cache_creation_input_tokens ?? 0;
   return {
     choice: {
       text: texts.join(""),
       finishReason: stopReason,
       ...(stopReason === "refusal" ? { refusal: refusalText(message.stop_details) } : {}),
     },
-    usage: {
-      inputTokens: message.usage.input_tokens + cacheRead + cacheWrite,
-      outputTokens: message.usage.output_tokens,
-      cachedInputTokens: cacheRead,
-      cacheWriteTokens: cacheWrite,
-    },
+    usage: toUsage(message.usage),
     model: message.model,
   };
 }

@@ -6,6 +6,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { anthropicBatchTransport } from "./anthropic-batch.ts";
 import { messageParams, parseMessage } from "./anthropic-messages.ts";
+import { redactUrlCredentials } from "../util/secrets.ts";
 import { callVendor } from "./call.ts";
 import type { FailureContext } from "./errors.ts";
 import { type Clock, anthropicRateLimit } from "./headers.ts";
@@ -72,5 +73,6 @@ export function createAnthropicProvider(model: string, options: AnthropicProvide
     });
   }
 
-  return { vendor: "anthropic", model, id, capabilities: ANTHROPIC_CAPABILITIES, complete, batch: anthropicBatchTransport(client, model, context) };
+  const endpoint = redactUrlCredentials(options.baseURL ?? "https://api.anthropic.com");
+  return { vendor: "anthropic", model, id, endpoint, capabilities: ANTHROPIC_CAPABILITIES, complete, batch: anthropicBatchTransport(client, model, context) };
 }

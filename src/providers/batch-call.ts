@@ -64,5 +64,6 @@ export function asBatchItem(error: ProviderError, context: FailureContext): Batc
   return new BatchItemError(context.provider, message, {
     retryable: error.retryable,
     ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.billedUsage !== undefined ? { billedUsage: error.billedUsage } : {}),
   });
 }

@@ -12,6 +12,7 @@ import {
   UnsendableRequest,
   classifyFailure,
   malformedResponse,
+  redact,
   scrub,
 } from "./errors.ts";
 import type { CompletionChoice, CompletionResult, RateLimitState, TokenUsage } from "./types.ts";
@@ -51,17 +52,17 @@ export async function callVendor<Params>(call: VendorCall<Params>): Promise<Comp
       parsed = call.parse(data);
     } catch (error) {
       if (error instanceof MalformedBody) {
-        throw malformedResponse(context, error.message, { status: response.status, retryable: error.retryable });
+        throw malformedResponse(context, error.message, { status: response.status, retryable: error.retryable, usage: error.usage });
       }
       throw error;
     }
     const requestId = response.headers.get(call.requestIdHeader);
     const rateLimit = call.rateLimit(response.headers);
     return {
-      choices: parsed.choices,
+      choices: redactChoices(parsed.choices, context),
       usage: parsed.usage,
-      ...(parsed.model !== undefined ? { model: parsed.model } : {}),
-      ...(requestId !== null ? { requestId } : {}),
+      ...(parsed.model !== undefined ? { model: redact(parsed.model, context) } : {}),
+      ...(requestId !== null ? { requestId: redact(requestId, context) } : {}),
       ...(rateLimit !== undefined ? { rateLimit } : {}),
     };
   } catch (error) {
@@ -69,4 +70,28 @@ export async function callVendor<Params>(call: VendorCall<Params>): Promise<Comp
   } finally {
     deadline.clear();
   }
+}
+
+/**
+ * The choices with every known secret removed from what the model wrote: a
+ * vendor or proxy that echoes the key into a successful body must not get it
+ * into the store or the exports.
+ */
+export function redactChoices(choices: CompletionChoice[], context: Pick<FailureContext, "secrets" | "env">): CompletionChoice[] {
+  return choices.map((choice) => ({
+    ...choice,
+    text: redact(choice.text, context),
+    ...(choice.refusal !== undefined ? { refusal: redact(choice.refusal, context) } : {}),
+    ...(choice.topLogprobs !== undefined ? { topLogprobs: choice.topLogprobs.map((t) => ({ ...t, token: redact(t.token, context) })) } : {}),
+  }));
+}
+
+/** A whole result, redacted the same way (batch result lines). */
+export function redactResult(result: CompletionResult, context: Pick<FailureContext, "secrets" | "env">): CompletionResult {
+  return {
+    ...result,
+    choices: redactChoices(result.choices, context),
+    ...(result.model !== undefined ? { model: redact(result.model, context) } : {}),
+    ...(result.requestId !== undefined ? { requestId: redact(result.requestId, context) } : {}),
+  };
 }

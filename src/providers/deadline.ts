@@ -4,6 +4,12 @@
  * headers (the Anthropic SDK's does); this one also covers reading the body,
  * so a server that stalls mid-body cannot hang a generation run.
  */
+/**
+ * The longest timer Node keeps: a longer delay overflows to 1 ms (with a
+ * warning), which would time every request out at once.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export interface Deadline {
   readonly signal: AbortSignal;
   /** True once the timeout (not the caller) aborted the request. */
@@ -13,6 +19,9 @@ export interface Deadline {
 }
 
 export function startDeadline(caller: AbortSignal, timeoutMs: number): Deadline {
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new RangeError(`request timeout must be from 1 to ${MAX_TIMEOUT_MS} ms, got ${timeoutMs}`);
+  }
   const controller = new AbortController();
   let expired = false;
   // A listener removed in clear(), rather than AbortSignal.any: one run's

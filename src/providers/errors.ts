@@ -18,11 +18,12 @@ import {
   RateLimitError,
   ServerError,
   TimeoutError,
+  UnreachableError,
 } from "../errors.ts";
 import { REDACTED, redactSecrets } from "../util/secrets.ts";
 import type { Deadline } from "./deadline.ts";
 import { type Clock, retryAfterMs, waitFromRateLimit } from "./headers.ts";
-import type { RateLimitState } from "./types.ts";
+import type { RateLimitState, TokenUsage } from "./types.ts";
 
 /**
  * Raised by the pure wire mappings (anthropic-messages.ts, openai-chat.ts)
@@ -34,9 +35,12 @@ export class UnsendableRequest extends Error {}
 /** Raised by the wire mappings for a 2xx body that breaks the format; becomes a MalformedResponseError. */
 export class MalformedBody extends Error {
   readonly retryable: boolean;
-  constructor(message: string, options: { retryable?: boolean } = {}) {
+  /** The body's usage, when it had a readable one: the vendor billed the call all the same. */
+  readonly usage: TokenUsage | undefined;
+  constructor(message: string, options: { retryable?: boolean; usage?: TokenUsage | undefined } = {}) {
     super(message);
     this.retryable = options.retryable ?? true;
+    this.usage = options.usage;
   }
 }
 
@@ -65,12 +69,23 @@ export interface SdkErrorClasses {
 
 const MAX_MESSAGE_LENGTH = 400;
 
-/** One line, secrets removed, bounded length: safe for a log line or a stored reason. */
-export function scrub(text: string, ctx: Pick<FailureContext, "secrets" | "env">): string {
+/**
+ * `text` with the key in use, every secret-looking environment value and
+ * credentials in URLs replaced: for anything a vendor sent that is written
+ * down, a successful answer as much as an error (vendors and proxies echo
+ * what they were sent).
+ */
+export function redact(text: string, ctx: Pick<FailureContext, "secrets" | "env">): string {
   let out = redactSecrets(text, ctx.env);
   for (const secret of ctx.secrets) {
     if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
+  return out;
+}
+
+/** One line, secrets removed, bounded length: safe for a log line or a stored reason. */
+export function scrub(text: string, ctx: Pick<FailureContext, "secrets" | "env">): string {
+  let out = redact(text, ctx);
   out = out.replace(/\s+/g, " ").trim();
   return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : out;
 }
@@ -206,26 +221,63 @@ export function httpError(
 export function malformedResponse(
   ctx: FailureContext,
   detail: string,
-  options: { retryable?: boolean; status?: number; cause?: unknown } = {},
+  options: { retryable?: boolean; status?: number; cause?: unknown; usage?: TokenUsage | undefined } = {},
 ): MalformedResponseError {
   return new MalformedResponseError(ctx.provider, scrub(`malformed response: ${detail}`, ctx), {
     retryable: options.retryable ?? true,
+    ...(options.usage !== undefined ? { billedUsage: options.usage } : {}),
     ...(options.status !== undefined ? { status: options.status } : {}),
     ...(options.cause !== undefined ? { cause: options.cause } : {}),
   });
 }
 
-/** The innermost cause's code and message ("ECONNRESET socket hang up"), not fetch's generic wrapper. */
-function causeDescription(error: Error): string {
-  let innermost: unknown = error;
+function innermostCause(error: Error): Error & { code?: unknown } {
+  let innermost: Error = error;
   for (let depth = 0; depth < 5; depth++) {
     const next = (innermost as { cause?: unknown }).cause;
     if (!(next instanceof Error)) break;
     innermost = next;
   }
-  const inner = innermost as Error & { code?: unknown };
+  return innermost;
+}
+
+/** The innermost cause's code and message ("ECONNRESET socket hang up"), not fetch's generic wrapper. */
+function causeDescription(error: Error): string {
+  const inner = innermostCause(error);
   const code = typeof inner.code === "string" && !inner.message.includes(inner.code) ? `${inner.code} ` : "";
   return `${code}${inner.message}`;
+}
+
+/** Socket error codes that mean no connection was made, in words. */
+const UNREACHABLE_CODES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host name not found (DNS)",
+  EAI_AGAIN: "host name lookup failed (DNS)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  EADDRNOTAVAIL: "address not available",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+  ERR_SSL_WRONG_VERSION_NUMBER: "TLS handshake failed (is the server plain HTTP?)",
+  ERR_TLS_CERT_ALTNAME_INVALID: "TLS certificate does not match the host",
+  CERT_HAS_EXPIRED: "TLS certificate expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed TLS certificate",
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed TLS certificate in the chain",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate cannot be verified",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "TLS certificate issuer unknown",
+};
+
+/**
+ * Why a connection was never made, in a few words, or undefined when the
+ * failure came after it was made (a reset, a hang-up: the server may have
+ * done the work). fetch refuses some ports outright ("bad port").
+ */
+export function unreachableReason(error: Error): string | undefined {
+  const inner = innermostCause(error);
+  const code = typeof inner.code === "string" ? inner.code : undefined;
+  if (code !== undefined && code in UNREACHABLE_CODES) return `${UNREACHABLE_CODES[code]} (${code})`;
+  if (code !== undefined && /^ERR_SSL_|^ERR_TLS_|CERT/.test(code)) return `TLS handshake failed (${code})`;
+  if (inner.message === "bad port") return "a port fetch refuses to use (bad port)";
+  return undefined;
 }
 
 /**
@@ -252,6 +304,10 @@ export function classifyFailure(
     return new ConnectionError(ctx.provider, "request aborted", { retryable: true, cause: error });
   }
   if (error instanceof sdk.APIConnectionError) {
+    const unreachable = unreachableReason(error);
+    if (unreachable !== undefined) {
+      return new UnreachableError(ctx.provider, scrub(`cannot connect: ${unreachable}: ${causeDescription(error)}`, ctx), { reason: unreachable, cause: error });
+    }
     return new ConnectionError(ctx.provider, scrub(`connection failed: ${causeDescription(error)}`, ctx), {
       retryable: true,
       cause: error,

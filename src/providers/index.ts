@@ -9,7 +9,9 @@
  * OPENAI_API_KEY, OPENAI_BASE_URL. See docs/providers.md.
  */
 import { InputError, type InputLocation, UsageError } from "../errors.ts";
+import { redactUrlCredentials } from "../util/secrets.ts";
 import { createAnthropicProvider } from "./anthropic.ts";
+import { MAX_TIMEOUT_MS } from "./deadline.ts";
 import { VENDOR_ENV, isOfficialEndpoint } from "./endpoints.ts";
 import { createOpenAIProvider } from "./openai.ts";
 import { createSimulatedProvider } from "./simulated.ts";
@@ -64,19 +66,32 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== "" ? value.trim() : undefined;
 }
 
+function hasCredentials(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.username !== "" || parsed.password !== "";
+}
+
 export function createProvider(id: string, options: CreateProviderOptions = {}): Provider {
   const { vendor, model } = parseModelId(id, options.location);
   if (vendor === "simulated") return createSimulatedProvider(model) as Provider;
 
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new UsageError(`request timeout must be a positive number of milliseconds, got ${timeoutMs}`);
+  if (!(Number.isFinite(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new UsageError(`request timeout must be from 1 to ${MAX_TIMEOUT_MS} milliseconds (about 24 days), got ${timeoutMs}`);
   }
   const names = VENDOR_ENV[vendor];
   const baseURL = nonEmpty(options.baseURL) ?? nonEmpty(env[names.baseURL]);
+  const where = options.baseURL !== undefined ? "base URL" : names.baseURL;
   if (baseURL !== undefined && !URL.canParse(baseURL)) {
-    throw new UsageError(`${options.baseURL !== undefined ? "base URL" : names.baseURL} is not a valid URL`);
+    throw new UsageError(`${where} is not a valid URL`);
+  }
+  if (baseURL !== undefined && hasCredentials(baseURL)) {
+    // fetch refuses such URLs, and a URL is printed and stored where a key never is.
+    throw new UsageError(
+      `${where} ${redactUrlCredentials(baseURL)} holds a user name or password: silicon never sends credentials in a URL; ` +
+        `remove them and put the key in ${names.key}`,
+    );
   }
   const apiKey = nonEmpty(env[names.key]);
   const common = {

@@ -13,6 +13,7 @@
 import OpenAI, { toFile } from "openai";
 import { z } from "zod";
 import { BadRequestError, BatchItemError } from "../errors.ts";
+import { redactResult } from "./call.ts";
 import { asBatchItem, batchApiCall, BATCH_CALL_TIMEOUT_MS, BATCH_DOWNLOAD_TIMEOUT_MS, jsonLines } from "./batch-call.ts";
 import { startDeadline } from "./deadline.ts";
 import { classifyFailure, httpError, MalformedBody, malformedResponse, scrub, UnsendableRequest, type FailureContext } from "./errors.ts";
@@ -50,18 +51,16 @@ export function openaiBatchTransport(client: OpenAI, model: string, features: Op
       if (response.status_code >= 200 && response.status_code < 300) {
         try {
           const completion = parseChatCompletion(response.body, choices(customId));
-          return {
-            customId,
-            result: {
-              choices: completion.choices,
-              usage: completion.usage,
-              ...(completion.model !== undefined ? { model: completion.model } : {}),
-              ...(response.request_id ? { requestId: response.request_id } : {}),
-            },
+          const result = {
+            choices: completion.choices,
+            usage: completion.usage,
+            ...(completion.model !== undefined ? { model: completion.model } : {}),
+            ...(response.request_id ? { requestId: response.request_id } : {}),
           };
+          return { customId, result: redactResult(result, context) };
         } catch (failure) {
           if (!(failure instanceof MalformedBody)) throw failure;
-          return { customId, error: asBatchItem(malformedResponse(context, failure.message, { retryable: failure.retryable }), context) };
+          return { customId, error: asBatchItem(malformedResponse(context, failure.message, { retryable: failure.retryable, usage: failure.usage }), context) };
         }
       }
       const failed = httpError(context, response.status_code, new Headers(), response.body, "the request failed in the batch");

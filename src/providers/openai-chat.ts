@@ -114,6 +114,37 @@ export function promptCacheKey(system: string): string {
 const count = z.number().int().nonnegative();
 const TopLogprob = z.object({ token: z.string(), logprob: z.number() });
 
+const UsageBody = z
+  .object({
+    prompt_tokens: count,
+    completion_tokens: count,
+    prompt_tokens_details: z
+      .object({ cached_tokens: count.nullable().optional(), cache_write_tokens: count.nullable().optional() })
+      .nullable()
+      .optional(),
+  })
+  .nullable()
+  .optional();
+
+/** Just the usage of a body, for a reply that is otherwise unusable. */
+const UsageOnly = z.object({ usage: UsageBody });
+
+function toUsage(usage: z.infer<typeof UsageBody>): TokenUsage {
+  const details = usage?.prompt_tokens_details;
+  return {
+    inputTokens: usage?.prompt_tokens ?? 0,
+    outputTokens: usage?.completion_tokens ?? 0,
+    cachedInputTokens: details?.cached_tokens ?? 0,
+    cacheWriteTokens: details?.cache_write_tokens ?? 0,
+  };
+}
+
+/** The usage of a body that is not a usable completion, when it has one (the vendor billed it). */
+function billedUsageOf(body: unknown): TokenUsage | undefined {
+  const parsed = UsageOnly.safeParse(body);
+  return parsed.success && parsed.data.usage !== null && parsed.data.usage !== undefined ? toUsage(parsed.data.usage) : undefined;
+}
+
 const ChatCompletionBody = z.object({
   model: z.string().optional(),
   choices: z
@@ -137,17 +168,7 @@ const ChatCompletionBody = z.object({
       }),
     )
     .min(1),
-  usage: z
-    .object({
-      prompt_tokens: count,
-      completion_tokens: count,
-      prompt_tokens_details: z
-        .object({ cached_tokens: count.nullable().optional(), cache_write_tokens: count.nullable().optional() })
-        .nullable()
-        .optional(),
-    })
-    .nullable()
-    .optional(),
+  usage: UsageBody,
 });
 
 type ChoiceBody = z.infer<typeof ChatCompletionBody>["choices"][number];
@@ -182,26 +203,19 @@ export function parseChatCompletion(body: unknown, n: number): ParsedChatComplet
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "body";
-    throw new MalformedBody(`not a chat completion (${where}: ${issue?.message ?? "invalid"})`);
+    throw new MalformedBody(`not a chat completion (${where}: ${issue?.message ?? "invalid"})`, { usage: billedUsageOf(body) });
   }
   const completion = parsed.data;
   if (completion.choices.length !== n) {
     throw new MalformedBody(
       `asked for ${n} choices and got ${completion.choices.length}; if the server ignores n, set SILICON_OPENAI_N=false`,
-      { retryable: false },
+      { retryable: false, usage: billedUsageOf(body) },
     );
   }
   const choices = [...completion.choices].sort((a, b) => a.index - b.index).map(toChoice);
-  const usage = completion.usage;
-  const details = usage?.prompt_tokens_details;
   return {
     choices,
-    usage: {
-      inputTokens: usage?.prompt_tokens ?? 0,
-      outputTokens: usage?.completion_tokens ?? 0,
-      cachedInputTokens: details?.cached_tokens ?? 0,
-      cacheWriteTokens: details?.cache_write_tokens ?? 0,
-    },
+    usage: toUsage(completion.usage),
     ...(completion.model !== undefined ? { model: completion.model } : {}),
   };
 }

@@ -10,6 +10,7 @@
  */
 import OpenAI from "openai";
 import { UsageError } from "../errors.ts";
+import { redactUrlCredentials } from "../util/secrets.ts";
 import { callVendor } from "./call.ts";
 import { openaiBatchTransport } from "./openai-batch.ts";
 import { isOfficialEndpoint } from "./endpoints.ts";
@@ -136,5 +137,6 @@ export function createOpenAIProvider(model: string, options: OpenAIProviderOptio
     });
   }
 
-  return { vendor: "openai", model, id, capabilities, complete, batch: openaiBatchTransport(client, model, features, context) };
+  const endpoint = redactUrlCredentials(options.baseURL ?? "https://api.openai.com/v1");
+  return { vendor: "openai", model, id, endpoint, capabilities, complete, batch: openaiBatchTransport(client, model, features, context) };
 }

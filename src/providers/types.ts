@@ -216,8 +216,14 @@ export interface BatchTransport {
    * A batch submitted with `label` whose confirmation never arrived (a lost
    * reply, a run killed mid-submission), looking back to batches created at
    * `since` (ISO time: when the batch was recorded, before it was sent).
+   * Undefined only when it is certainly not there; rejects with an
+   * UndecidedError when it cannot tell yet. A transport without labels
+   * (Anthropic) matches by `customIds`, skipping the batches in `known`.
    */
-  find?(label: string, options: { signal: AbortSignal; since: string }): Promise<SubmittedBatch | undefined>;
+  find?(
+    label: string,
+    options: { signal: AbortSignal; since: string; customIds: readonly string[]; known: ReadonlySet<string> },
+  ): Promise<SubmittedBatch | undefined>;
   poll(batch: BatchRef, options: { signal: AbortSignal }): Promise<BatchState>;
   /** The results of an ended batch; `choices(customId)` is how many choices the request asked for. */
   results(batch: BatchRef, options: { signal: AbortSignal; choices: (customId: string) => number }): AsyncIterable<BatchResultLine>;
@@ -229,6 +235,8 @@ export interface Provider {
   readonly model: string;
   /** `vendor:model`, as the user wrote it. */
   readonly id: string;
+  /** Where its requests go (the base URL, credentials never included), for messages about an endpoint. */
+  readonly endpoint?: string;
   readonly capabilities: ProviderCapabilities;
   /**
    * One call. Rejects with a ProviderError subclass (src/errors.ts) when the

@@ -77,7 +77,14 @@ export function byWaveAndModel(rows: readonly ForecastRow[]): { wave: string; mo
 }
 
 /** The forecasts table of one wave and model, grouped by question (one tbody each), with a CSV download. */
-export function forecastTable(rows: readonly ForecastRow[], questions: readonly QuestionText[], confidence: number, file: string, meanings: Readonly<Record<string, string>> = {}): string {
+export function forecastTable(
+  rows: readonly ForecastRow[],
+  questions: readonly QuestionText[],
+  confidence: number,
+  file: string,
+  meanings: Readonly<Record<string, string>> = {},
+  pilotItems: ReadonlySet<string> = new Set(),
+): string {
   const textOf = new Map(questions.map((q) => [q.id, q.text]));
   const withReal = rows.some((r) => r.cells.some((c) => c.target.real_est !== undefined));
   const percent = Math.round(confidence * 100);
@@ -95,7 +102,8 @@ export function forecastTable(rows: readonly ForecastRow[], questions: readonly 
     .join("");
   const groups = groupByQuestion(rows).map(([item, group]) => {
     const text = textOf.get(item) ?? "";
-    const title = `<tr class="question-row"><th colspan="${headers.length}" scope="rowgroup"><span class="question-label">${escapeXml(shortLabel(item))}</span>${text === "" ? "" : ` <span class="question-text">${escapeXml(text)}</span>`}</th></tr>`;
+    const pilot = pilotItems.has(item) ? ` <span class="pilot-note">(new question: its ranges are learned from the questions it is like)</span>` : "";
+    const title = `<tr class="question-row"><th colspan="${headers.length}" scope="rowgroup"><span class="question-label">${escapeXml(shortLabel(item))}</span>${pilot}${text === "" ? "" : ` <span class="question-text">${escapeXml(text)}</span>`}</th></tr>`;
     return `<tbody>${title}${group.map((row) => forecastRow(row, text, withReal, meanings, percent)).join("")}</tbody>`;
   });
   const csv = forecastCsv(rows, questions, confidence);
@@ -120,7 +128,9 @@ function groupByQuestion(rows: readonly ForecastRow[]): [string, ForecastRow[]][
 function forecastRow(row: ForecastRow, text: string, withReal: boolean, meanings: Readonly<Record<string, string>>, percent: number): string {
   const range = row.kind.kind.range;
   // One line per coordinate in every cell; the subgroup cell names the coordinate, the number cells line up with it.
-  const lines = (cell: (c: ForecastCell) => string) => `<span class="lines">${row.cells.map((c) => `<span class="line">${cell(c)}</span>`).join("")}</span>`;
+  // (data-coord: a narrow screen, where the cells stack, prefixes each number line with its coordinate.)
+  const lines = (cell: (c: ForecastCell) => string) =>
+    `<span class="lines">${row.cells.map((c) => `<span class="line"${c.coord === "" ? "" : ` data-coord="${escapeXml(c.coord)}"`}>${cell(c)}</span>`).join("")}</span>`;
   const first = row.cells[0]!;
   const sortValue = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? "" : String(value));
   const missing = row.cells.some((c) => c.interval === undefined);

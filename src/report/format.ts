@@ -29,7 +29,8 @@ export function formatRange(lower: number, upper: number, range: readonly [numbe
 export function formatWidth(width: number, range: readonly [number, number]): string {
   if (!Number.isFinite(width)) return "—";
   if (isShare(range)) return `${(width * 100).toFixed(1)} points`;
-  return formatValue(width, range);
+  // On a 0–100 scale (a thermometer) a width reads as points too.
+  return range[1] - range[0] >= 100 ? `${formatValue(width, range)} points` : formatValue(width, range);
 }
 
 export function isShare(range: readonly [number, number]): boolean {

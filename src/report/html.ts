@@ -16,7 +16,7 @@ import { byWaveAndModel, forecastRows, forecastTable, type ForecastRow, type Que
 import { CSS, SCRIPT } from "./page-assets.ts";
 import { escapeXml } from "./svg.ts";
 import { checksBlock, checkSummary, checkWords } from "./trust.ts";
-import { historyWords, kindTitle, methodFormula, methodWords, plainProblem, targetWords } from "./words.ts";
+import { historyWords, kindTitle, methodFormula, methodWords, plainProblem, plainWarning, targetWords } from "./words.ts";
 
 export interface WaveProvenance {
   id: string;
@@ -116,7 +116,7 @@ function headerSection(input: ReportInput, rows: readonly ForecastRow[]): string
 ${study.description === undefined ? "" : `<p class="lede">${escapeXml(study.description)}</p>`}
 <div class="in-short">
 <p><strong>What this is.</strong> ${plural(models, "AI model")} (${escapeXml(study.models.join(", "))}) answered the survey once for each real respondent of ${plural(study.waves.length, "wave")}, playing that person. Their answers give a <em>forecast</em> for ${escapeXml(prose(targets) || "the target wave")}. Because a model's answers are not a real poll, each forecast comes with a <span class="key calibrated-key">calibrated range</span>, learned from how far the same model's answers landed from the real survey in the past waves (${escapeXml(prose(past))}).</p>
-<p><strong>What the range promises.</strong> Across questions like these, at least ${percent(confidence)} of calibrated ranges contain ${escapeXml(targetWords(analysis.settings.method))} — <em>provided the model errs in the new wave the way it erred in the past waves</em>. It is a promise about the set of forecasts, not about each one, and it rests on that proviso, which no data from the past can prove. The <span class="key naive-key">naive range</span> beside it treats the model's answers as if they were a real poll; it is shown to make the point that it is far too narrow.</p>
+<p><strong>What the range promises.</strong> Across questions like these, at least ${percent(confidence)} of calibrated ranges contain ${escapeXml(targetWords(analysis.settings.method))} — <em>provided the model errs in the new wave the way it erred in the past waves</em>. It is a promise about the set of forecasts, not about each one, and it rests on that proviso, which no data from the past can prove. The <span class="key naive-key">naive range</span> beside it treats the model's answers as if they were a real poll, for comparison: how often it held in the past is in the checks below.</p>
 <p><strong>Should I trust it?</strong> See <a href="#trust">the held-out checks</a>: the same method was used to forecast past results it had not seen, and we count how often the range held.</p>
 </div>
 </header>`;
@@ -124,7 +124,10 @@ ${study.description === undefined ? "" : `<p class="lede">${escapeXml(study.desc
 
 function warningsSection(analysis: StudyAnalysis): string {
   if (analysis.warnings.length === 0) return "";
-  return `<section class="warnings"><h2>Read this first</h2><ul>${analysis.warnings.map((w) => `<li>${escapeXml(plainProblem(w))}</li>`).join("")}</ul></section>`;
+  return (
+    `<section class="warnings"><h2>Read this first</h2><ul>${[...new Set(analysis.warnings.map(plainWarning))].map((w) => `<li>${escapeXml(w)}</li>`).join("")}</ul>` +
+    `<details><summary>The warnings in full</summary><ul>${analysis.warnings.map((w) => `<li><code>${escapeXml(w)}</code></li>`).join("")}</ul></details></section>`
+  );
 }
 
 function questionTexts(input: ReportInput, wave: string): QuestionText[] {
@@ -146,7 +149,7 @@ function forecastsSection(input: ReportInput, rows: readonly ForecastRow[]): str
     const kinds = [...new Set(group.map((r) => r.kind))];
     parts.push(`<ul class="promises">${kinds.map((kind) => `<li>${promiseLine(kind, model, confidence)}</li>`).join("")}</ul>`);
     const meanings = input.study.levelMeanings?.[wave] ?? {};
-    parts.push(forecastTable(group, questionTexts(input, wave), confidence, `forecasts-${id}.csv`, meanings));
+    parts.push(forecastTable(group, questionTexts(input, wave), confidence, `forecasts-${id}.csv`, meanings, pilotItems));
     kinds.forEach((kind, k) => {
       parts.push(forecastCharts(kind, model, group.filter((r) => r.kind === kind), `f-${id}-${k}`, pilotItems, meanings));
     });

@@ -44,6 +44,7 @@ table.forecasts td.forecast { font-weight: 600; }
 table.forecasts tr.question-row th { background: #f4f4f4; font-weight: normal; padding-top: 8px; }
 .question-label { font-weight: 600; }
 .question-text { color: var(--muted); font-size: 0.85rem; }
+.pilot-note { color: #8a3f73; font-size: 0.85rem; }
 table.forecasts tr.skipped td { color: var(--muted); }
 .missed-text { color: #a04000; }
 button.sort { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer; color: inherit; text-align: inherit; }
@@ -90,6 +91,10 @@ svg line.bar { stroke: #bbb; stroke-width: 2; }
 svg circle.calibrated-dot { fill: var(--calibrated); }
 svg circle.naive-dot { fill: #fff; stroke: var(--naive); stroke-width: 2.5; }
 code { font-size: 0.85em; overflow-wrap: anywhere; }
+@media (max-width: 1000px) {
+  /* The question names its group's heading row; its column is dropped before anything scrolls. */
+  table.forecasts .question-col { display: none; }
+}
 @media (max-width: 640px) {
   main { padding: 12px 12px 48px; }
   h1 { font-size: 1.4rem; }
@@ -103,6 +108,7 @@ code { font-size: 0.85em; overflow-wrap: anywhere; }
   table.forecasts td { white-space: normal; text-align: left; border: 0; padding: 1px 6px; display: flex; gap: 8px; }
   table.forecasts td::before { content: attr(data-label); flex: 0 0 7.5em; color: var(--muted); font-size: 0.8rem; padding-top: 1px; }
   table.forecasts tr[data-task] { border-bottom: 1px solid #ddd; padding: 4px 0; }
+  table.forecasts td.num .line[data-coord]::before { content: attr(data-coord) ": "; color: var(--muted); font-weight: normal; }
   table.forecasts .question-col { display: none; }
   svg.figure.rows, svg.figure.panels { min-width: 560px; }
 }
@@ -110,7 +116,9 @@ code { font-size: 0.85em; overflow-wrap: anywhere; }
   @page { margin: 14mm; }
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
-  .table-tools, button.sort::after { display: none; }
+  .table-tools, button.sort::after, table.forecasts .question-col { display: none; }
+  table { font-size: 8.5pt; }
+  th, td { padding: 2px 5px; }
   .table-wrap, figure { overflow: visible; }
   h2 { break-before: auto; break-after: avoid; }
   h3, h4 { break-after: avoid; }

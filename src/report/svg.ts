@@ -126,7 +126,7 @@ export function legendRows(x: number, y: number, right: number, entries: readonl
   let line = y;
   return entries
     .map(({ label, swatch }) => {
-      const width = 28 + label.length * 6.4;
+      const width = legendWidth(label);
       if (cursor > x && cursor + width > right) {
         cursor = x;
         line += 18;
@@ -138,12 +138,17 @@ export function legendRows(x: number, y: number, right: number, entries: readonl
     .join("");
 }
 
+/** A legend entry's width: swatch, gap, and the label at about 7 px a character (12 px type). */
+function legendWidth(label: string): number {
+  return 36 + label.length * 7;
+}
+
 /** How many lines legendRows takes for `entries` between x and right. */
 export function legendLines(x: number, right: number, entries: readonly LegendEntry[]): number {
   let cursor = x;
   let lines = 1;
   for (const { label } of entries) {
-    const width = 28 + label.length * 6.4;
+    const width = legendWidth(label);
     if (cursor > x && cursor + width > right) {
       cursor = x;
       lines += 1;

@@ -43,7 +43,14 @@ const CHECKS: Record<string, CheckWords> = {
   },
 };
 
-export function checkWords(protocol: string): CheckWords {
+/** The words for a check; the group protocol's depend on the column it holds out by. */
+export function checkWords(protocol: string, groupBy?: string): CheckWords {
+  if (protocol === "group" && groupBy === "item") {
+    return { name: "question by question", how: "all past results of one question held out together and forecast from the other questions only", canFail: true };
+  }
+  if (protocol === "group" && groupBy !== undefined && groupBy !== "group") {
+    return { name: `one ${groupBy} at a time`, how: `all past results sharing a ${groupBy} held out together and forecast from the rest`, canFail: true };
+  }
   return CHECKS[protocol] ?? { name: protocol, how: `held out by the ${protocol} protocol`, canFail: true };
 }
 
@@ -54,11 +61,17 @@ export interface CheckResult {
   notes: string[];
   /** The evaluation says its coverage is fixed by arithmetic: shown, never counted as evidence. */
   fixed?: boolean;
+  /** The group protocol's column. */
+  groupBy?: string;
+}
+
+function wordsOf(check: CheckResult): CheckWords {
+  return checkWords(check.protocol, check.groupBy);
 }
 
 /** A check counted as evidence: of a kind that can fail, and not fixed by arithmetic here. */
 function canFail(check: CheckResult): boolean {
-  return checkWords(check.protocol).canFail && check.fixed !== true;
+  return wordsOf(check).canFail && check.fixed !== true;
 }
 
 /** The checks that ran for one model of one kind, in the order run, the forecast wave last. */
@@ -69,12 +82,14 @@ export function checksFor(results: MethodResults, model: string): CheckResult[] 
     if (summary === undefined || summary.tasks === 0) continue;
     const fixed = summary.arithmetic_coverage !== undefined;
     const notes = fixed ? ["Here this check cannot fail: with this method its result is fixed by arithmetic (the number of past results and the promise), whatever the data."] : [];
-    out.push({ protocol, summary, notes, fixed });
+    const groupBy = evaluation.report.group_by;
+    out.push({ protocol, summary, notes, fixed, ...(groupBy === undefined ? {} : { groupBy }) });
   }
   const target = results.target[model];
   if (target !== undefined && target.tasks > 0) out.push({ protocol: "target", summary: target, notes: [] });
-  // The checks that can fail first: they are the evidence.
-  return [...out.filter(canFail), ...out.filter((c) => !canFail(c))];
+  // The checks that can fail first, the one most like a real forecast first: they are the evidence.
+  const order = (c: CheckResult) => (canFail(c) ? 0 : 10) + Math.max(0, ["chrono", "group", "target", "loo"].indexOf(c.protocol));
+  return out.sort((a, b) => order(a) - order(b));
 }
 
 /** The exact 95% interval of a coverage, where the evaluation gives one. */
@@ -95,7 +110,7 @@ export function checksParagraph(kind: KindAnalysis, model: string, confidence: n
   const percent = `${Math.round(confidence * 100)}%`;
   if (checks.length === 0) return `<p class="problem">No held-out check could run for ${escapeXml(model)} (see "What could not run" below).</p>`;
   const items = checks.map((c) => {
-    const words = checkWords(c.protocol);
+    const words = wordsOf(c);
     const s = c.summary;
     return (
       `<li><strong>${escapeXml(words.name)}</strong> (${escapeXml(words.how)}): the calibrated range held ${formatShare(covered(s), s.tasks)}${plausible(s)}` +
@@ -114,23 +129,31 @@ function verdict(checks: readonly CheckResult[], confidence: number, percent: st
     return `<p><span class="verdict warn">No evidence yet.</span> Only checks that pass by construction could run, so there is no evidence yet either way; a study with more waves (or questions) allows a check that can fail.</p>`;
   }
   const short = testing.filter((c) => c.summary.coverage < confidence - 1e-9);
-  const names = (list: readonly CheckResult[]) => prose(list.map((c) => `“${checkWords(c.protocol).name}”`));
+  const names = (list: readonly CheckResult[]) => prose(list.map((c) => `“${wordsOf(c).name}”`));
   const total = testing.reduce((sum, c) => sum + c.summary.tasks, 0);
-  const small = Math.min(...testing.map((c) => c.summary.tasks));
-  const smallNote = small < 30 ? ` With ${plural(small, "result")} in the smallest check, a single miss moves it by ${Math.round(100 / small)} points: read it as rough.` : "";
-  const naiveNote = testing.every((c) => c.summary.naive_coverage < confidence - 1e-9)
-    ? " The naive range, which treats the model's answers as a real poll, held far less often: the model's errors are larger than its sampling error, which is why the calibrated range is wider."
-    : "";
-  if (short.length > 0) {
-    return `<p><span class="verdict warn">Fell short.</span> In the ${names(short)} ${short.length === 1 ? "check" : "checks"} the range held less often than the promised ${percent}. Treat these forecasts as less certain than their ranges say: the model's errors have not stayed like its past ones.${smallNote}</p>`;
-  }
   const held = testing.reduce((sum, c) => sum + covered(c.summary), 0) / total;
-  // A method aiming at the population value widens for the real poll's own sampling error too: it holds the poll's estimate more often than promised.
-  const population = method === "alg4" ? "" : " The ranges aim at the population value, so they also leave room for the real poll's own sampling error; that is one reason they contain the poll's estimate more often than promised.";
-  const wide =
-    (held >= (1 + confidence) / 2 ? ` Overall ${Math.round(held * 100)}% held, well above the promise: the ranges are not too narrow, and may be wider than needed.${population}` : "") +
-    " This shows how the method did on the past; it cannot show that the forecast wave errs like the past ones.";
-  return `<p><span class="verdict ok">Held as promised.</span> In the ${names(testing)} ${testing.length === 1 ? "check" : "checks"} the range held at least ${percent} of the time.${wide}${naiveNote}${smallNote}</p>`;
+  const small = Math.min(...testing.map((c) => c.summary.tasks));
+  const naive = testing.map((c) => Math.round(c.summary.naive_coverage * 100));
+  const sentences: string[] = [];
+  if (short.length > 0) {
+    sentences.push(
+      `<span class="verdict warn">Fell short.</span> In the ${names(short)} ${short.length === 1 ? "check" : "checks"} the range held less often than the promised ${percent}.`,
+      "Treat these forecasts as less certain than their ranges say: the model's errors have not stayed like its past ones.",
+    );
+  } else {
+    sentences.push(`<span class="verdict ok">Held as promised.</span> In every check that could fail the range held at least ${percent} of the time (overall ${Math.round(held * 100)}%).`);
+    // A method aiming at the population value widens for the real poll's own sampling error too: it holds the poll's estimate more often than promised.
+    if (held >= (1 + confidence) / 2) {
+      sentences.push(`The ranges may be wider than needed${method === "alg4" ? "" : ": they aim at the population value, so they also leave room for the real poll's own sampling error"}.`);
+    }
+  }
+  if (naive.every((n) => n < confidence * 100)) {
+    const [least, most] = [Math.min(...naive), Math.max(...naive)];
+    sentences.push(`The naive range held only ${least === most ? least : `${least}–${most}`}% of the time: the model's errors are larger than its sampling error.`);
+  }
+  if (small < 30) sentences.push(`Small checks (${plural(small, "result")}) are rough: one miss moves them by ${Math.round(100 / small)} points.`);
+  sentences.push("No check on the past can show that the forecast wave errs like the past waves; that is the assumption.");
+  return `<p>${sentences.join(" ")}</p>`;
 }
 
 /** One line for the forecasts section: the strongest check that could fail, with a pointer to the rest. */
@@ -141,7 +164,7 @@ export function checkSummary(kind: KindAnalysis, model: string, confidence: numb
   if (best === undefined) return "No held-out check could run.";
   const s = best.summary;
   const ok = s.coverage >= confidence - 1e-9;
-  return `Checked ${checkWords(best.protocol).name}: held ${formatShare(covered(s), s.tasks)} (promised: at least ${Math.round(confidence * 100)}%)${ok ? "" : " — fell short"}.`;
+  return `Checked ${wordsOf(best).name}: held ${formatShare(covered(s), s.tasks)} (promised: at least ${Math.round(confidence * 100)}%)${ok ? "" : " — fell short"}.`;
 }
 
 /** The held-out checks of one kind, every model. */
@@ -150,7 +173,7 @@ export function checksBlock(kind: KindAnalysis, models: readonly string[]): stri
   const parts = [`<h3>${escapeXml(kindTitle(kind))}</h3>`];
   for (const model of models) {
     if (!kind.history.some((r) => r.model === model) && !kind.targets.some((r) => r.model === model)) continue;
-    parts.push(`<h4>${escapeXml(model)}</h4>`, checksParagraph(kind, model, confidence));
+    parts.push(`<h4>${escapeXml(model)}</h4>`, checksParagraph(kind, model, confidence), driftParagraph(kind, model));
   }
   parts.push(byWaveTable(kind, confidence));
   return parts.join("\n");
@@ -178,9 +201,56 @@ function byGroupTable(kind: KindAnalysis, protocol: Protocol, evaluation: Evalua
     }
   }
   if (rows.length === 0) return "";
-  const words = checkWords(protocol);
+  const words = checkWords(protocol, evaluation.report.group_by);
   return `<details><summary>${escapeXml(words.name.charAt(0).toUpperCase() + words.name.slice(1))}, in detail</summary>
 <p>${escapeXml(words.how.charAt(0).toUpperCase() + words.how.slice(1))}. Results of one wave share that wave's events, so how often the range held varies from wave to wave more than chance alone would make it.</p>
 <div class="table-wrap"><table class="by-wave"><thead><tr><th>model</th><th>wave forecast</th><th class="num">past results used</th><th class="num">results checked</th><th class="num">skipped</th><th class="num">calibrated range held</th><th class="num">typical width</th><th class="num">naive range held</th></tr></thead>
 <tbody>${rows.join("")}</tbody></table></div></details>`;
+}
+
+/** The exchangeability diagnostics as evaluation.json has them (kind.exchangeability), read structurally. */
+interface Diagnostics {
+  level: number;
+  tests: number;
+  pools: {
+    model: string;
+    coord: string;
+    trend?: { flagged: boolean; slope: number; waves: number };
+    heterogeneity: Record<string, { flagged: boolean; means: number[]; labels: string[] }>;
+  }[];
+}
+
+/**
+ * Did the model's errors drift between past waves? The diagnostics' answer in
+ * words: a steady trend, or waves that differ more than chance allows — the
+ * warning signs that the forecast wave may err differently again.
+ */
+export function driftParagraph(kind: KindAnalysis, model: string): string {
+  const diagnostics = (kind as { exchangeability?: Diagnostics }).exchangeability;
+  if (diagnostics === undefined) return "";
+  const intro = "<strong>Drift check.</strong>";
+  if (diagnostics.tests === 0) return `<p>${intro} Not run: it needs past results in two or more waves.</p>`;
+  const range = kind.kind.range;
+  const findings: string[] = [];
+  for (const pool of diagnostics.pools.filter((p) => p.model === model)) {
+    const who = pool.coord === "" ? "its error" : `its error for ${pool.coord}`;
+    if (pool.trend?.flagged === true) {
+      findings.push(`${who} ${pool.trend.slope > 0 ? "grew" : "fell"} by about ${formatWidth(Math.abs(pool.trend.slope), range)} a wave over ${pool.trend.waves} waves`);
+    }
+    const waves = pool.heterogeneity["group"];
+    if (waves?.flagged === true) {
+      const low = waves.means.indexOf(Math.min(...waves.means));
+      const high = waves.means.indexOf(Math.max(...waves.means));
+      findings.push(`${who} differed between waves more than chance allows (on average ${signedWidth(waves.means[low]!, range)} in ${waves.labels[low]}, ${signedWidth(waves.means[high]!, range)} in ${waves.labels[high]})`);
+    }
+  }
+  const alarm = `${Math.round(diagnostics.level * 100)}%`;
+  if (findings.length === 0) {
+    return `<p>${intro} Whether this model's average error (real minus model) moved steadily from wave to wave, or jumped between waves, was tested; nothing beyond chance showed (at most a ${alarm} chance of a false alarm over all ${diagnostics.tests} tests). That supports the assumption that the forecast wave errs like the past ones; it cannot prove it.</p>`;
+  }
+  return `<p><span class="verdict warn">Drift.</span> Between past waves ${prose(findings)}. A model whose errors change may change them again in the forecast wave: rely on the wave-by-wave check above, and consider weighting recent waves more (method alg2 with a decay). (At most a ${alarm} chance of a false alarm over all ${diagnostics.tests} tests.)</p>`;
+}
+
+function signedWidth(value: number, range: readonly [number, number]): string {
+  return `${value < 0 ? "−" : "+"}${formatWidth(Math.abs(value), range)}`;
 }

@@ -74,8 +74,26 @@ export function plainProblem(problem: string): string {
   const need = /needs at least (\d+) ([a-z ]+?) for a finite interval.*?but there are ([\d.]+)/.exec(problem);
   if (need === null) return problem;
   const [, needed, what, have] = need;
-  const where = step === null ? "" : `${stepWords(step[1]!)} of ${plural(Number(step[2]), "question and subgroup", "questions and subgroups")} for ${step[3]}: `;
+  // "approval: calibration skipped …": the kind (when the message names one) stays in front of the step's words.
+  const head = step?.[1] ?? "";
+  const cut = head.lastIndexOf(": ");
+  const where =
+    step === null ? "" : `${cut < 0 ? "" : head.slice(0, cut + 2)}${stepWords(cut < 0 ? head : head.slice(cut + 2))} of ${plural(Number(step[2]), "question and subgroup", "questions and subgroups")} for ${step[3]}: `;
   return `${where}not run — a range at this confidence needs at least ${needed} ${what === "historical tasks" ? "past results" : what}, and there ${have === "1" ? "is" : "are"} only ${have}.`;
+}
+
+/**
+ * A warning of the analysis in plain words: the drift diagnostics' ("model M:
+ * the gap differs between waves … (p = …)") say what changed and point to the
+ * drift check; the others as plainProblem words them.
+ */
+export function plainWarning(warning: string): string {
+  const drift = /^(.*?): model (\S+)(?:, coordinate ([^:]+))?: the gap (differs between waves|grows|falls)( [^ ]+ points?)?/.exec(warning);
+  if (drift === null) return plainProblem(warning);
+  const [, kind, model, coord, what, size] = drift;
+  const whose = `${model}'s errors${coord === undefined ? "" : ` for ${coord}`}`;
+  const change = what === "differs between waves" ? "differed between past waves more than chance allows" : `${what === "grows" ? "grew" : "fell"}${size ?? ""} a wave`;
+  return `${kind}: ${whose} ${change}, so the forecast wave may differ again; see the drift check under "Should I trust these ranges?".`;
 }
 
 function stepWords(step: string): string {

@@ -1,5 +1,6 @@
 /** The `calls` table: one row per API call attempt, written when sent and when answered. */
 import type { DatabaseSync } from "node:sqlite";
+import { onRollback } from "./db.ts";
 import type { ChatMessage, CompletionChoice, TokenUsage } from "../providers/types.ts";
 
 export interface CallStart {
@@ -50,6 +51,8 @@ export interface CallFailure {
   finishedAt: string;
   /** Null when unknown whether the vendor billed it (timeouts, resets, bad bodies). */
   costUsd: number | null;
+  /** What the vendor billed, when its reply said so though it could not be used (`choices: []` with usage). */
+  usage?: TokenUsage | undefined;
 }
 
 /** A call waiting in a vendor batch: its result arrives when the batch is collected. */
@@ -79,14 +82,16 @@ interface StoredChoice {
 
 export function prepareCalls(db: DatabaseSync) {
   const insert = db.prepare(`INSERT INTO calls (run_id, request_key, study, model, wave, respondent, item,
-      generation, n, attempt, try, system_prompt, messages, parameters, status, reserved_usd, started_at, batch_id)
+      generation, n, attempt, try, system_prompt_id, messages_id, parameters_id, status, reserved_usd, started_at, batch_id)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?)`);
+  const texts = prepareTexts(db);
   const complete = db.prepare(`UPDATE calls SET status = 'completed', raw_text = ?, choices = ?, parsed = ?,
       input_tokens = ?, output_tokens = ?, cached_input_tokens = ?, cache_write_tokens = ?, cost_usd = ?,
       latency_ms = ?, finished_at = ?, vendor_request_id = ?, vendor_model = ?
     WHERE id = ?`);
   const fail = db.prepare(`UPDATE calls SET status = 'failed', error_class = ?, error_message = ?, http_status = ?,
-      latency_ms = ?, finished_at = ?, cost_usd = ? WHERE id = ?`);
+      latency_ms = ?, finished_at = ?, cost_usd = ?, input_tokens = ?, output_tokens = ?, cached_input_tokens = ?,
+      cache_write_tokens = ? WHERE id = ?`);
   const byKey = db.prepare(
     "SELECT id, choices FROM calls WHERE request_key = ? AND status = 'completed' ORDER BY id LIMIT 1",
   );
@@ -113,9 +118,9 @@ export function prepareCalls(db: DatabaseSync) {
         call.n,
         call.attempt,
         call.try,
-        call.system,
-        JSON.stringify(call.messages),
-        JSON.stringify(call.parameters),
+        texts.idOf(call.system),
+        texts.idOf(JSON.stringify(call.messages)),
+        texts.idOf(JSON.stringify(call.parameters)),
         call.reservedUsd,
         call.startedAt,
         call.batchId ?? null,
@@ -150,6 +155,10 @@ export function prepareCalls(db: DatabaseSync) {
         failure.latencyMs,
         failure.finishedAt,
         failure.costUsd,
+        failure.usage?.inputTokens ?? null,
+        failure.usage?.outputTokens ?? null,
+        failure.usage?.cachedInputTokens ?? null,
+        failure.usage?.cacheWriteTokens ?? null,
         id,
       );
     },
@@ -199,12 +208,38 @@ function toBatchedCall(row: Record<string, string | number>): BatchedCall {
   };
 }
 
+/** A choice as stored: what is absent is left out (read back as absent), not written as null. */
 function toStoredChoice(choice: CompletionChoice): StoredChoice {
+  const stored: StoredChoice = { text: choice.text, finish_reason: choice.finishReason };
+  if (choice.refusal !== undefined) stored.refusal = choice.refusal;
+  if (choice.topLogprobs !== undefined) stored.top_logprobs = choice.topLogprobs;
+  return stored;
+}
+
+/** Distinct texts remembered by id at most, before the memory starts afresh (the table still finds them). */
+const REMEMBERED_TEXTS = 20_000;
+
+/**
+ * The `texts` table: each distinct long text (a persona, a conversation, the
+ * parameters) once, referred to by id. Ids of recent texts are remembered,
+ * so a persona asked many items is looked up once.
+ */
+function prepareTexts(db: DatabaseSync) {
+  const find = db.prepare("SELECT id FROM texts WHERE text = ?");
+  const add = db.prepare("INSERT INTO texts (text) VALUES (?)");
+  let known = new Map<string, number>();
+  // A rolled-back insert's id is handed out again: what was remembered may be wrong.
+  onRollback(db, () => (known = new Map()));
   return {
-    text: choice.text,
-    refusal: choice.refusal ?? null,
-    finish_reason: choice.finishReason,
-    top_logprobs: choice.topLogprobs ?? null,
+    idOf(text: string): number {
+      const remembered = known.get(text);
+      if (remembered !== undefined) return remembered;
+      const row = find.get(text) as { id: number } | undefined;
+      const id = row?.id ?? Number(add.run(text).lastInsertRowid);
+      if (known.size >= REMEMBERED_TEXTS) known = new Map();
+      known.set(text, id);
+      return id;
+    },
   };
 }
 

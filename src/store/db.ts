@@ -141,6 +141,14 @@ function tooNew(path: string, version: number, latest: number): StoreError {
   );
 }
 
+/** What to forget when a transaction is rolled back (memory of rows it wrote), by store. */
+const rollbackListeners = new WeakMap<DatabaseSync, (() => void)[]>();
+
+/** Calls `forget` whenever a transaction on `db` is rolled back. */
+export function onRollback(db: DatabaseSync, forget: () => void): void {
+  rollbackListeners.set(db, [...(rollbackListeners.get(db) ?? []), forget]);
+}
+
 /** Runs `fn` in one write transaction: all of it is stored, or none. */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   try {
@@ -151,6 +159,7 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
       return result;
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
+      for (const forget of rollbackListeners.get(db) ?? []) forget();
       throw error;
     }
   } catch (error) {

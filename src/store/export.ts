@@ -7,12 +7,15 @@
  * current prompts are exported; stale ones (the persona or a question changed
  * since) stay in the store until they are asked again.
  */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { OutputSet } from "../util/atomic-write.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { cellId, type AnswerRow } from "./answers.ts";
+import type { Store } from "./store.ts";
 
 export const RESPONSE_COLUMNS = [
   "study",
@@ -34,6 +37,8 @@ export interface ExportResult {
   rows: number;
   /** Stored answers left out because their prompt is no longer the study's. */
   stale: number;
+  /** False when the files were already up to date and left as they were. */
+  rewritten?: boolean;
 }
 
 export interface ResponseColumns {
@@ -103,6 +108,46 @@ export async function exportResponses(
     crashPoint("export-staged");
   });
   return { csv: csvPath, parquet: parquetPath, rows: columns.study.length, stale };
+}
+
+/**
+ * The exports, rewritten only when what they are made of changed: the stored
+ * answers (their version moves with every write) or the study's current
+ * prompts (a digest of the current cell keys). A rerun that asked nothing
+ * leaves both files as they are. The record of what they were made from is
+ * written after them: a kill in between only means they are written again.
+ */
+export async function exportIfChanged(
+  dir: string,
+  study: string,
+  store: Pick<Store, "answersVersion" | "exported" | "setExported" | "allAnswers">,
+  currentKeys: Map<string, string>,
+): Promise<ExportResult> {
+  const made = { answers: store.answersVersion(), keys: keysDigest(currentKeys) };
+  const csv = join(dir, "responses.csv");
+  const parquet = join(dir, "responses.parquet");
+  const last = parseExported(store.exported());
+  if (last !== undefined && last.answers === made.answers && last.keys === made.keys && existsSync(csv) && existsSync(parquet)) {
+    return { csv, parquet, rows: last.rows, stale: last.stale, rewritten: false };
+  }
+  const result = await exportResponses(dir, study, store.allAnswers(), currentKeys);
+  store.setExported(JSON.stringify({ ...made, rows: result.rows, stale: result.stale }));
+  return { ...result, rewritten: true };
+}
+
+function keysDigest(currentKeys: Map<string, string>): string {
+  const hash = createHash("sha256");
+  for (const [cell, key] of currentKeys) hash.update(cell).update("\u0000").update(key).update("\n");
+  return hash.digest("hex");
+}
+
+function parseExported(text: string | undefined): { answers: number; keys: string; rows: number; stale: number } | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as { answers: number; keys: string; rows: number; stale: number };
+  } catch {
+    return undefined;
+  }
 }
 
 export function toCsv(columns: ResponseColumns): string {

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
 import { prepareBatches, type BatchPoll, type BatchRow, type BatchStart, type BatchStatements } from "./batches.ts";
 import {
@@ -52,6 +52,7 @@ export class Store {
   private readonly runs: RunStatements;
   private readonly batches: BatchStatements;
   private readonly group: GroupCommit;
+  private readonly bumpAnswers: StatementSync;
 
   private constructor(path: string, db: DatabaseSync, lock: StoreLock) {
     this.path = path;
@@ -62,6 +63,9 @@ export class Store {
     this.runs = prepareRuns(db);
     this.batches = prepareBatches(db);
     this.group = new GroupCommit(db);
+    this.bumpAnswers = db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('answers_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+    );
     this.interrupted = transaction(db, () => {
       const work = this.runs.recoverInterrupted();
       if (work.runs.length > 0) crashPoint("store-recover");
@@ -152,7 +156,26 @@ export class Store {
   }
 
   private upsertAnswers(answers: AnswerRow[]): void {
+    if (answers.length === 0) return;
     for (const answer of answers) this.answers.upsert(answer);
+    // In the same transaction: the answers' version moves whenever any is written (exports compare it).
+    this.bumpAnswers.run();
+  }
+
+  /** A number that changes whenever an answer is written (0 for a store no silicon with it has written to). */
+  answersVersion(): number {
+    const row = reading(this.db, () => this.db.prepare("SELECT value FROM meta WHERE key = 'answers_version'").get()) as { value: string } | undefined;
+    return row === undefined ? 0 : Number(row.value);
+  }
+
+  /** What the exports were last written from (see src/store/export.ts), if recorded. */
+  exported(): string | undefined {
+    const row = reading(this.db, () => this.db.prepare("SELECT value FROM meta WHERE key = 'exported'").get()) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setExported(fingerprint: string): void {
+    transaction(this.db, () => this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('exported', ?)").run(fingerprint));
   }
 
   /**
@@ -197,6 +220,11 @@ export class Store {
 
   batch(id: number): BatchRow | undefined {
     return reading(this.db, () => this.batches.get(id));
+  }
+
+  /** Every vendor batch id the store knows: a lookup for a lost batch must not take one of these for it. */
+  vendorBatchIds(): Set<string> {
+    return reading(this.db, () => new Set(this.batches.all().flatMap((row) => (row.vendorBatchId === null ? [] : [row.vendorBatchId]))));
   }
 
   /** Calls waiting in batches not yet collected. */

@@ -2,11 +2,15 @@ import { InputError, type InputLocation } from "../errors.ts";
 import type { Cell, DataTable } from "./types.ts";
 
 /** What locating a cell needs of its table; keeping only this lets the columns go once read. */
-export type TableLocations = Pick<DataTable, "source" | "lines">;
+export type TableLocations = Pick<DataTable, "source" | "lines" | "rows">;
 
 /** The part of a table that messages about its cells need. */
 export function locationsOf(table: DataTable): TableLocations {
-  return { source: table.source, ...(table.lines === undefined ? {} : { lines: table.lines }) };
+  return {
+    source: table.source,
+    ...(table.lines === undefined ? {} : { lines: table.lines }),
+    ...(table.rows === undefined ? {} : { rows: table.rows }),
+  };
 }
 
 /** The location of one cell, for messages: file, 1-based row, CSV line, column. */
@@ -14,7 +18,7 @@ export function cellLocation(table: TableLocations, rowIndex: number, column?: s
   const line = table.lines?.[rowIndex];
   return {
     file: table.source,
-    row: rowIndex + 1,
+    row: table.rows?.[rowIndex] ?? rowIndex + 1,
     ...(line !== undefined ? { line } : {}),
     ...(column !== undefined ? { field: column } : {}),
   };

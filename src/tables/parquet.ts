@@ -1,7 +1,6 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { InputError } from "../errors.ts";
-import type { ReadTableOptions } from "./read.ts";
-import type { Cell, DataTable } from "./types.ts";
+import type { Cell, DataTable, ReadTableOptions } from "./types.ts";
 
 /**
  * Reads a Parquet file (as written by pandas, R arrow, DuckDB) into a

@@ -2,33 +2,27 @@ import { statSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../errors.ts";
 import { readCsvFile } from "./csv.ts";
-import type { DataTable, TableFormat } from "./types.ts";
+import type { DataTable, ReadTableOptions, TableFormat } from "./types.ts";
 
-export interface ReadTableOptions {
-  /**
-   * Columns to keep; the others are not kept (CSV) or not read at all
-   * (Parquet), so memory follows what a command needs. All when omitted;
-   * a named column the file lacks is simply absent.
-   */
-  columns?: readonly string[];
-}
+export type { ReadTableOptions };
 
 const FORMAT_BY_EXTENSION: Record<string, TableFormat> = {
   ".csv": "csv",
   ".parquet": "parquet",
   ".pq": "parquet",
   ".sav": "sav",
+  ".zsav": "sav",
 };
 
 export function tableFormatOf(path: string): TableFormat {
   const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new InputError({ file: path }, "unknown table format: expected a .csv, .parquet or .sav file");
+    throw new InputError({ file: path }, "unknown table format: expected a .csv, .parquet, .sav or .zsav file");
   }
   return format;
 }
 
-/** Reads a CSV, Parquet or SPSS .sav file by its extension. */
+/** Reads a CSV, Parquet or SPSS .sav/.zsav file by its extension. */
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<DataTable> {
   const format = tableFormatOf(path);
   const stat = statSync(path, { throwIfNoEntry: false });

@@ -1,85 +1,85 @@
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { InputError } from "../errors.ts";
+import { readDouble, SavFormatError, TRUNCATED } from "./sav-bytes.ts";
+import { visitCases } from "./sav-cases.ts";
+import { readDictionary, type SavDictionary, type SavVariable } from "./sav-dictionary.ts";
 import type { Cell, DataTable } from "./types.ts";
 
-// sav-reader is CommonJS and exports only a `require` entry.
-const require = createRequire(import.meta.url);
-const { SavBufferReader } = require("sav-reader") as {
-  SavBufferReader: new (buffer: Buffer) => SavReader;
-};
-
-interface SavVariable {
-  name: string;
-  /** 0 numeric, 1 string */
-  type: number;
-  missing: unknown;
-}
-
-interface SavReader {
-  meta: {
-    sysvars: SavVariable[];
-    valueLabels: { appliesToNames?: string[]; entries: { val: number | string; label: string }[] }[];
-  };
-  open(): Promise<void>;
-  readAllRows(includeNulls?: boolean): Promise<Record<string, Cell>[]>;
-}
-
 /**
- * Reads an SPSS .sav file (as Pew and ANES ship them). Numeric columns keep
+ * Reads an SPSS system file, .sav (uncompressed or bytecode-compressed) or
+ * .zsav (zlib), as SPSS, PSPP and R haven write them. Numeric columns keep
  * their codes; value labels are returned beside them so that personas can say
  * "Republican" rather than 2. User-missing codes become missing (null), as
- * haven does by default, so 998 "Don't know" never enters a mean.
+ * haven does by default, so 998 "Don't know" never enters a mean. Every case
+ * is read: a count that disagrees with the header's is an error, never a
+ * shorter table.
  */
 export async function readSav(path: string): Promise<DataTable> {
-  let reader: SavReader;
-  let rows: Record<string, Cell>[];
   try {
-    reader = new SavBufferReader(readFileSync(path));
-    await reader.open();
-    rows = await reader.readAllRows(true);
+    return readSavBytes(path, readFileSync(path));
   } catch (error) {
-    throw new InputError({ file: path }, `not a readable SPSS .sav file: ${savProblem(error)}`, { cause: error });
-  }
-  const variables = reader.meta.sysvars;
-  const columnNames = variables.map((v) => v.name);
-  const columns: Record<string, Cell[]> = {};
-  for (const variable of variables) {
-    const isMissing = userMissingTest(variable.missing);
-    columns[variable.name] = rows.map((row) => {
-      const cell = row[variable.name] ?? null;
-      if (typeof cell === "string") return cell.trimEnd() === "" ? null : cell.trimEnd();
-      return cell !== null && isMissing(cell) ? null : cell;
-    });
-  }
-  const valueLabels: Record<string, Map<number, string>> = {};
-  for (const record of reader.meta.valueLabels) {
-    for (const name of record.appliesToNames ?? []) {
-      const labels = (valueLabels[name] ??= new Map());
-      for (const entry of record.entries) {
-        if (typeof entry.val === "number") labels.set(entry.val, entry.label);
-      }
+    if (error instanceof SavFormatError) {
+      throw new InputError({ file: path }, `not a readable SPSS file: ${error.message}`, { cause: error });
     }
+    throw error;
   }
-  return { source: path, format: "sav", columnNames, numRows: rows.length, columns, valueLabels };
 }
 
-/** sav-reader reports user-missing values as a number, `{ values }`, or a range `{ min, max }`. */
-function userMissingTest(missing: unknown): (value: Cell) => boolean {
-  if (missing === null || missing === undefined) return () => false;
-  if (typeof missing === "number") return (value) => value === missing;
-  const spec = missing as { values?: unknown[]; min?: number; max?: number; value?: number };
-  const values = new Set(spec.values ?? (spec.value !== undefined ? [spec.value] : []));
-  const inRange = (value: number) =>
-    spec.min !== undefined && spec.max !== undefined && value >= spec.min && value <= spec.max;
-  return (value) => values.has(value) || (typeof value === "number" && inRange(value));
+function readSavBytes(path: string, bytes: Buffer): DataTable {
+  const dictionary = readDictionary(bytes);
+  const readers = dictionary.variables.map((variable) => cellReader(variable, dictionary));
+  // Sized by the header's count when it has one (checked below), else grown.
+  const columns: Cell[][] = dictionary.variables.map(() => new Array<Cell>(Math.max(dictionary.declaredCases, 0)));
+  let row = 0;
+  const caseCount = visitCases(bytes, dictionary, (slots) => {
+    for (let j = 0; j < readers.length; j++) columns[j]![row] = readers[j]!(slots);
+    row += 1;
+  });
+  const declared = dictionary.declaredCases;
+  if (declared !== -1 && caseCount !== declared) {
+    const hint = caseCount < declared ? ` ${TRUNCATED}` : "";
+    throw new SavFormatError(`its header declares ${declared} cases but the data holds ${caseCount}${hint}`);
+  }
+  const columnNames = dictionary.variables.map((variable) => variable.name);
+  return {
+    source: path,
+    format: "sav",
+    columnNames,
+    numRows: caseCount,
+    columns: Object.fromEntries(columnNames.map((name, j) => [name, columns[j]!])),
+    valueLabels: dictionary.valueLabels,
+  };
 }
 
-/** What sav-reader's failure means, in words (it throws plain strings, too). */
-function savProblem(error: unknown): string {
-  const detail = error instanceof Error ? error.message : String(error);
-  // Its stream reader runs out of bytes mid-record.
-  if (/No data read even after wait/.test(detail)) return "the file ends early (truncated or incompletely copied?)";
-  if (/Not a valid \.sav file/.test(detail)) return "it does not start as an SPSS system file does ($FL2); is it another format renamed .sav?";
-  return detail.replace(/\s+/g, " ").trim() || "unknown problem";
+/** Reads one variable's cell from a case's slots: null for system- and user-missing and empty strings. */
+function cellReader(variable: SavVariable, dictionary: SavDictionary): (slots: Buffer) => Cell {
+  const { sysmis, littleEndian, decoder } = dictionary;
+  if (variable.width === 0) {
+    const offset = variable.slot * 8;
+    const missing = new Set(variable.missingValues);
+    const [low, high] = variable.missingRange ?? [Infinity, -Infinity];
+    return (slots) => {
+      const value = readDouble(slots, offset, littleEndian);
+      return value === sysmis || Number.isNaN(value) || missing.has(value) || (value >= low && value <= high) ? null : value;
+    };
+  }
+  const missing = new Set(variable.missingValues);
+  const { segments, width } = variable;
+  const utf8 = decoder.encoding === "utf-8";
+  // Strings are padded with blanks (or NULs) to their width; the padding is not part of the value.
+  const text = (bytes: Buffer, start: number, end: number): Cell => {
+    while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0)) end -= 1;
+    if (end === start) return null;
+    const value = utf8 ? bytes.toString("utf8", start, end) : decoder.decode(bytes.subarray(start, end));
+    return missing.has(value) ? null : value;
+  };
+  if (segments.length === 1) {
+    const start = segments[0]!.slot * 8;
+    const end = start + segments[0]!.bytes;
+    return (slots) => text(slots, start, end);
+  }
+  return (slots) => {
+    const joined = Buffer.concat(segments.map((segment) => slots.subarray(segment.slot * 8, segment.slot * 8 + segment.bytes)));
+    return text(joined, 0, width);
+  };
 }

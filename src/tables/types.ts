@@ -19,6 +19,18 @@ export interface DataTable {
   columns: Record<string, Cell[]>;
   /** Physical 1-based line of each data row (CSV only; quoted newlines make it differ from row + 1). */
   lines?: Int32Array;
+  /** 1-based row in the file of each data row, when the table holds some of the file's rows (one wave of a panel). */
+  rows?: Int32Array;
   /** SPSS value labels by column: code -> label. Empty for CSV and Parquet. */
   valueLabels: Record<string, Map<number, string>>;
+}
+
+/** How readTable reads a file. */
+export interface ReadTableOptions {
+  /**
+   * Columns to keep; the others are not kept (CSV) or not read at all
+   * (Parquet), so memory follows what a command needs. All when omitted;
+   * a named column the file lacks is simply absent.
+   */
+  columns?: readonly string[];
 }

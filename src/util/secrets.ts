@@ -20,9 +20,17 @@ export function secretValues(env: NodeJS.ProcessEnv = process.env): string[] {
   return [...values].sort((a, b) => b.length - a.length);
 }
 
-/** Replaces every secret value (see `secretValues`) in `text`. */
+/** `scheme://user:password@` in a URL: credentials whatever the environment holds. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/** A URL with its user name and password (if any) replaced: safe to print. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+}
+
+/** Replaces every secret value (see `secretValues`) in `text`, and credentials inside URLs. */
 export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
-  let out = text;
+  let out = redactUrlCredentials(text);
   for (const value of secretValues(env)) {
     if (out.includes(value)) out = out.split(value).join(REDACTED);
   }

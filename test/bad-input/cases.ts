@@ -24,6 +24,34 @@ export interface BadInputCase {
 
 const SAV = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/bad-input/${name}`, import.meta.url)));
 
+/** An SPSS file whose header declares `cases` cases (the int32 at byte 80). */
+function withDeclaredCases(bytes: Uint8Array, cases: number): Uint8Array {
+  const copy = bytes.slice();
+  new DataView(copy.buffer).setInt32(80, cases, true);
+  return copy;
+}
+
+/** A .zsav with 8 bytes of its first zlib block overwritten (the block starts 24 bytes after the dictionary's end). */
+function damagedZlibBlock(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.slice();
+  const end = Buffer.from(copy).indexOf(Buffer.from([0xe7, 0x03, 0, 0, 0, 0, 0, 0])) + 8; // record 999, filler 0
+  copy.fill(0xff, end + 28, end + 36);
+  return copy;
+}
+
+/** The base frames w1.csv and w2.csv as one long panel file with a `wave` column. */
+const PANEL = [
+  "wave," + BASE_FILES["w1.csv"]!.split("\n")[0]!,
+  ...BASE_FILES["w1.csv"]!.trimEnd().split("\n").slice(1).map((row) => `w1,${row}`),
+  ...BASE_FILES["w2.csv"]!.trimEnd().split("\n").slice(1).map((row) => `w2,${row},,`),
+].join("\n") + "\n";
+
+/** The base study with both waves taken from panel.csv; wave w2's rows are those holding `secondValue`. */
+function panelStudy(secondValue: string, column = "wave"): string {
+  return studyYaml("frame: w1.csv", `frame: { file: panel.csv, wave_column: ${column} }`)
+    .replace("frame: w2.csv", `frame: { file: panel.csv, wave_column: ${column}, wave_value: ${secondValue} }`);
+}
+
 /** BASE_FILES with some files replaced (undefined removes one). */
 function study(overrides: Record<string, string | Uint8Array | undefined> = {}): Record<string, string | Uint8Array> {
   const files: Record<string, string | Uint8Array> = { ...BASE_FILES };
@@ -171,7 +199,7 @@ export const CASES: BadInputCase[] = [
     args: GENERATE,
     error: /^study\.yaml: line 16, field "endpoints\.simulated:biased\[0\]\.api_key_env": expected the name of an environment variable ending in API_KEY, e\.g\. OPENAI_TEAM2_API_KEY, got "TEAM_KEY"$/,
   },
-  { name: "generate: --poll-interval not a number", files: study(), args: [...GENERATE, "--batch", "--poll-interval", "soon"], error: /^--poll-interval expects a number of seconds; got "soon"$/ },
+  { name: "generate: --poll-interval not a number", files: study(), args: [...GENERATE, "--batch", "--poll-interval", "soon"], error: /^--poll-interval expects a number of seconds from 0\.001 to 86400 \(24 hours\); got "soon"$/ },
   { name: "generate: --no-wait without --batch", files: study(), args: [...GENERATE, "--no-wait"], error: /^--no-wait only applies to --batch runs$/ },
   {
     name: "study: anthropic model at another temperature",
@@ -217,10 +245,15 @@ export const CASES: BadInputCase[] = [
   { name: "persona: partial", files: study({ "persona.hbs": "You are {{> person}}.\n" }), args: GENERATE, error: /^persona\.hbs: line 1: partials \(\{\{> name\}\}\) are not supported: write the text into the template$/ },
   { name: "persona: uses a real answer", files: study({ "persona.hbs": "You are {{party}}; you said {{approve}}.\n" }), args: GENERATE, error: /^persona\.hbs: field "approve": column "approve" holds the real answers to item "approve": a persona that shows it leaks the answer into the prompt$/ },
   { name: "persona: empty", files: study({ "persona.hbs": "" }), args: GENERATE, error: /^persona\.hbs: the template is empty: expected the persona text$/ },
+  { name: "persona: only comments", files: study({ "persona.hbs": "{{!-- describe the respondent here --}}\n" }), args: GENERATE, error: /^persona\.hbs: the template has only comments: expected the persona text$/ },
+  { name: "persona: lookup of a field in no frame or context", files: study({ "persona.hbs": 'You are {{lookup this "incomee"}}.\n' }), args: GENERATE, error: /^persona\.hbs: field "incomee": not a column of w1\.csv \(wave "w1"\) nor a key of its context; the frame has: id, weight, party, region, age, approve, therm$/ },
+  { name: "persona: a list in the wave context", files: study({ "study.yaml": studyYaml("year: 2022", "year: [2022, 2023]") }), args: GENERATE, error: /^persona\.hbs: field "year": the wave context's "year" is a list \(2022, 2023\), which would print as "2022,2023": print its items with \{\{#each year\}\}\{\{this\}\}\{\{\/each\}\}, or give a text \(wave "w1", w1\.csv row 1\)$/ },
+  { name: "persona: ../ above the top of the template", files: study({ "persona.hbs": "You are from the {{../region}}.\n" }), args: GENERATE, error: /^persona\.hbs: line 1: \{\{\.\.\/region\}\} refers above the top of the template: "\.\.\/" reaches out of an \{\{#each\}\} or \{\{#with\}\} block, and there is none here; write \{\{region\}\}$/ },
+  { name: "frame csv: a NUL byte in a field", files: study({ "w1.csv": w1(3, "r2,0.5,Repub\u0000lican,West,61,0,20") }), args: GENERATE, error: /^w1\.csv: row 2 \(line 3\), column "party": the value contains a NUL byte \(\\0\): is the file binary or damaged\?$/ },
   { name: "persona: a respondent lacks a printed value", files: study({ "w1.csv": w1(3, "r2,0.5,Republican,,61,0,20") }), args: GENERATE, error: /^persona\.hbs: field "region": respondent "r2" has no value for "region"; if it may be missing, guard it with .* \(wave "w1", w1\.csv row 2\)$/ },
 
   // ---- frames: CSV ----
-  { name: "frame csv: duplicate id", files: study({ "w1.csv": w1(4, "r1,1,Independent,Midwest,45,,50") }), args: GENERATE, error: /^w1\.csv: row 3 \(line 4\), column "id": duplicate respondent id "r1" \(also row 1\): ids must be unique within a frame$/ },
+  { name: "frame csv: duplicate id", files: study({ "w1.csv": w1(4, "r1,1,Independent,Midwest,45,,50") }), args: GENERATE, error: /^w1\.csv: row 3 \(line 4\), column "id": duplicate respondent id "r1" \(also row 1\): ids must be unique within a frame; a file holding several waves needs frame: \{file, wave_column\}$/ },
   { name: "frame csv: negative weight", files: study({ "w1.csv": w1(3, "r2,-0.5,Republican,West,61,0,20") }), args: GENERATE, error: /^w1\.csv: row 2 \(line 3\), column "weight": expected a non-negative weight, got "-0\.5"$/ },
   { name: "frame csv: missing weight", files: study({ "w1.csv": w1(3, "r2,,Republican,West,61,0,20") }), args: GENERATE, error: /^w1\.csv: row 2 \(line 3\), column "weight": missing value: expected a non-negative weight$/ },
   { name: "frame csv: weight not a number", files: study({ "w1.csv": w1(3, "r2,half,Republican,West,61,0,20") }), args: GENERATE, error: /^w1\.csv: row 2 \(line 3\), column "weight": expected a non-negative weight, got "half"$/ },
@@ -236,7 +269,7 @@ export const CASES: BadInputCase[] = [
     name: "frame parquet: duplicate id",
     files: study({ "study.yaml": withFrame("w1.parquet"), "w1.parquet": w1Parquet((c) => (c[0]!.data[2] = "r1")) }),
     args: GENERATE,
-    error: /^w1\.parquet: row 3, column "id": duplicate respondent id "r1" \(also row 1\): ids must be unique within a frame$/,
+    error: /^w1\.parquet: row 3, column "id": duplicate respondent id "r1" \(also row 1\): ids must be unique within a frame; a file holding several waves needs frame: \{file, wave_column\}$/,
   },
   {
     name: "frame parquet: negative weight",
@@ -260,10 +293,22 @@ export const CASES: BadInputCase[] = [
 
   // ---- frames: SAV ----
   { name: "frame sav: code neither an option nor missing", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("undeclared-code.sav") }), args: GENERATE, error: /^w1\.sav: row 2, column "approve": expected one of 1 \(Approve\), 0 \(Disapprove\) for item "approve", got 998 \("Don't know"\); if 998 means no answer, list it under "missing:" in item "approve"$/ },
-  { name: "frame sav: duplicate id", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("duplicate-id.sav") }), args: GENERATE, error: /^w1\.sav: row 3, column "id": duplicate respondent id "r1" \(also row 1\): ids must be unique within a frame$/ },
+  { name: "frame sav: duplicate id", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("duplicate-id.sav") }), args: GENERATE, error: /^w1\.sav: row 3, column "id": duplicate respondent id "r1" \(also row 1\): ids must be unique within a frame; a file holding several waves needs frame: \{file, wave_column\}$/ },
   { name: "frame sav: negative weight", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("negative-weight.sav") }), args: GENERATE, error: /^w1\.sav: row 2, column "weight": expected a non-negative weight, got -0\.5$/ },
   { name: "frame sav: thermometer out of range", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("therm-out-of-range.sav") }), args: GENERATE, error: /^w1\.sav: row 3, column "therm": expected a rating from 0 to 100 for item "therm", got 150; if 150 means no answer, list it under "missing:" in item "therm"$/ },
-  { name: "frame sav: truncated file", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("duplicate-id.sav").slice(0, 300) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS \.sav file: the file ends early \(truncated or incompletely copied\?\)$/ },
+  { name: "frame sav: truncated file", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": SAV("duplicate-id.sav").slice(0, 300) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: the file ends early, inside a variable record at byte 296 \(truncated or incompletely copied\?\)$/ },
+  { name: "frame sav: header declares more cases than the data holds", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": withDeclaredCases(SAV("valid.sav"), 4) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: its header declares 4 cases but the data holds 3 \(truncated or incompletely copied\?\)$/ },
+  { name: "frame sav: header declares fewer cases than the data holds", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": withDeclaredCases(SAV("valid.sav"), 2) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: its header declares 2 cases but the data holds 3$/ },
+  { name: "frame sav: a CSV renamed .sav", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": BASE_FILES["w1.csv"]! }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: it does not start as an SPSS system file does \(\$FL2 or \$FL3\) but with "id,w"; is it another format renamed\?$/ },
+  { name: "frame sav: garbage after the header", files: study({ "study.yaml": withFrame("w1.sav"), "w1.sav": new Uint8Array([...SAV("valid.sav").slice(0, 176), ...new Uint8Array(40).fill(0xab)]) }), args: GENERATE, error: /^w1\.sav: not a readable SPSS file: unknown record type -1414812757 at byte 176: the dictionary is damaged$/ },
+  { name: "frame zsav: truncated file (no zlib trailer)", files: study({ "study.yaml": withFrame("w1.zsav"), "w1.zsav": SAV("valid.zsav").slice(0, -30) }), args: GENERATE, error: /^w1\.zsav: not a readable SPSS file: the file ends early: its zlib trailer should be at bytes 1080-1128 but the file has 1098 \(truncated or incompletely copied\?\)$/ },
+  { name: "frame zsav: damaged zlib block", files: study({ "study.yaml": withFrame("w1.zsav"), "w1.zsav": damagedZlibBlock(SAV("valid.zsav")) }), args: GENERATE, error: /^w1\.zsav: not a readable SPSS file: zlib block 1 of 1 is damaged \(incorrect data check\)$/ },
+
+  // ---- frames: panel waves in one file ----
+  { name: "frame panel: a wave with no rows", files: study({ "study.yaml": panelStudy("w3"), "panel.csv": PANEL, "w1.csv": undefined, "w2.csv": undefined }), args: GENERATE, error: /^panel\.csv: field "wave": no rows for wave "w2": expected rows holding "w3", the column holds "w1", "w2"; set wave_value in the wave's frame if the file codes the wave otherwise$/ },
+  { name: "frame panel: wave column missing", files: study({ "study.yaml": panelStudy("w2", "round"), "panel.csv": PANEL, "w1.csv": undefined, "w2.csv": undefined }), args: GENERATE, error: /^panel\.csv: field "round": missing column \(the wave of each row, frame\.wave_column of wave "w1"\); the file has: wave, id, weight, party, region, age, approve, therm$/ },
+  { name: "frame panel: duplicate id within a wave", files: study({ "study.yaml": panelStudy("w2"), "panel.csv": PANEL.replace("w2,r4", "w2,r1"), "w1.csv": undefined, "w2.csv": undefined }), args: GENERATE, error: /^panel\.csv: row 5 \(line 6\), column "id": duplicate respondent id "r1" in wave "w2" \(also row 4\): ids must be unique within a wave$/ },
+  { name: "frame panel: a row without its wave", files: study({ "study.yaml": panelStudy("w2"), "panel.csv": PANEL.replace("w2,r4", ",r4"), "w1.csv": undefined, "w2.csv": undefined }), args: GENERATE, error: /^panel\.csv: row 5 \(line 6\), column "wave": missing wave: every row of a panel file must say which wave it belongs to$/ },
 
   // ---- tasks tables: calibrate, evaluate, compare ----
   { name: "tasks: missing required column", files: { "tasks.csv": TASKS.replaceAll(",syn_se", "").replace(/,0\.02,400\n/g, ",400\n") }, args: CALIBRATE(), error: /^tasks\.csv: field "syn_se": missing column \(a tasks table needs task, role, real_est, syn_est and syn_se\); the file has: task, model, role, group, real_est, real_se, real_n, syn_est, syn_n$/ },
@@ -273,7 +318,7 @@ export const CASES: BadInputCase[] = [
   { name: "tasks: history row without a real estimate", files: { "tasks.csv": tasks(6, "e|all@1,m,history,1,,0.02,500,0.50,0.02,400") }, args: CALIBRATE(), error: /^tasks\.csv: row 5 \(line 6\), column "real_est": missing value: a history row needs its real estimate \(use role target for a task without real data\)$/ },
   { name: "tasks: the same task twice", files: { "tasks.csv": tasks(3, "a|all@1,m,history,1,0.40,0.02,500,0.42,0.02,400") }, args: CALIBRATE(), error: /^tasks\.csv: row 2 \(line 3\), column "task": duplicate task "a\|all@1" of model "m" \(first at row 1 \(line 2\)\)$/ },
   { name: "tasks: file does not exist", files: {}, args: CALIBRATE("missing.csv"), error: /^missing\.csv: file not found$/ },
-  { name: "tasks: unsupported format", files: { "tasks.xlsx": "PK\u0003\u0004" }, args: CALIBRATE("tasks.xlsx"), error: /^tasks\.xlsx: unknown table format: expected a \.csv, \.parquet or \.sav file$/ },
+  { name: "tasks: unsupported format", files: { "tasks.xlsx": "PK\u0003\u0004" }, args: CALIBRATE("tasks.xlsx"), error: /^tasks\.xlsx: unknown table format: expected a \.csv, \.parquet, \.sav or \.zsav file$/ },
   {
     name: "tasks parquet: missing required column",
     files: {
@@ -305,14 +350,29 @@ export const CASES: BadInputCase[] = [
   { name: "generate: unknown option", usage: true, files: study(), args: [...GENERATE, "--dry-rn"], error: /^unknown option '--dry-rn' \(Did you mean --dry-run\?\) \(see silicon generate --help\)$/ },
   { name: "generate: missing study argument", usage: true, files: study(), args: ["generate"], error: /^missing required argument 'study\.yaml' \(see silicon generate --help\)$/ },
   { name: "generate: --concurrency zero", files: study(), args: [...GENERATE, "--concurrency", "0"], error: /^--concurrency expects a whole number of requests, at least 1; got "0"$/ },
-  { name: "generate: --timeout negative", files: study(), args: [...GENERATE, "--timeout", "-3"], error: /^--timeout expects a number of seconds; got "-3"$/ },
+  { name: "generate: --timeout negative", files: study(), args: [...GENERATE, "--timeout", "-3"], error: /^--timeout expects a number of seconds from 0\.001 to 86400 \(24 hours\); got "-3"$/ },
+  // 3,000,000 s overflows Node's timers (at most 2^31 - 1 ms) to 1 ms: every response would be thrown away.
+  { name: "generate: --timeout past what a timer holds", files: study(), args: [...GENERATE, "--timeout", "3000000"], error: /^--timeout expects a number of seconds from 0\.001 to 86400 \(24 hours\); got "3000000"$/ },
+  {
+    name: "generate: a base URL with a password in it",
+    files: study({ "study.yaml": studyYaml("models: [simulated:biased]", "models: [openai:fake-model]") }),
+    args: GENERATE,
+    env: { OPENAI_BASE_URL: "http://researcher:hunter2-corpus@127.0.0.1:9/v1" },
+    error: /^study\.yaml: line 13, field "models\[0\]": OPENAI_BASE_URL http:\/\/\[redacted\]@127\.0\.0\.1:9\/v1 holds a user name or password: silicon never sends credentials in a URL; remove them and put the key in OPENAI_API_KEY$/,
+  },
+  {
+    name: "study: an endpoint URL with a password in it",
+    files: study({ "study.yaml": studyYaml("models: [simulated:biased]", "models: [openai:fake-model]") + "endpoints:\n  openai:fake-model:\n    - http://researcher:hunter2-corpus@gpu1:8000/v1\n" }),
+    args: GENERATE,
+    error: /^study\.yaml: line 16, field "endpoints\.openai:fake-model\[0\]": base URL http:\/\/\[redacted\]@gpu1:8000\/v1 holds a user name or password: silicon never sends credentials in a URL; remove them and put the key in OPENAI_API_KEY$/,
+  },
   { name: "silicon: unknown command", usage: true, files: {}, args: ["generat", "study.yaml"], error: /^unknown command 'generat' \(Did you mean generate\?\) \(see silicon --help\)$/ },
   {
     name: "calibrate: unknown method",
     usage: true,
     files: { "tasks.csv": TASKS },
     args: [...CALIBRATE(), "--method", "alg9"],
-    error: /^option '--method <name>' argument 'alg9' is invalid\. Allowed choices are alg1, alg2, alg3, alg3-bonferroni, alg4, alg5\. \(see silicon calibrate --help\)$/,
+    error: /^option '--method <name>' argument 'alg9' is invalid\. Allowed choices are alg1, alg2, alg3, alg3-bonferroni, alg3-fitted, alg4, alg5\. \(see silicon calibrate --help\)$/,
   },
   { name: "calibrate: no tasks table", files: {}, args: ["calibrate", "--out", "out/intervals.csv"], error: /^silicon calibrate needs a tasks table: --tasks <file> \(or a <study\.yaml>\)$/ },
   { name: "tasks sav: unknown role", files: { "tasks.sav": SAV("tasks-bad-role.sav") }, args: CALIBRATE("tasks.sav"), error: /^tasks\.sav: row 3, column "role": expected "history" or "target", got "past"$/ },
@@ -371,6 +431,10 @@ export const CASES: BadInputCase[] = [
   { name: "frame csv: a weight that would overflow", files: study({ "w1.csv": w1(3, "r2,1e308,Republican,West,61,0,20") }), args: GENERATE, error: /^w1\.csv: row 2 \(line 3\), column "weight": expected a weight up to 10\^12, got 1e\+308: weighted sums would overflow; rescale the weights \(only their ratios matter\)$/ },
   { name: "persona: not UTF-8", files: study({ "persona.hbs": Buffer.from("You are {{article age}}-year-old {{party}} from the {{region}}, \u00e9 {{year}}.\n", "latin1") }), args: GENERATE, error: /^persona\.hbs: line 1: the file is not UTF-8 text/ },
   { name: "calibrate: --ridge without --adjust", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--ridge", "5"], error: /^--ridge only applies with --adjust$/ },
+  { name: "calibrate: --folds without --adjust", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--folds", "5"], error: /^--folds only applies with --adjust$/ },
+  { name: "calibrate: --folds below 2", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--adjust", "--folds", "1"], error: /^--folds must be a whole number ≥ 2, got 1$/ },
+  { name: "calibrate: --folds with the split variant", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--adjust", "--adjust-split", "--folds", "3"], error: /^--folds applies to the cross-fitted adjustment, not --adjust-split$/ },
+  { name: "calibrate: --adjust-split without --adjust", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--adjust-split"], error: /^--adjust-split only applies with --adjust$/ },
   { name: "calibrate: --results with --tasks", files: { "tasks.csv": TASKS }, args: [...CALIBRATE(), "--results", "elsewhere"], error: /^--results applies with a <study\.yaml>; with --tasks the table is read from the file named$/ },
   { name: "evaluate: a tasks table given as the study", files: { "tasks.csv": TASKS }, args: ["evaluate", "tasks.csv", "--protocol", "loo"], error: /^tasks\.csv is a table, not a study file: give a tasks table as --tasks tasks\.csv$/ },
   { name: "generate: --model names an unknown simulated model", files: study(), args: [...GENERATE, "--model", "simulated:nope"], error: /^--model: unknown simulated model "nope": expected one of faithful, biased, polarized, erratic/ },

@@ -2,10 +2,11 @@
  * bin/silicon.js, the one file every Node runs: the version check before
  * anything else, --version, and a closed pipe ending quietly.
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BIN, childEnv, REPO, runCli } from "../helpers/cli.ts";
+import { oldNode } from "../helpers/old-node.ts";
 
 const VERSION = (JSON.parse(readFileSync(`${REPO}package.json`, "utf8")) as { version: string }).version;
 const NEEDS = /^silicon needs Node\.js 22\.18 or newer \(this is [0-9.]+\); see README "Setup"\n$/;
@@ -14,21 +15,6 @@ const NEEDS = /^silicon needs Node\.js 22\.18 or newer \(this is [0-9.]+\); see 
 function asNode(version: string, args: string[]) {
   const pretend = `data:text/javascript,Object.defineProperty(process.versions,"node",{value:"${version}"})`;
   return spawnSync(process.execPath, ["--import", pretend, BIN, ...args], { cwd: REPO, env: childEnv(), encoding: "utf8" });
-}
-
-/** A node on PATH (or the usual system places) older than 22, if the machine has one. */
-function oldNode(): string | undefined {
-  const candidates = new Set(["/usr/bin/node", "/usr/local/bin/node"]);
-  try {
-    for (const line of execFileSync("which", ["-a", "node"], { encoding: "utf8" }).split("\n")) if (line) candidates.add(line);
-  } catch {
-    // no `which`: the usual places only
-  }
-  for (const path of candidates) {
-    const probe = spawnSync(path, ["-p", "process.versions.node"], { encoding: "utf8" });
-    if (probe.status === 0 && Number(probe.stdout.split(".")[0]) < 22) return path;
-  }
-  return undefined;
 }
 
 describe("the Node version check", () => {

@@ -2,13 +2,15 @@
  * `silicon generate` as a user runs it: a child process, a study on disk, the
  * fake OpenAI-compatible vendor behind OPENAI_BASE_URL.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parse as parseCsv } from "csv-parse/sync";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO, runCli, spawnCli, writeStudy } from "../helpers/cli.ts";
+import { Store } from "../../src/store/store.ts";
 import { startFakeVendor, type FakeVendor } from "../helpers/fake-vendor.ts";
+import { BASE_FILES } from "../helpers/study-files.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-cli-");
@@ -66,10 +68,14 @@ describe("silicon generate", () => {
     expect(new Set(rows.map((r) => `${r.respondent}/${r.item}/${r.generation}`)).size).toBe(36);
     expect(rows.every((r) => r.status === "answered" && r.value !== "")).toBe(true);
 
+    const exported = statSync(join(dir, "results/cli-study/responses.parquet")).mtimeMs;
     const again = await runCli(["generate", study, "--quiet"], { cwd: dir, env });
     expect(again.code).toBe(0);
     expect(again.stderr).toBe("");
     expect(again.stdout).toContain("36 cells for openai:fake-model (36 already stored); this run 0 answered; 0 calls sent");
+    // Nothing changed: the exports are left as they were.
+    expect(again.stdout).toContain("unchanged: results/cli-study/responses.csv and results/cli-study/responses.parquet (36 rows)");
+    expect(statSync(join(dir, "results/cli-study/responses.parquet")).mtimeMs).toBe(exported);
     expect(vendor.stats.received).toBe(36);
   });
 
@@ -88,25 +94,50 @@ describe("silicon generate", () => {
   });
 
   it("refuses a second writer on the same store with a clear message", async () => {
-    vendor = await startFakeVendor({ latencyMs: 100 });
+    vendor = await startFakeVendor();
+    // Every request is held until released: once the first process has sent one, it holds
+    // the store's lock (taken before anything is sent) and cannot finish, however slow the machine.
+    vendor.hold();
     const dir = tempDir();
     const study = writeStudy(dir, { respondents: 8 });
     const env = { OPENAI_BASE_URL: vendor.baseURL };
     const first = spawnCli(["generate", study, "--quiet"], { cwd: dir, env });
     try {
-      // Wait until the first holds the store (it has sent a request).
       while (vendor.stats.received === 0) await new Promise((resolve) => setTimeout(resolve, 20));
       const second = await runCli(["generate", study, "--quiet"], { cwd: dir, env });
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(
         new RegExp(`^silicon: results/cli-study/store\\.sqlite is in use by silicon generate \\(pid ${first.pid} on .+, since .+\\); wait for it to finish \\(or stop it\\), or pass --wait to queue behind it\\n$`),
       );
+      vendor.release();
       expect((await first.result).code).toBe(0);
     } finally {
       if (first.exitCode === null) first.kill("SIGKILL");
     }
     const waited = await runCli(["generate", study, "--wait", "30", "--quiet"], { cwd: dir, env });
     expect(waited.code).toBe(0);
+  });
+
+  it("silicon run takes --wait, as the lock message says: it waits for the writer, then refuses or goes on", async () => {
+    const dir = tempDir();
+    for (const [name, content] of Object.entries(BASE_FILES)) writeFileSync(join(dir, name), content);
+    // This process holds the store's writer lock until it closes it.
+    const holder = await Store.open(join(dir, "results/test"), { study: "test" });
+    try {
+      const refused = await runCli(["run", "study.yaml", "--quiet", "--wait", "1"], { cwd: dir });
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(
+        new RegExp(`^silicon: results/test/store\\.sqlite is in use by silicon generate \\(pid ${process.pid} on .+\\) after waiting 1 s; wait for it to finish \\(or stop it\\), or pass --wait to queue behind it\\n$`),
+      );
+    } finally {
+      holder.close();
+    }
+    // Free again: the run generates (its analysis of so small a study is another matter).
+    const waited = await runCli(["run", "study.yaml", "--quiet", "--wait", "30"], { cwd: dir });
+    expect(waited.stderr).not.toMatch(/in use/);
+    const db = new DatabaseSync(join(dir, "results/test/store.sqlite"), { readOnly: true });
+    expect((db.prepare("SELECT status FROM runs").all() as { status: string }[]).map((r) => r.status)).toEqual(["completed"]);
+    db.close();
   });
 
   it("stops sending at --max-cost, exits 1 and says how to continue", async () => {

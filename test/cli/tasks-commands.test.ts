@@ -207,7 +207,10 @@ describe("silicon evaluate and compare --tasks", () => {
     const { code, stdout } = await silicon("compare", "--tasks", example, "--json");
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(result.models.map((m: { model: string }) => m.model)).toEqual(["simulated:steady", "simulated:caricature"]);
+    // The ensemble of both models (stacked, held out a fold of items at a time) stands beside them.
+    expect(result.models.map((m: { model: string }) => m.model)).toEqual(["ensemble", "simulated:steady", "simulated:caricature"]);
+    const widths = result.models.map((m: { evaluation: { median_width: number } }) => m.evaluation.median_width);
+    expect(widths).toEqual([...widths].sort((a: number, b: number) => a - b));
     expect(result.models[0].gap).toHaveProperty("mean");
   });
 });

@@ -55,7 +55,7 @@ async function error(extra: string, waves = ""): Promise<string> {
 describe("estimands and calibration sections", () => {
   it("default to every item by everyone, calibrated with alg1 at α = 0.1 by scale", async () => {
     const { loaded } = await load("");
-    expect(loaded.study.calibration).toMatchObject({ alpha: 0.1, method: "alg1", vector_method: "alg3", adjust: false, pilot: [], protocols: ["loo", "chrono", "group"], group_by: "item" });
+    expect(loaded.study.calibration).toMatchObject({ alpha: 0.1, method: "alg1", vector_method: "alg3", adjust: true, pilot: [], protocols: ["loo", "chrono", "group"], group_by: "item" });
     expect(loaded.analysis.items.map((p) => [p.item.id, p.perOption, p.scale.key, p.scale.range, p.by.map((b) => b.columns)])).toEqual([
       ["approve", false, "proportion", [0, 1], [[]]],
       ["therm", false, "thermometer", [0, 100], [[]]],

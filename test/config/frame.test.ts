@@ -58,6 +58,16 @@ describe("loadFrame from SPSS .sav (fixture made with pspp from test/fixtures/sa
   });
 });
 
+describe("loadFrame from SPSS files written by R haven (test/fixtures/sav/make.R)", () => {
+  it.each(["haven-mixed-byte.sav", "haven-mixed.zsav"])("%s: every one of the 120 respondents", async (name) => {
+    const path = fileURLToPath(new URL(`../fixtures/sav/${name}`, import.meta.url));
+    const frame = await loadFrame(path, { idColumn: "id", weightColumn: "weight", items: [], historical: false });
+    expect(frame.size).toBe(120);
+    expect(frame.ids.at(-1)).toBe("r120");
+    expect(frame.profile(0)).toMatchObject({ id: "r001", caseid: 100007, party: "Democrat", city: "München" });
+  });
+});
+
 describe("loadFrame from Parquet", () => {
   function parquet(columns: { name: string; data: unknown[]; type: "STRING" | "DOUBLE" | "INT32" | "BOOLEAN" }[]): Uint8Array {
     return new Uint8Array(parquetWriteBuffer({ columnData: columns.map((c) => ({ ...c, nullable: true })) as never }));
@@ -120,6 +130,7 @@ describe("loadFrame from CSV", () => {
       ["id,weight\na,1\n,2\n", `f.csv: row 2 (line 3), column "id": missing respondent id`],
       ["id,weight\na,0\nb,0\n", `f.csv: field "weight": every weight is zero: expected at least one positive weight`],
       ["id,weight\na,1\nb,x\n", `f.csv: row 2 (line 3), column "weight": expected a non-negative weight, got "x"`],
+      ["id,weight,name\na,1,Ann\nb,1,Bo\u0000b\n", `f.csv: row 2 (line 3), column "name": the value contains a NUL byte (\\0): is the file binary or damaged?`],
     ];
     for (const [text, message] of cases) {
       const dir = studyDir({ "f.csv": text });
@@ -130,7 +141,7 @@ describe("loadFrame from CSV", () => {
   it("names both rows of a duplicate id", async () => {
     const dir = studyDir({ "f.csv": "id,weight\na,1\nb,1\n\"a\",1\n" });
     expect(await frameError(join(dir, "f.csv"), options)).toBe(
-      `${dir}/f.csv: row 3 (line 4), column "id": duplicate respondent id "a" (also row 1): ids must be unique within a frame`,
+      `${dir}/f.csv: row 3 (line 4), column "id": duplicate respondent id "a" (also row 1): ids must be unique within a frame; a file holding several waves needs frame: {file, wave_column}`,
     );
   });
 

@@ -101,7 +101,7 @@ describe("loadStudy", () => {
       `<dir>/study.yaml: line 1, field "persona": missing: expected a text`,
     );
     expect(await studyError({ "study.yaml": studyWith([["    frame: w2.csv\n", ""]]) })).toBe(
-      `<dir>/study.yaml: line 9, field "waves[1].frame": missing: expected a text`,
+      `<dir>/study.yaml: line 9, field "waves[1].frame": missing: expected a text or a mapping (key: value lines)`,
     );
   });
 
@@ -125,7 +125,7 @@ describe("loadStudy", () => {
       `<dir>/study.yaml: line 10, field "waves[1].frame": file not found: <dir>/frames/w2.csv`,
     );
     expect(await studyError({ "study.yaml": studyWith([["frame: w2.csv", "frame: survey.yaml"]]) })).toBe(
-      `<dir>/study.yaml: line 10, field "waves[1].frame": <dir>/survey.yaml: unknown table format: expected a .csv, .parquet or .sav file`,
+      `<dir>/study.yaml: line 10, field "waves[1].frame": <dir>/survey.yaml: unknown table format: expected a .csv, .parquet, .sav or .zsav file`,
     );
   });
 
@@ -173,7 +173,7 @@ describe("loadStudy", () => {
 
   it("passes frame errors through: duplicate ids, missing and negative weights, answers outside the options", async () => {
     expect(await studyError({ "w1.csv": BASE_FILES["w1.csv"]!.replace("r3,", "r1,") })).toBe(
-      `<dir>/w1.csv: row 3 (line 4), column "id": duplicate respondent id "r1" (also row 1): ids must be unique within a frame`,
+      `<dir>/w1.csv: row 3 (line 4), column "id": duplicate respondent id "r1" (also row 1): ids must be unique within a frame; a file holding several waves needs frame: {file, wave_column}`,
     );
     expect(await studyError({ "w1.csv": BASE_FILES["w1.csv"]!.replace("r2,0.5,", "r2,,") })).toBe(
       `<dir>/w1.csv: row 2 (line 3), column "weight": missing value: expected a non-negative weight`,

@@ -39,7 +39,9 @@ describe("compare", () => {
 
   it("ranks models by calibrated width, narrowest first", () => {
     const { models } = compareModels("loo", rows, [], { method: "alg4", alpha: 0.1 });
-    expect(models.map((m) => m.model)).toEqual(["tight", "loose"]);
+    // The ensemble pseudo-model (both models stacked) stands beside them.
+    expect(models.map((m) => m.model).filter((m) => m !== "ensemble")).toEqual(["tight", "loose"]);
+    expect(models.some((m) => m.model === "ensemble")).toBe(true);
     expect(models[0]!.evaluation.median_width).toBeLessThan(models[1]!.evaluation.median_width);
     expect(models[1]!.history).toBe(40);
   });

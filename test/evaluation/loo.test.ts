@@ -42,8 +42,8 @@ describe("leave-one-out", () => {
     { method: "alg4", alpha: 0.1, range: [0, 1] },
     { method: "alg5", alpha: 0.2 },
     { method: "alg4", alpha: 0.5, strata: ["subgroup"] },
-    { method: "alg4", alpha: 0.3, adjust: { splitBy: "item", features: ["syn_est", "subgroup"], ridge: 1, seed: 2 } },
-    { method: "alg1", alpha: 0.4, adjust: { splitBy: "item", features: ["syn_est"], ridge: 0.5, seed: 5 }, strata: ["mode"] },
+    { method: "alg4", alpha: 0.3, adjust: { mode: "split", splitBy: "item", features: ["syn_est", "subgroup"], ridge: 1, seed: 2 } },
+    { method: "alg1", alpha: 0.4, adjust: { mode: "split", splitBy: "item", features: ["syn_est"], ridge: 0.5, seed: 5 }, strata: ["mode"] },
   ] as CalibrationOptions[]) {
     it(`equals calibrating each held-out task on the others: ${JSON.stringify(options)}`, () => {
       const fast = leaveOneOut(rows, options).tasks;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { EngineTotals } from "../../src/generation/engine.ts";
 import { barProgress, formatDuration, formatUsd, lineProgress } from "../../src/generation/progress.ts";
 
-const totals = (done: number, costUsd: number, callsFailed = 0): EngineTotals => ({
+const totals = (done: number, costUsd: number, callsFailed = 0, lastFailure?: string): EngineTotals => ({
   answered: done,
   nonresponse: 0,
   refusals: 0,
@@ -20,6 +20,10 @@ const totals = (done: number, costUsd: number, callsFailed = 0): EngineTotals =>
   deferred: 0,
   retries: 0,
   done,
+  vendorFailures: 0,
+  unknownBillingCalls: 0,
+  unknownBillingUsd: 0,
+  ...(lastFailure !== undefined ? { lastFailure } : {}),
 });
 
 describe("lineProgress (no terminal)", () => {
@@ -32,10 +36,15 @@ describe("lineProgress (no terminal)", () => {
     progress.update(totals(100, 0.5));
     expect(lines).toEqual([]); // not yet 30 s
     now = 30_000;
-    progress.update(totals(300, 1.25, 2));
+    progress.update(totals(300, 1.25, 2, "ConnectionError: connection lost: ECONNRESET socket hang up"));
     now = 45_000;
     progress.update(totals(450, 2));
-    expect(lines).toEqual(["silicon: generate s: 300/1000 cells (30%), 10.0/s, ETA 1m10s, $1.25 spent, 2 failed calls"]);
+    now = 60_000;
+    progress.update(totals(600, 2.5));
+    expect(lines).toEqual([
+      "silicon: generate s: 300/1000 cells (30%), 10.0/s, ETA 1m10s, $1.25 spent, 2 failed calls, last: ConnectionError: connection lost: ECONNRESET socket hang up",
+      "silicon: generate s: 600/1000 cells (60%), 10.0/s, ETA 40s, $2.50 spent, 0 failed calls",
+    ]);
   });
 });
 
@@ -65,10 +74,10 @@ describe("barProgress (terminal)", () => {
     const bar = barProgress("generate s", stream, () => now);
     bar.start(200);
     now = 4_000;
-    bar.update(totals(50, 0.0123, 1));
+    bar.update(totals(50, 0.0123, 1, "RateLimitError: HTTP 429 rate_limit_exceeded: slow down"));
     bar.stop();
     expect(output).toContain("50/200 cells | 12.5/s |");
-    expect(output).toContain("| $0.01 | 1 failed calls");
+    expect(output).toContain("| $0.01 | 1 failed calls (last: RateLimitError: HTTP 429 rate_limit_exceeded: slow down)");
   });
 });
 

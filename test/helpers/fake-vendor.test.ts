@@ -17,7 +17,8 @@ afterEach(async () => {
 
 async function client(options: FakeVendorOptions = {}, apiKey = "sk-test-key-123456"): Promise<OpenAI> {
   vendor = await startFakeVendor(options);
-  return new OpenAI({ apiKey, baseURL: vendor.baseURL, maxRetries: 0, timeout: 2_000 });
+  // Far beyond any answer's latency on a busy machine: only a held ("slow") response meets a timeout.
+  return new OpenAI({ apiKey, baseURL: vendor.baseURL, maxRetries: 0, timeout: 30_000 });
 }
 
 const schema = {
@@ -89,7 +90,8 @@ describe("the fake vendor", () => {
   });
 
   it("bills slow, malformed and truncated responses", async () => {
-    const openai = await client({ script: (r) => (["slow", "malformed", "truncated"] as const)[r.number - 1], slowMs: 300 });
+    // The slow response waits for the client to give up: a timeout whatever the machine's load.
+    const openai = await client({ script: (r) => (["slow", "malformed", "truncated"] as const)[r.number - 1], slowMs: "abandoned" });
     await expect(openai.chat.completions.create(request, { timeout: 100 })).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     await expect(openai.chat.completions.create(request)).rejects.toThrow();
     await expect(openai.chat.completions.create(request)).rejects.toThrow();
@@ -133,7 +135,7 @@ describe("the fake vendor speaking the Anthropic Messages API", () => {
     vendor = await startFakeVendor(options);
     return createProvider("anthropic:claude-fake", {
       env: { ANTHROPIC_API_KEY: "sk-ant-test-123456", ANTHROPIC_BASE_URL: vendor.anthropicBaseURL },
-      timeoutMs: 2_000,
+      timeoutMs: 30_000,
     });
   }
   const completion: CompletionRequest = {

@@ -20,7 +20,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { createRng } from "../../src/simulation/random.ts";
 
-export type Fault = "429" | "500" | "502" | "503" | "529" | "reset" | "slow" | "malformed" | "truncated";
+/**
+ * `empty`: a 200 that bills the call and says so in its usage, with no
+ * answer in it (OpenAI `choices: []`, an Anthropic text block without text).
+ */
+export type Fault = "429" | "500" | "502" | "503" | "529" | "reset" | "slow" | "malformed" | "truncated" | "empty";
 
 export interface FakeVendorOptions {
   /** Milliseconds before answering: fixed, or uniform in [min, max]. */
@@ -32,8 +36,12 @@ export interface FakeVendorOptions {
   faults?: Partial<Record<Fault, number>>;
   /** Decides the fault of each request, before `faults` (return undefined for none). */
   script?: (request: ReceivedRequest) => Fault | undefined;
-  /** How long a "slow" response takes (past the client's timeout). */
-  slowMs?: number;
+  /**
+   * How long a "slow" response takes (past the client's timeout), or
+   * "abandoned": until the client gives up on it and closes the connection,
+   * however long its timeout (so a test needs no race between two clocks).
+   */
+  slowMs?: number | "abandoned";
   /** Seconds in the retry-after of injected 429/503/529 faults. */
   retryAfterSeconds?: number;
   /** Also send retry-after-ms (as OpenAI does) with injected 429/503/529 faults. */
@@ -160,6 +168,10 @@ export interface VendorStats {
   authorizations: Set<string>;
   /** Tokens reported in the usage of responses delivered intact (what a client could have stored). */
   delivered: { responses: number; inputTokens: number; outputTokens: number; cachedInputTokens: number };
+  /** Tokens of every billed response, delivered or not: the vendor's bill (also served at GET /__stats). */
+  billedUsage: { responses: number; inputTokens: number; outputTokens: number; cachedInputTokens: number };
+  /** Of those, the ones whose usage the client could not read (slow past its timeout, garbled, cut off). */
+  unreadableUsage: { responses: number; inputTokens: number; outputTokens: number; cachedInputTokens: number };
   /** OpenAI Batch API: batches created, and batch requests (lines) received and billed. */
   batches: { created: number; lines: number; billedLines: number };
   /** 429s answered with a retry-after, and requests that arrived before one had elapsed (not honoured). */
@@ -184,6 +196,8 @@ export class FakeVendor {
     faults: {},
     authorizations: new Set(),
     delivered: { responses: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
+    billedUsage: { responses: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
+    unreadableUsage: { responses: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
     batches: { created: 0, lines: 0, billedLines: 0 },
     retryAfters: 0,
     earlyRequests: 0,
@@ -289,6 +303,7 @@ export class FakeVendor {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "").split("?")[0]!;
+    if (req.method === "GET" && path === "/__stats") return json(res, 200, this.statsBody());
     if (req.method === "GET" && /\/models$/.test(path)) {
       return json(res, 200, { object: "list", data: [{ id: "fake-model", object: "model", created: 0, owned_by: "silicon-tests" }] });
     }
@@ -371,7 +386,7 @@ export class FakeVendor {
 
     await sleep(this.latency());
     if (this.gate !== undefined) await this.gate.opened;
-    if (fault === "slow") await sleep(this.options.slowMs ?? 30_000);
+    if (fault === "slow") await (this.options.slowMs === "abandoned" ? abandoned(res) : sleep(this.options.slowMs ?? 30_000));
     // The vendor has done the work: from here on the request is billed,
     // whether or not the client gets (or can read) the response.
     const completion = format === "openai" ? this.complete(request) : this.message(request);
@@ -379,13 +394,14 @@ export class FakeVendor {
     this.stats.billed += 1;
     this.stats.keyOfResponse.set(completion.id, key);
     this.stats.keyOfResponse.set(completion.requestId, key);
-    const unusable = fault === "slow" || fault === "malformed" || fault === "truncated" || res.destroyed;
-    if (unusable) counts.unusable += 1;
-    else {
-      this.stats.delivered.responses += 1;
-      this.stats.delivered.inputTokens += completion.usage.input;
-      this.stats.delivered.outputTokens += completion.usage.output;
-      this.stats.delivered.cachedInputTokens += completion.usage.cached;
+    addUsage(this.stats.billedUsage, completion.usage);
+    const unreadable = fault === "slow" || fault === "malformed" || fault === "truncated" || res.destroyed;
+    if (unreadable) addUsage(this.stats.unreadableUsage, completion.usage);
+    if (unreadable || fault === "empty") counts.unusable += 1;
+    else addUsage(this.stats.delivered, completion.usage);
+    if (fault === "empty") {
+      if (format === "openai") completion.body["choices"] = [];
+      else completion.body["content"] = [{ type: "text" }];
     }
     if (res.destroyed) return;
     res.setHeader(format === "openai" ? "x-request-id" : "request-id", completion.requestId);
@@ -517,10 +533,8 @@ export class FakeVendor {
       this.stats.batches.billedLines += 1;
       this.stats.keyOfResponse.set(completion.id, key);
       this.stats.keyOfResponse.set(completion.requestId, key);
-      this.stats.delivered.responses += 1;
-      this.stats.delivered.inputTokens += completion.usage.input;
-      this.stats.delivered.outputTokens += completion.usage.output;
-      this.stats.delivered.cachedInputTokens += completion.usage.cached;
+      addUsage(this.stats.delivered, completion.usage);
+      addUsage(this.stats.billedUsage, completion.usage);
       job.completed += 1;
       output.push(JSON.stringify({ id: `batch_req_${output.length + errors.length}`, custom_id: line.custom_id, response: { status_code: 200, request_id: completion.requestId, body: completion.body }, error: null }));
     }
@@ -707,9 +721,29 @@ export class FakeVendor {
     return latency[0] + this.random() * (latency[1] - latency[0]);
   }
 
+  /** What GET /__stats answers: the counters, without the per-key maps. */
+  private statsBody(): Record<string, unknown> {
+    const { byKey: _byKey, keyOfResponse: _keyOfResponse, authorizations: _authorizations, ...counters } = this.stats;
+    return counters;
+  }
+
   private tally(what: Fault | "rate-limit" | "auth"): void {
     this.stats.faults[what] = (this.stats.faults[what] ?? 0) + 1;
   }
+}
+
+function addUsage(into: VendorStats["delivered"], usage: Usage): void {
+  into.responses += 1;
+  into.inputTokens += usage.input;
+  into.outputTokens += usage.output;
+  into.cachedInputTokens += usage.cached;
+}
+
+/** Resolves when the client has given up on the response (closed its connection). */
+function abandoned(res: ServerResponse): Promise<void> {
+  return res.destroyed || res.socket === null || res.socket.destroyed
+    ? Promise.resolve()
+    : new Promise((resolve) => res.on("close", () => resolve()));
 }
 
 /** An Anthropic Messages body read as Chat Completions: the system prompt first, the schema as response_format. */

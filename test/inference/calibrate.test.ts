@@ -75,7 +75,7 @@ describe("calibrate (the facade)", () => {
   });
 
   it("regression adjustment: the gap model of the other half, calibration on the target's half", () => {
-    const options = { method: "alg4" as const, alpha: 0.2, adjust: { splitBy: "item", features: ["syn_est", "subgroup"], ridge: 1, seed: 3 } };
+    const options = { method: "alg4" as const, alpha: 0.2, adjust: { mode: "split" as const, splitBy: "item", features: ["syn_est", "subgroup"], ridge: 1, seed: 3 } };
     const plan = planCalibration(history, targets, { algorithm: METHODS.alg4, adjust: options.adjust });
     const pool = plan.pools[0]!;
     expect([...pool.cells.values()].map((c) => c.fold).sort()).toEqual([0, 1]);
@@ -98,7 +98,7 @@ describe("calibrate (the facade)", () => {
   });
 
   it("refuses regression adjustment when the split has one value", () => {
-    const adjust = { splitBy: "model", features: [], ridge: 1, seed: 1 };
+    const adjust = { mode: "split" as const, splitBy: "model", features: [], ridge: 1, seed: 1 };
     expect(() => calibrate(history, targets, { method: "alg4", alpha: 0.2, adjust })).toThrow(UsageError);
     const fallback = calibrate(history, targets, { method: "alg4", alpha: 0.2, adjust: { ...adjust, splitByFallback: "task" } });
     expect(fallback.notes[0]).toMatch(/a single model in its history, so regression adjustment splits it by task/);

@@ -98,7 +98,7 @@ describe("coverage in the section 5.4 design (seeded)", () => {
     }
   });
 
-  it("holds joint coverage ≥ 1 − α for rectangles (Algorithm 3, per-coordinate variant)", () => {
+  it("holds joint coverage ≥ 1 − α for rectangles (Algorithm 3, per-coordinate variant, fitted centre and scales)", () => {
     const R = 4000;
     const rng = createRng(55);
     const designs = [
@@ -111,7 +111,7 @@ describe("coverage in the section 5.4 design (seeded)", () => {
       const samples = coords.map((c) => gapSample(c, T));
       const sample: GapSample = { size: T, dims: 2, gap: samples.map((s) => s.gap[0]!), se: samples.map((s) => s.se[0]!) };
       for (const alpha of ALPHAS) {
-        for (const algorithm of [METHODS.alg3, METHODS["alg3-bonferroni"]]) {
+        for (const algorithm of [METHODS.alg3, METHODS["alg3-bonferroni"], METHODS["alg3-fitted"]]) {
           const bounds = calibrateSample(algorithm, sample, alpha);
           let covered = true;
           let width = 0;
@@ -140,7 +140,7 @@ describe("coverage in the section 5.4 design (seeded)", () => {
     }
     for (const alpha of ALPHAS) {
       const naive = tally.get(`naive2/${alpha}`)!;
-      for (const name of ["alg3", "alg3-bonferroni"]) {
+      for (const name of ["alg3", "alg3-bonferroni", "alg3-fitted"]) {
         const t = tally.get(`${name}/${alpha}`)!;
         report(name, alpha, R, t, naive);
         expect(t.covered / R, `${name} at α = ${alpha}`).toBeGreaterThanOrEqual(1 - alpha - 3 * mcSe(alpha, R));
@@ -174,7 +174,7 @@ describe("coverage in the section 5.4 design (seeded)", () => {
         tally.width += out.upper - out.lower;
       };
       check(tallies.plain, { method: "alg4", alpha, range: UNIT });
-      check(tallies.adjusted, { method: "alg4", alpha, range: UNIT, adjust: { splitBy: "task", features: ["syn_est", "subgroup"], ridge: 1, seed: r } });
+      check(tallies.adjusted, { method: "alg4", alpha, range: UNIT, adjust: { mode: "split", splitBy: "task", features: ["syn_est", "subgroup"], ridge: 1, seed: r } });
       check(tallies.strata, { method: "alg4", alpha, range: UNIT, strata: ["subgroup"] });
     }
     for (const [name, t] of Object.entries(tallies)) {

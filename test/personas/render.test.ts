@@ -34,4 +34,16 @@ describe("renderQuestion", () => {
       "Do you approve of the way {{pronoun}} is handling {{president}} job?",
     );
   });
+
+  it("refuses a list in the wave context that the text prints, naming the survey file and item", () => {
+    try {
+      renderQuestion(item, { president: ["Joe Biden", "Donald Trump"] }, "surveys/s.yaml");
+      throw new Error("expected an error");
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toBe(
+        'surveys/s.yaml: field "approve.text": {{president}}: the wave context\'s "president" is a list ("Joe Biden", "Donald Trump"), which would print as "Joe Biden,Donald Trump": print its items with {{#each president}}{{this}}{{/each}}, or give a text',
+      );
+    }
+  });
 });

@@ -27,8 +27,10 @@ describe("persona templates", () => {
   });
 
   it("hands the template only the fields it names, so whole-row access cannot reach real answers", () => {
-    const persona = personaFromText("p.hbs", 'You are {{age}}. [{{lookup . "approve"}}] {{#each this}}{{@key}}={{this}};{{/each}}');
-    expect(persona.render({ age: 40, approve: 1, therm: 85, party: "R" }, { president: "B" }, "r1")).toBe("You are 40. [] age=40;");
+    const persona = personaFromText("p.hbs", "You are {{age}}. {{#each this}}{{@key}}={{this}};{{/each}}");
+    expect(persona.render({ age: 40, approve: 1, therm: 85, party: "R" }, { president: "B" }, "r1")).toBe("You are 40. age=40;");
+    // A lookup by name names its field, so the study check sees it (and refuses a real-answer column by name).
+    expect(personaFromText("p.hbs", 'You are {{age}}. [{{lookup . "approve"}}] [{{lookup @root "therm"}}]').fields).toEqual(["age", "approve", "therm"]);
   });
 
   it("reads Windows line endings as plain newlines", () => {
@@ -109,5 +111,72 @@ describe("persona templates", () => {
     expect(persona.render({ age: 30 }, {}, "r")).toBe("You are 30.");
     expect(renderError(() => compilePersona(join(dir, "nope.hbs")))).toBe(`${dir}/nope.hbs: file not found`);
     expect(renderError(() => compilePersona(join(dir, "empty.hbs")))).toBe(`${dir}/empty.hbs: the template is empty: expected the persona text`);
+  });
+
+  describe("says what is wrong with a template or a value, naming the file and field, instead of sending a bad prompt", () => {
+    it("a template with only comments", () => {
+      const path = files.write("comment.hbs", "{{!-- describe the respondent here --}}\n{{! later }}\n");
+      expect(renderError(() => compilePersona(path))).toBe(`${path}: the template has only comments: expected the persona text`);
+    });
+
+    it("a template whose every part is conditional and none applies to a respondent", () => {
+      const persona = personaFromText("p.hbs", "{{#if party}}You are {{party}}.{{/if}}");
+      expect(renderError(() => persona.render({ party: null }, {}, "r7"))).toBe(
+        'p.hbs: the persona of respondent "r7" is empty: every part of the template is conditional and none applies',
+      );
+    });
+
+    it('{{lookup this "x"}} of a field the respondent lacks', () => {
+      const persona = personaFromText("p.hbs", 'You are {{lookup this "incomee"}}.');
+      expect(persona.fields).toEqual(["incomee"]);
+      expect(renderError(() => persona.render({ income: 3 }, {}, "r1"))).toBe(
+        'p.hbs: field "incomee": respondent "r1" has no field "incomee" (not a column of the frame nor a key of the wave context)',
+      );
+    });
+
+    it("{{lookup}} of a key a context mapping lacks", () => {
+      const persona = personaFromText("p.hbs", 'Your state: {{lookup places "ohio"}}.');
+      expect(renderError(() => persona.render({}, { places: { Ohio: "OH" } }, "r1"))).toBe(
+        'p.hbs: field "ohio": respondent "r1": {{lookup}} of "ohio", which the value it looks in does not have',
+      );
+      expect(persona.render({}, { places: { ohio: "OH" } }, "r1")).toBe("Your state: OH.");
+    });
+
+    it("a lookup whose field name is computed while rendering", () => {
+      expect(renderError(() => personaFromText("p.hbs", "You are {{lookup this field}}."))).toBe(
+        'p.hbs: line 1: {{lookup this …}} needs the field name in quotes, e.g. {{lookup this "region"}}: a name computed while rendering cannot be checked',
+      );
+    });
+
+    it("a list or a mapping in the wave context, printed", () => {
+      const persona = personaFromText("p.hbs", "Interviewed in {{years}}. {{lowercase where}}");
+      expect(renderError(() => persona.render({}, { years: [2022, 2023], where: "Ohio" }, "r1"))).toBe(
+        `p.hbs: field "years": the wave context's "years" is a list (2022, 2023), which would print as "2022,2023": print its items with {{#each years}}{{this}}{{/each}}, or give a text`,
+      );
+      expect(renderError(() => persona.render({}, { years: "2022", where: { state: "Ohio" } }, "r1"))).toBe(
+        `p.hbs: field "where": the wave context's "where" is a mapping (state), which would print as "[object Object]": print one of its keys, e.g. {{where.state}}`,
+      );
+      // Lists are fine where they are iterated, looked into or tested.
+      const fine = personaFromText("p.hbs", "{{#each years}}{{this}} {{/each}}{{lookup years 1}}{{#if where}} {{where.state}}{{/if}}");
+      expect(fine.render({}, { years: [2022, 2023], where: { state: "Ohio" } }, "r1")).toBe("2022 2023 2023 Ohio");
+    });
+
+    it("a NUL byte in a value", () => {
+      const persona = personaFromText("p.hbs", "You are {{name}}.");
+      expect(renderError(() => persona.render({ name: "Bo\u0000b" }, {}, "r1"))).toBe(
+        `p.hbs: field "name": respondent "r1"'s "name" contains a NUL byte (\\0): is the file binary or damaged?`,
+      );
+    });
+
+    it("{{../region}} above the top of the template", () => {
+      expect(renderError(() => personaFromText("p.hbs", "You are from\nthe {{../region}}."))).toBe(
+        'p.hbs: line 2: {{../region}} refers above the top of the template: "../" reaches out of an {{#each}} or {{#with}} block, and there is none here; write {{region}}',
+      );
+      expect(renderError(() => personaFromText("p.hbs", "{{#each kids}}{{../../region}}{{/each}}"))).toBe(
+        'p.hbs: line 1: {{../../region}} refers above the top of the template: "../" reaches out of an {{#each}} or {{#with}} block, and only 1 enclose this; write {{region}}',
+      );
+      const inside = personaFromText("p.hbs", "{{#each kids}}{{this}} in the {{../region}}; {{/each}}");
+      expect(inside.render({ region: "West" }, { kids: ["Ann", "Bo"] }, "r1")).toBe("Ann in the West; Bo in the West;");
+    });
   });
 });

@@ -109,7 +109,8 @@ describe("analyzeStudy", () => {
     expect(new Set(thermometers.intervals.map((i) => i.model))).toEqual(new Set(["simulated:biased"]));
     expect(Object.keys(thermometers.evaluations.loo!.report.by_model)).toEqual(["simulated:biased"]);
     expect(thermometers.evaluations.loo!.report.by_model["simulated:biased"]!.tasks).toBe(48);
-    expect(thermometers.comparison.map((c) => c.model)).toEqual(["simulated:biased"]);
+    // The ensemble pseudo-model (stacked combination of both models) is compared beside the model that could run.
+    expect(thermometers.comparison.map((c) => c.model).filter((m) => m !== "ensemble")).toEqual(["simulated:biased"]);
     expect(thermometers.problems.some((p) => /^leave-one-out evaluation skipped 3 tasks of model simulated:erratic: .*needs at least/.test(p))).toBe(true);
     expect(thermometers.problems.some((p) => /^calibration skipped \d+ tasks of model simulated:erratic/.test(p))).toBe(true);
     expect(thermometers.problems.join("\n")).not.toMatch(/simulated:biased/);
@@ -138,6 +139,7 @@ describe("analyzeStudy", () => {
     expect(html).toMatch(/<h4>New questions therm_unions \(pilot\)<\/h4>/);
     expect(html).toMatch(/class="mark calibrated-bar pilot"/);
     expect(html).toMatch(/therm unions \(pilot item\)<\/text>/);
+    expect(html).toMatch(/therm unions<\/span> <span class="pilot-note">\(new question: its ranges are learned from the questions it is like\)/);
   });
 
   it("stops an item without history that is not a pilot item, naming the study's field", async () => {

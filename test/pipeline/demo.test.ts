@@ -5,7 +5,7 @@
  * intervals cover at least 1 − α of the held-out tasks for every kind and
  * model while the naive ones cover far fewer; a rerun reuses the store.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
@@ -111,6 +111,9 @@ describe("silicon demo", () => {
       return name === "evaluation.json" ? JSON.stringify({ ...JSON.parse(text), provenance: undefined }) : text;
     };
     const before = ["tasks.csv", "intervals.csv", "evaluation.json"].map(read);
+    const modified = (name: string) => statSync(join(dir, "demo", name)).mtimeMs;
+    const untouched = ["frames/w2019.csv", "frames/w2024.csv", "responses.csv", "responses.parquet"];
+    const times = untouched.map(modified);
     // Off a terminal there is no bar; on one, --quiet hides it.
     const again = await runCli(["demo", "--results", dir]);
     expect(again.code).toBe(0);
@@ -120,6 +123,8 @@ describe("silicon demo", () => {
     expect(quiet.stderr).not.toMatch(/generate demo/);
     expect(again.stdout).toMatch(/\(134400 already stored\); this run 0 answered; 0 calls sent/);
     expect(["tasks.csv", "intervals.csv", "evaluation.json"].map(read)).toEqual(before);
+    // Only what changed is redone: the frames are not simulated again, the exports not rewritten.
+    expect(untouched.map(modified)).toEqual(times);
   }, 240_000);
 
   it("says the other rectangle is beside the chosen one only when it ran, and writes its intervals to intervals.csv", async () => {

@@ -128,7 +128,17 @@ describe("silicon run", () => {
 
   it("records the settings and the provenance in evaluation.json", () => {
     const evaluation = JSON.parse(readFileSync(join(dir, "sim", "wire", "evaluation.json"), "utf8"));
-    expect(evaluation.settings).toEqual({ alpha: 0.2, method: "alg4", vector_method: "alg3", strata: [], adjust: false, decay: null, pilot: [], protocols: ["loo", "chrono", "group"], group_by: "item" });
+    expect(evaluation.settings).toEqual({
+      alpha: 0.2,
+      method: "alg4",
+      vector_method: "alg3",
+      strata: [],
+      adjust: { mode: "cv", split_by: "default", features: "auto", ridge: 1, seed: 1 },
+      decay: null,
+      pilot: [],
+      protocols: ["loo", "chrono", "group"],
+      group_by: "item",
+    });
     const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
     expect(evaluation.provenance.silicon_version).toBe(version);
     expect(evaluation.provenance.command).toMatch(/^silicon run .*study\.yaml --results .* --quiet$/);

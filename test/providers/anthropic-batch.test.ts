@@ -171,6 +171,75 @@ describe("Anthropic Message Batches", () => {
   });
 });
 
+describe("a lost creation reply (Message Batches carry no label)", () => {
+  /** Creating the batch reaches the vendor, which creates it, but the reply never comes back. */
+  function createLost(capture: Capture): void {
+    nock(ORIGIN)
+      .post("/v1/messages/batches", (body: { requests: BatchRequest[] }) => {
+        capture.creates.push(body);
+        return true;
+      })
+      .replyWithError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+  }
+
+  const batch = (id: string, status: "in_progress" | "ended", counts = ENDED.request_counts) => ({
+    ...(status === "ended" ? ENDED : IN_PROGRESS),
+    id,
+    request_counts: status === "ended" ? counts : { processing: 6, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+    results_url: status === "ended" ? `${ORIGIN}/v1/messages/batches/${id}/results` : null,
+  });
+
+  function list(...data: object[]): void {
+    nock(ORIGIN).get("/v1/messages/batches").query(true).reply(200, { data, has_more: false, first_id: null, last_id: null });
+  }
+
+  /** An ended batch whose results are `lines` (the SDK reads the batch, then its results_url). */
+  function resultsOf(id: string, lines: () => string[], times = 1): void {
+    nock(ORIGIN).get(`/v1/messages/batches/${id}`).times(times).reply(200, batch(id, "ended"));
+    nock(ORIGIN).get(`/v1/messages/batches/${id}/results`).times(times).reply(200, () => lines().join("\n") + "\n", { "content-type": "application/binary" });
+  }
+
+  it("finds the batch the vendor created by its size and its results' custom ids, waits while it runs, and never submits it again", async () => {
+    const capture: Capture = { creates: [], headers: [] };
+    createLost(capture);
+    const lost = "msgbatch_lost";
+    const stranger = "msgbatch_someone_else";
+    const ours = () => capture.creates[0]!.requests.map((r, i) => resultLine(r, i, "succeeded"));
+    // 1. Right after the lost reply: ours is still running (cannot tell yet), another of the same size has ended with other requests.
+    list(batch(lost, "in_progress"), batch(stranger, "ended"));
+    resultsOf(stranger, () => ours().map((line) => line.replace(/"custom_id":"[0-9a-f]+"/, '"custom_id":"someone-elses-request"')));
+    // 2. At the next poll: ours has ended, and its results are exactly our requests.
+    list(batch(lost, "ended"), batch(stranger, "ended"));
+    // Read twice: to tell it is ours, then to collect it.
+    resultsOf(lost, ours, 2);
+    nock(ORIGIN).get(`/v1/messages/batches/${lost}`).reply(200, batch(lost, "ended"));
+    const log: string[] = [];
+    const summary = await run(tempDir(), { log: (line) => log.push(line) });
+    expect(nock.pendingMocks(), log.join("\n")).toEqual([]);
+    expect(capture.creates).toHaveLength(1);
+    expect(summary.totals).toMatchObject({ answered: 6, callsSent: 6, retries: 0 });
+    expect(rows(summary, "SELECT vendor_batch_id, status FROM batches")).toEqual([{ vendor_batch_id: lost, status: "collected" }]);
+    expect(log).toContain(
+      "batch #1: the vendor's reply to creating it was lost (anthropic:claude-haiku-5-5: connection failed: ECONNRESET socket hang up); " +
+        "anthropic:claude-haiku-5-5: 1 batch of as many requests is still running; only its results can tell whether one is the batch whose creation reply was lost; looking again later",
+    );
+  });
+
+  it("submits again only when no batch of the workspace can be it", async () => {
+    const capture: Capture = { creates: [], headers: [] };
+    createLost(capture);
+    // Batches since it was recorded: one of another size, one already in this store's hands is not possible here; none is ours.
+    list(batch("msgbatch_other_size", "ended", { processing: 0, succeeded: 5, errored: 0, canceled: 0, expired: 0 }));
+    acceptBatches(capture, 1);
+    ends(capture, 2, () => "succeeded");
+    const summary = await run(tempDir());
+    expect(nock.isDone()).toBe(true);
+    expect(capture.creates).toHaveLength(2);
+    expect(capture.creates[1]!.requests.map((r) => r.custom_id)).toEqual(capture.creates[0]!.requests.map((r) => r.custom_id));
+    expect(summary.totals).toMatchObject({ answered: 6 });
+  });
+});
+
 describe("Anthropic Message Batches limits", () => {
   it("keeps a batch under the documented 256 MB, however a megabyte is counted, with a margin", () => {
     const transport = anthropicBatchTransport(new Anthropic({ apiKey: "sk-ant-test" }), "claude-haiku-4-5", {
@@ -183,7 +252,7 @@ describe("Anthropic Message Batches limits", () => {
     });
     expect(transport.maxRequests).toBe(100_000);
     expect(transport.maxBytes).toBeLessThanOrEqual(250_000_000);
-    // No label lookup: a batch whose creation reply was lost cannot be found (the batcher counts it lost).
-    expect(transport.find).toBeUndefined();
+    // No labels, but a lookup by size and custom ids (see "a lost creation reply" below).
+    expect(transport.find).toBeDefined();
   });
 });

@@ -144,4 +144,28 @@ describe("createProvider", () => {
     );
     expect(() => createProvider("openai:m", { env: { OPENAI_API_KEY: "k" }, timeoutMs: 0 })).toThrow(UsageError);
   });
+
+  it("refuses a timeout Node's timers cannot hold (2^31 ms or more would fire at once)", () => {
+    const env = { OPENAI_API_KEY: "k" };
+    expect(() => createProvider("openai:m", { env, timeoutMs: 2 ** 31 })).toThrow(/request timeout must be from 1 to 2147483647 milliseconds/);
+    expect(() => createProvider("anthropic:m", { env: { ANTHROPIC_API_KEY: "k" }, timeoutMs: 3_000_000_000 })).toThrow(UsageError);
+    expect(createProvider("openai:m", { env, timeoutMs: 2 ** 31 - 1 }).id).toBe("openai:m");
+  });
+
+  it("refuses a base URL with credentials in it, without printing them; nothing is sent", () => {
+    for (const [id, variable] of [["openai:m", "OPENAI_BASE_URL"], ["anthropic:m", "ANTHROPIC_BASE_URL"]] as const) {
+      const env = { OPENAI_API_KEY: "k", ANTHROPIC_API_KEY: "k", [variable]: "http://alice:pw-s3cret-1234@127.0.0.1:9/v1" };
+      let message = "";
+      try {
+        createProvider(id, { env });
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        message = (error as Error).message;
+      }
+      expect(message).toBe(
+        `${variable} http://[redacted]@127.0.0.1:9/v1 holds a user name or password: silicon never sends credentials in a URL; remove them and put the key in ${variable.replace("BASE_URL", "API_KEY")}`,
+      );
+    }
+    expect(() => createProvider("openai:m", { env: { OPENAI_API_KEY: "k" }, baseURL: "https://token@gpu1/v1" })).toThrow(/^base URL https:\/\/\[redacted\]@gpu1\/v1 holds/);
+  });
 });

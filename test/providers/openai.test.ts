@@ -8,6 +8,7 @@ import {
   AuthError,
   BadRequestError,
   ConnectionError,
+  UnreachableError,
   MalformedResponseError,
   RateLimitError,
   ServerError,
@@ -256,9 +257,11 @@ describe("errors from api.openai.com", () => {
     expect(await failure(official({ timeoutMs: 150 }).complete(request(), { signal: signal() }))).toBeInstanceOf(TimeoutError);
 
     vendorScope(ORIGIN, []).post("/v1/chat/completions").replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" }));
-    const refused = (await failure(official().complete(request(), { signal: signal() }))) as ConnectionError;
-    expect(refused).toBeInstanceOf(ConnectionError);
-    expect(refused.message).toBe("openai:gpt-6-luna: connection failed: connect ECONNREFUSED 127.0.0.1:443");
+    const refused = (await failure(official().complete(request(), { signal: signal() }))) as UnreachableError;
+    // Never connected: a failure the dead-server breaker counts (src/generation/breaker.ts).
+    expect(refused).toBeInstanceOf(UnreachableError);
+    expect(refused.reason).toBe("connection refused (ECONNREFUSED)");
+    expect(refused.message).toBe("openai:gpt-6-luna: cannot connect: connection refused (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:443");
 
     const full = JSON.stringify(fixture("openai", "chat-structured"));
     vendorScope(ORIGIN, []).post("/v1/chat/completions").reply(200, full.slice(0, full.length - 40), { "content-type": "application/json" });

@@ -80,7 +80,8 @@ function storeState(path: string) {
   }
 }
 
-it("survives SIGKILL at every step of a batch, and the vendor bills each request once", async () => {
+// A dozen and more CLI processes one after the other: the timeout only catches a hang, on a machine however busy.
+it("survives SIGKILL at every step of a batch, and the vendor bills each request once", { timeout: 900_000 }, async () => {
   let onDownload: (() => void) | undefined;
   vendor = await startFakeVendor({
     // The first answer of even respondents to "economy" is out of range: re-asked in a follow-up batch.

@@ -78,7 +78,8 @@ describe("a store from an earlier silicon, or never finished", () => {
     db.exec(`ATTACH '${path}' AS current`);
     for (const table of ["meta", "runs", "calls", "answers"]) {
       const columns = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name).join(", ");
-      db.exec(`INSERT INTO main.${table} (${columns}) SELECT ${columns} FROM current.${table}`);
+      // Calls as they were: with their texts in place (schema version 3 stores them once, in `texts`).
+      db.exec(`INSERT INTO main.${table} (${columns}) SELECT ${columns} FROM current.${table === "calls" ? "calls_with_texts" : table}`);
     }
     db.exec("DETACH current");
     db.close();

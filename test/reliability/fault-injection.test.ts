@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadStudy } from "../../src/config/load.ts";
 import { generate, type RunSummary } from "../../src/generation/run.ts";
 import { writeStudy } from "../helpers/cli.ts";
-import { startFakeVendor, type Fault, type FakeVendor } from "../helpers/fake-vendor.ts";
+import { startFakeVendor, type Fault, type FakeVendor, type VendorStats } from "../helpers/fake-vendor.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir("silicon-faults-");
@@ -40,6 +40,7 @@ const STORM: Partial<Record<Fault, number>> = {
   slow: 0.02,
   malformed: 0.02,
   truncated: 0.02,
+  empty: 0.02,
 };
 
 /** The error class the provider raises for each injected fault. */
@@ -53,10 +54,14 @@ const ERROR_OF_FAULT: Record<Fault, string> = {
   slow: "TimeoutError",
   malformed: "MalformedResponseError",
   truncated: "MalformedResponseError",
+  empty: "MalformedResponseError",
 };
 
 /** USD per million tokens, given in the study so costs are not zero. */
 const PRICE = { input: 2, output: 8, cached_input: 0.2 };
+
+/** Far beyond any answer's latency on a loaded machine; only the "slow" fault (held until abandoned) reaches it. */
+const TIMEOUT_MS = 2_000;
 
 const RESPONDENTS = 30;
 const ITEMS = 3;
@@ -151,13 +156,21 @@ function reconcile(calls: CallRow[]): void {
   expect(Object.fromEntries(failedByClass)).toEqual(Object.fromEntries(injectedByClass));
 
   // Failures the vendor may have billed (it did the work) are counted at their
-  // worst case; the others cost nothing.
+  // worst case, unless the reply said what it billed (`choices: []` with usage); the others cost nothing.
   for (const call of calls.filter((c) => c.status === "failed")) {
-    const billingUnknown = ["TimeoutError", "ConnectionError", "MalformedResponseError"].includes(call.error_class!);
-    expect(call.cost_usd, `${call.error_class}`).toBe(billingUnknown ? null : 0);
+    const billingUnknown = ["TimeoutError", "ConnectionError", "MalformedResponseError"].includes(call.error_class!) && call.input_tokens === null;
+    expect(call.cost_usd, `${call.error_class}`).toBe(billingUnknown ? null : call.input_tokens === null ? 0 : costOf(call));
   }
   const unusable = [...v.stats.byKey.values()].reduce((sum, c) => sum + c.unusable, 0);
-  expect(unusable).toBe((v.stats.faults.slow ?? 0) + (v.stats.faults.malformed ?? 0) + (v.stats.faults.truncated ?? 0));
+  expect(unusable).toBe((v.stats.faults.slow ?? 0) + (v.stats.faults.malformed ?? 0) + (v.stats.faults.truncated ?? 0) + (v.stats.faults.empty ?? 0));
+  // Every reply whose usage could be read is counted, failed or not: the store's cost is the vendor's
+  // bill less the replies that never arrived readable, and those are covered by their worst case.
+  const billed = v.stats.billedUsage;
+  const unreadable = v.stats.unreadableUsage;
+  const known = calls.reduce((s, c) => s + (c.cost_usd ?? 0), 0);
+  expect(known).toBeCloseTo(priced(billed) - priced(unreadable), 12);
+  const worstUnknown = calls.filter((c) => c.status === "failed" && c.cost_usd === null).reduce((s, c) => s + c.reserved_usd, 0);
+  expect(priced(billed)).toBeLessThanOrEqual(known + worstUnknown);
 
   // Tokens and money: what was stored is what the vendor delivered.
   const sum = (pick: (c: CallRow) => number | null) => completed.reduce((s, c) => s + (pick(c) ?? 0), 0);
@@ -168,6 +181,33 @@ function reconcile(calls: CallRow[]): void {
   const d = v.stats.delivered;
   const expectedUsd = ((d.inputTokens - d.cachedInputTokens) * PRICE.input + d.cachedInputTokens * PRICE.cached_input + d.outputTokens * PRICE.output) / 1e6;
   expect(sum((c) => c.cost_usd)).toBeCloseTo(expectedUsd, 12);
+}
+
+/** The test study for `model` at PRICE, and the environment pointing both vendors at the fake one. */
+function pricedStudy(model: string, n: boolean): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = tempDir();
+  writeStudy(dir, {
+    respondents: RESPONDENTS,
+    generations: GENERATIONS,
+    models: [model],
+    extra: `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n`,
+  });
+  const env: NodeJS.ProcessEnv = {
+    OPENAI_BASE_URL: vendor!.baseURL,
+    OPENAI_API_KEY: "sk-faults-test-000000",
+    ANTHROPIC_BASE_URL: vendor!.anthropicBaseURL,
+    ANTHROPIC_API_KEY: "sk-ant-faults-test-000000",
+    SILICON_OPENAI_N: n ? "true" : "false",
+  };
+  return { dir, env };
+}
+
+function priced(usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number }): number {
+  return ((usage.inputTokens - usage.cachedInputTokens) * PRICE.input + usage.cachedInputTokens * PRICE.cached_input + usage.outputTokens * PRICE.output) / 1e6;
+}
+
+function costOf(call: CallRow): number {
+  return priced({ inputTokens: call.input_tokens!, outputTokens: call.output_tokens!, cachedInputTokens: call.cached_input_tokens! });
 }
 
 /** Every cell has exactly one answer: a value, a refusal or a nonresponse with its reason. */
@@ -204,28 +244,17 @@ describe.each([
     vendor = await startFakeVendor({
       faults: STORM,
       retryAfterMs: 5,
-      slowMs: 300,
+      // A slow response is answered only once the client has given up on it: a timeout by construction,
+      // and no other response comes near the client's timeout, however busy the machine.
+      slowMs: "abandoned",
       latencyMs: [0, 4],
       refusalRate: 0.03,
       prefixCaching: true,
       seed: 11,
     });
-    const dir = tempDir();
-    writeStudy(dir, {
-      respondents: RESPONDENTS,
-      generations: GENERATIONS,
-      models: [model],
-      extra: `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n`,
-    });
-    const env: NodeJS.ProcessEnv = {
-      OPENAI_BASE_URL: vendor.baseURL,
-      OPENAI_API_KEY: "sk-faults-test-000000",
-      ANTHROPIC_BASE_URL: vendor.anthropicBaseURL,
-      ANTHROPIC_API_KEY: "sk-ant-faults-test-000000",
-      SILICON_OPENAI_N: n ? "true" : "false",
-    };
+    const { dir, env } = pricedStudy(model, n);
 
-    const first = await runStudy(dir, env, 150);
+    const first = await runStudy(dir, env, TIMEOUT_MS);
     await vendor.settled();
     expect(first.status).toBe("completed");
     const afterStorm = readStore(dir);
@@ -243,7 +272,7 @@ describe.each([
     // The storm passes; the next run asks exactly the cells that ran out of tries.
     vendor.set({ faults: {} });
     const received = vendor.stats.received;
-    const second = await runStudy(dir, env, 150);
+    const second = await runStudy(dir, env, TIMEOUT_MS);
     await vendor.settled();
     expect(second.status).toBe("completed");
     expect(second.done).toBe(CELLS - gaveUp);
@@ -307,5 +336,44 @@ describe("a batch run (OpenAI Batch API) with faults", () => {
     const stored = completed.reduce((s, c) => s + (c.cost_usd ?? 0), 0);
     // Batch requests cost half (the default batch_factor).
     expect(stored).toBeCloseTo((0.5 * ((d.inputTokens - d.cachedInputTokens) * PRICE.input + d.cachedInputTokens * PRICE.cached_input + d.outputTokens * PRICE.output)) / 1e6, 12);
+  });
+});
+
+describe.each([
+  { vendorName: "OpenAI Chat Completions", model: "openai:fake-model" },
+  { vendorName: "Anthropic Messages", model: "anthropic:claude-fake" },
+])("the cost a run reports against the vendor's bill (GET /__stats), $vendorName", ({ model }) => {
+  it("counts every reply that said what it billed, and bounds the ones that never did by their worst case", async () => {
+    vendor = await startFakeVendor({
+      // Malformed bodies that bill and say so (choices: [], a text block without text), garbled and
+      // cut-off bodies that bill without saying, and replies that come after the client gave up.
+      faults: { empty: 0.08, malformed: 0.02, truncated: 0.02, slow: 0.02 },
+      slowMs: "abandoned",
+      latencyMs: [0, 2],
+      prefixCaching: true,
+      seed: 23,
+    });
+    const { dir, env } = pricedStudy(model, false);
+    const summary = await runStudy(dir, env, TIMEOUT_MS);
+    await vendor.settled();
+    const stats = (await (await fetch(new URL("/__stats", vendor.anthropicBaseURL))).json()) as Pick<VendorStats, "billedUsage" | "unreadableUsage" | "faults">;
+    for (const fault of ["empty", "malformed", "truncated", "slow"] as const) expect(stats.faults[fault], fault).toBeGreaterThan(0);
+    const bill = priced(stats.billedUsage);
+    const unreadable = priced(stats.unreadableUsage);
+    const reported = summary.totals.costUsd;
+    const bound = reported + summary.totals.unknownBillingUsd;
+    // Every reply that said what it billed is in the reported cost (before, choices: [] was dropped: 8% of the bill).
+    const readableRatio = reported / (bill - unreadable);
+    expect(Math.abs(readableRatio - 1)).toBeLessThan(0.01);
+    expect(reported).toBeCloseTo(bill - unreadable, 12);
+    // The rest is said apart, at its worst case: the bill lies between the two figures.
+    expect(summary.totals.unknownBillingCalls).toBe((stats.faults.malformed ?? 0) + (stats.faults.truncated ?? 0) + (stats.faults.slow ?? 0));
+    expect(bill).toBeGreaterThanOrEqual(reported);
+    expect(bill).toBeLessThanOrEqual(bound);
+    console.log(
+      `cost vs the vendor's bill (${model}): bill $${bill.toFixed(6)}, reported $${reported.toFixed(6)} billed ` +
+        `(ratio ${(reported / bill).toFixed(4)}; ${(readableRatio).toFixed(6)} of the replies that said what they billed), ` +
+        `+ up to $${summary.totals.unknownBillingUsd.toFixed(6)} for ${summary.totals.unknownBillingCalls} calls whose billing is unknown (upper bound ${(bound / bill).toFixed(3)} × the bill)`,
+    );
   });
 });

@@ -111,7 +111,7 @@ models: [openai:fake-model]
   for (const { user } of prompts) expect(user.startsWith(question), user).toBe(true);
 
   const db = new DatabaseSync(join(dir, "results/templates/store.sqlite"), { readOnly: true });
-  const stored = (db.prepare("SELECT system_prompt FROM calls ORDER BY system_prompt").all() as { system_prompt: string }[]).map((r) => r.system_prompt);
+  const stored = (db.prepare("SELECT system_prompt FROM calls_with_texts ORDER BY system_prompt").all() as { system_prompt: string }[]).map((r) => r.system_prompt);
   db.close();
   expect(stored).toEqual(expected);
 });

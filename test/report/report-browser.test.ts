@@ -124,9 +124,12 @@ describe.skipIf(!hasChromium)("the demo's report.html in headless Chromium", () 
   });
 
   it("says whether to trust the ranges, in words, for every kind and model", async () => {
-    const verdicts = await page.locator("#trust .verdict").allTextContents();
+    const verdicts = (await page.locator("#trust .verdict").allTextContents()).filter((v) => !v.startsWith("Drift"));
     expect(verdicts.length).toBe(4);
     for (const verdict of verdicts) expect(verdict).toMatch(/Held as promised|Fell short|No evidence yet/);
+    // And whether each model's errors drifted between past waves (the evaluation's diagnostics).
+    const drift = await page.locator("#trust p", { hasText: /Drift check|Drift\./ }).count();
+    expect(drift).toBe(4);
   });
 
   it("fits 400 px without the page scrolling sideways, hides the buttons in print, and is screenshotted at 1400 and 400 px", async () => {

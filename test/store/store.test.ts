@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { StoreError } from "../../src/errors.ts";
 import type { AnswerRow } from "../../src/store/answers.ts";
-import { migrations, schemaVersion } from "../../src/store/db.ts";
+import { migrate, migrations, schemaVersion } from "../../src/store/db.ts";
 import { openStoreReadOnly, Store, storePath } from "../../src/store/store.ts";
 import { callStart as call } from "../helpers/call-start.ts";
 import { useTempDir } from "../helpers/tmp.ts";
@@ -46,6 +46,44 @@ describe("Store", () => {
     store.close();
   });
 
+  it("stores each persona, conversation and parameter text once, and reads calls back with them in place", async () => {
+    const dir = tempDir();
+    const store = await Store.open(dir, { study: "s" });
+    const runId = store.startRun(run);
+    const persona = "You are respondent r1. ".repeat(40);
+    for (const item of ["q1", "q2", "q3"]) store.recordSent(call(runId, `k-${item}`, { item, system: persona }));
+    const texts = store.db.prepare("SELECT text FROM texts").all() as { text: string }[];
+    expect(texts.filter((t) => t.text === persona)).toHaveLength(1);
+    const calls = store.db.prepare("SELECT item, system_prompt, messages, parameters FROM calls_with_texts ORDER BY id").all() as Record<string, string>[];
+    expect(calls.map((c) => [c.item, c.system_prompt])).toEqual([["q1", persona], ["q2", persona], ["q3", persona]]);
+    expect(JSON.parse(calls[0]!.messages!)).toEqual(call(runId, "k").messages);
+    store.close();
+  });
+
+  it("upgrades a schema-2 store to texts stored once, keeping every call's texts", async () => {
+    const dir = tempDir();
+    const path = storePath(dir);
+    const db = new DatabaseSync(path);
+    migrate(db, path, migrations().slice(0, 2));
+    db.exec(`INSERT INTO runs (id, started_at, status, pid, argv, models, options) VALUES (1, 't', 'completed', 1, '[]', '[]', '{}')`);
+    const insert = db.prepare(`INSERT INTO calls (run_id, request_key, study, model, wave, respondent, item, generation, n, attempt, try,
+      system_prompt, messages, parameters, status, reserved_usd, started_at) VALUES (1, ?, 's', 'm', 'w', 'r1', ?, 1, 1, 1, 1, ?, ?, '{"n":1}', 'completed', 0, 't')`);
+    insert.run("k1", "q1", "persona of r1", '[{"role":"user","content":"q1?"}]');
+    insert.run("k2", "q2", "persona of r1", '[{"role":"user","content":"q2?"}]');
+    db.close();
+    const store = await Store.open(dir, { study: "s" });
+    expect(schemaVersion(store.db)).toBe(3);
+    const rows = store.db.prepare("SELECT request_key, system_prompt, messages, parameters FROM calls_with_texts ORDER BY id").all();
+    expect(rows).toEqual([
+      { request_key: "k1", system_prompt: "persona of r1", messages: '[{"role":"user","content":"q1?"}]', parameters: '{"n":1}' },
+      { request_key: "k2", system_prompt: "persona of r1", messages: '[{"role":"user","content":"q2?"}]', parameters: '{"n":1}' },
+    ]);
+    expect((store.db.prepare("SELECT count(*) AS n FROM texts").get() as { n: number }).n).toBe(4);
+    const columns = (store.db.prepare("PRAGMA table_info(calls)").all() as { name: string }[]).map((c) => c.name);
+    expect(columns).not.toContain("system_prompt");
+    store.close();
+  });
+
   it("refuses a store written by a newer silicon", async () => {
     const dir = tempDir();
     (await Store.open(dir, { study: "s" })).close();
@@ -53,7 +91,7 @@ describe("Store", () => {
     db.exec("PRAGMA user_version = 99");
     db.close();
     await expect(Store.open(dir, { study: "s" })).rejects.toThrow(
-      `${storePath(dir)}: written by a newer silicon (store schema version 99; this version knows up to 2); upgrade silicon, or use another --results folder`,
+      `${storePath(dir)}: written by a newer silicon (store schema version 99; this version knows up to 3); upgrade silicon, or use another --results folder`,
     );
     expect(() => openStoreReadOnly(dir)).toThrow(StoreError);
   });

@@ -8,11 +8,13 @@ import type { TaskRow } from "../../config/tasks.ts";
 import { InfeasibleError, UsageError } from "../../errors.ts";
 import { median } from "../../evaluation/metrics.ts";
 import type { MethodName } from "../../inference/algorithm.ts";
-import { calibrate, DEFAULT_LAMBDA, validateAlpha, type CalibrationOptions, type IntervalRow } from "../../inference/calibrate.ts";
+import { calibrate, DEFAULT_LAMBDA, describeAdjustments, validateAlpha, type CalibrationOptions, type IntervalRow } from "../../inference/calibrate.ts";
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
+import { processIo, type Io } from "../io.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import type { RawCalibrationOptions, TasksSource } from "../calibration-flags.ts";
+import { calibrationOptions, describeRange, poolingNotes } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
 import { tableDiagnostics } from "../../evaluation/diagnostics.ts";
@@ -25,15 +27,13 @@ export interface CalibrateCliOptions extends RawCalibrationOptions {
 
 export const INTERVAL_COLUMNS = ["task", "model", "coord", "method", "alpha", "lower", "upper", "estimate", "naive_lower", "naive_upper"] as const;
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
-export const processIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+/** The adjustment's settings in words (what each calibration chose comes in a note). */
+export function describeFeatures(adjust: NonNullable<CalibrationOptions["adjust"]>): string {
+  const mode = adjust.mode === "split" ? "split halves" : "cross-fitted";
+  const features = adjust.features === "auto" ? "features chosen per calibration" : `features ${adjust.features.join(", ") || "intercept only"}`;
+  return `${mode}; ${features}`;
+}
 
 export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions, io: Io = processIo): Promise<IntervalRow[]> {
   const table = await source();
@@ -58,7 +58,7 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
     const algorithm = METHODS[options.method];
     const lines: string[] = [];
     lines.push(`${algorithm.title}`);
-    lines.push(`α = ${options.alpha}; ${describeRange(options.range, raw.range)}${options.adjust ? `; regression-adjusted (split by ${options.adjust.splitBy}; features ${options.adjust.features.join(", ") || "intercept only"})` : ""}${options.strata ? `; strata ${options.strata.join(", ")}` : ""}`);
+    lines.push(`α = ${options.alpha}; ${describeRange(options.range, raw.range)}${options.adjust ? `; regression-adjusted (split by ${options.adjust.splitBy}; ${describeFeatures(options.adjust)})` : ""}${options.strata ? `; strata ${options.strata.join(", ")}` : ""}`);
     if (options.intersectReal !== undefined) {
       const { lambda } = options.intersectReal;
       const withReal = targets.filter((t) => t.real_est !== undefined && t.real_se !== undefined).length;
@@ -97,7 +97,8 @@ export async function runCalibrate(source: TasksSource, raw: CalibrateCliOptions
       lines.push(`wrote ${result.intervals.length} intervals to ${output.where}`);
     }
     output.messages.stdout(lines.join("\n") + "\n");
-    for (const note of [...poolingNotes(table), ...result.notes]) io.stderr(`silicon: note: ${note}\n`);
+    const adjustments = result.adjustments.length > 0 ? [describeAdjustments(result.adjustments)] : [];
+    for (const note of [...poolingNotes(table), ...adjustments, ...result.notes]) io.stderr(`silicon: note: ${note}\n`);
     for (const warning of tableDiagnostics(history, options.range, []).warnings) io.stderr(`silicon: warning: ${warning}\n`);
     return result.intervals;
   });
@@ -114,7 +115,7 @@ function rectangleComparison(
   options: CalibrationOptions,
   intervals: readonly IntervalRow[],
 ): string {
-  const other: MethodName = options.method === "alg3" ? "alg3-bonferroni" : "alg3";
+  const other: MethodName = options.method === "alg3-bonferroni" ? "alg3" : "alg3-bonferroni";
   let otherIntervals: IntervalRow[] | undefined;
   let why = "";
   try {

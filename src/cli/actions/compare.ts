@@ -7,10 +7,11 @@ import { compareModels, type ModelComparison } from "../../evaluation/compare.ts
 import { METHODS } from "../../inference/methods.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, poolingNotes, type TasksSource } from "../calibration-options.ts";
+import type { TasksSource } from "../calibration-flags.ts";
+import { calibrationOptions, describeRange, poolingNotes } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, formatNumber, renderTable } from "../text-table.ts";
-import { processIo, type Io } from "./calibrate.ts";
+import { processIo, type Io } from "../io.ts";
 import { evaluationRows, parseProtocol, skippedNotes, type EvaluateCliOptions } from "./evaluate.ts";
 
 export const COMPARISON_COLUMNS = [

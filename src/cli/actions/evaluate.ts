@@ -15,10 +15,11 @@ import { METHODS } from "../../inference/methods.ts";
 import { hasColumn } from "../../inference/task-record.ts";
 import { tableOutput } from "./table-output.ts";
 import { OutputSet } from "../../util/atomic-write.ts";
-import { calibrationOptions, describeRange, poolingNotes, type RawCalibrationOptions, type TasksSource } from "../calibration-options.ts";
+import type { RawCalibrationOptions, TasksSource } from "../calibration-flags.ts";
+import { calibrationOptions, describeRange, poolingNotes } from "../calibration-options.ts";
 import { toCsv } from "../csv-output.ts";
 import { fixed, renderTable } from "../text-table.ts";
-import { processIo, type Io } from "./calibrate.ts";
+import { processIo, type Io } from "../io.ts";
 
 export interface EvaluateCliOptions extends RawCalibrationOptions {
   protocol?: string;

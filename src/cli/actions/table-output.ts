@@ -1,5 +1,5 @@
 import type { OutputSet } from "../../util/atomic-write.ts";
-import type { Io } from "./calibrate.ts";
+import type { Io } from "../io.ts";
 
 /**
  * Where a command's table goes: `--out FILE` stages the file (written only if

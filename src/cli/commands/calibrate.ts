@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksOrStudyAction } from "../calibration-options.ts";
+import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksOrStudyAction } from "../calibration-flags.ts";
 
 export function register(program: Command): void {
   const command = program
@@ -16,7 +16,9 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       `
-Methods (--method, default alg1):
+Methods (--method, default alg1: intervals for the population value θ a
+forecast is about; evaluate and compare default to alg4, the finite-sample
+target their held-out real estimates can check):
 ${METHOD_HELP}
 
 Each model is calibrated on its own history. Rows with role target get an

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions, addTasksOption, tasksOrStudyAction } from "../calibration-options.ts";
+import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksOrStudyAction } from "../calibration-flags.ts";
 
 export function register(program: Command): void {
   const command = program
@@ -18,6 +18,11 @@ export function register(program: Command): void {
       `
 The narrower a model's calibrated interval at the same coverage, the more its
 synthetic samples are worth. Options as for silicon evaluate.
+
+Methods (--method, default alg4 as for evaluate: held-out coverage is judged
+against real estimates, the finite-sample target alg4 calibrates; calibrate
+defaults to alg1, the population target):
+${METHOD_HELP}
 
 With <study.yaml> the tasks come from the study's stored answers, compared
 kind by kind (gaps in a thermometer's points are not gaps in proportions).

@@ -1,24 +1,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-
-interface EstimateFlags {
-  real?: string;
-  synthetic?: string;
-  id?: string;
-  weight?: string;
-  items?: string;
-  long?: string;
-  by?: string[];
-  generation?: string;
-  model?: string;
-  group?: string;
-  roleOfTarget?: string;
-  perOption?: string;
-  distribution?: string;
-  allowUnmatched?: boolean;
-  out?: string;
-  results?: string;
-}
+import type { EstimateFlags } from "../estimate-files.ts";
 
 const EXAMPLES = `
 Examples:
@@ -55,8 +37,8 @@ export function register(program: Command): void {
         "standard errors. From a study file (after `silicon generate`), or from respondent-level files made elsewhere.",
     )
     .argument("[study]", "study file (study.yaml); or use --real and --synthetic")
-    .option("--real <file>", "real respondents (.csv, .parquet or .sav): ids, weights, subgroups, real answers")
-    .option("--synthetic <file>", "synthetic answers (.csv, .parquet or .sav), one row per respondent (per item, if long) per generation")
+    .option("--real <file>", "real respondents (.csv, .parquet, .sav or .zsav): ids, weights, subgroups, real answers")
+    .option("--synthetic <file>", "synthetic answers (.csv, .parquet, .sav or .zsav), one row per respondent (per item, if long) per generation")
     .option("--id <column>", "respondent id column, in both files")
     .option("--weight <column>", "weight column of the real file (default: every weight 1)")
     .option("--items <list>", "items, comma-separated: their columns in wide files (with --long: which items to keep)")
@@ -89,5 +71,3 @@ export function register(program: Command): void {
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
-
-export type { EstimateFlags };

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksOrStudyAction } from "../calibration-options.ts";
+import { addCalibrationOptions, addTasksOption, METHOD_HELP, tasksOrStudyAction } from "../calibration-flags.ts";
 
 export function register(program: Command): void {
   const command = program

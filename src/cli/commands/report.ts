@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions } from "../calibration-options.ts";
+import { addCalibrationOptions } from "../calibration-flags.ts";
 
 export function register(program: Command): void {
   const command = program

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCalibrationOptions } from "../calibration-options.ts";
+import { addCalibrationOptions } from "../calibration-flags.ts";
 
 export function register(program: Command): void {
   const command = program
@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .option("--max-cost <usd>", "hard cap on what this run's generation spends, in US dollars")
     .option("--concurrency <n>", "requests in flight at most (default: the study's concurrency)")
     .option("--timeout <seconds>", "per-request timeout", "60")
+    .option("--wait [seconds]", "if another silicon process is writing this study's store, wait for it (default: refuse)")
     .option("--quiet", "no generation progress; only errors and summaries")
     .option("--allow-infeasible", "generate even when the study's tasks cannot be calibrated at its α (the pre-flight check would refuse); such kinds are then reported as skipped");
   addCalibrationOptions(command, "alg1")
