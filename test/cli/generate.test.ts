@@ -124,7 +124,7 @@ describe("silicon generate", () => {
     // This process holds the store's writer lock until it closes it.
     const holder = await Store.open(join(dir, "results/test"), { study: "test" });
     try {
-      const refused = await runCli(["run", "study.yaml", "--quiet", "--wait", "1"], { cwd: dir });
+      const refused = await runCli(["run", "study.yaml", "--quiet", "--wait", "1", "--allow-infeasible"], { cwd: dir });
       expect(refused.code, refused.stderr).toBe(1);
       expect(refused.stderr).toMatch(
         new RegExp(`^silicon: results/test/store\\.sqlite is in use by silicon generate \\(pid ${process.pid} on .+\\) after waiting 1 s; wait for it to finish \\(or stop it\\), or pass --wait to queue behind it\\n$`),
@@ -133,7 +133,7 @@ describe("silicon generate", () => {
       holder.close();
     }
     // Free again: the run generates (its analysis of so small a study is another matter).
-    const waited = await runCli(["run", "study.yaml", "--quiet", "--wait", "30"], { cwd: dir });
+    const waited = await runCli(["run", "study.yaml", "--quiet", "--wait", "30", "--allow-infeasible"], { cwd: dir });
     expect(waited.stderr).not.toMatch(/in use/);
     const db = new DatabaseSync(join(dir, "results/test/store.sqlite"), { readOnly: true });
     expect((db.prepare("SELECT status FROM runs").all() as { status: string }[]).map((r) => r.status)).toEqual(["completed"]);
