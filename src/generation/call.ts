@@ -42,6 +42,7 @@ import { askKey, callStart, planCall, type PlannedCall } from "./request.ts";
 import { onFailure } from "./retry.ts";
 import type { Route } from "./router.ts";
 import type { Tally } from "./tally.ts";
+import { UnknownBilling } from "./unknown-billing.ts";
 
 /** A concurrency slot and a route, held from before the intent until the outcome is stored. */
 interface Slot {
@@ -73,12 +74,14 @@ export class CallLife {
   private readonly run: RunControl;
   private readonly tally: Tally;
   private readonly completed: CompletedLookup;
+  private readonly unknownBilling: UnknownBilling;
 
   constructor(options: EngineOptions, run: RunControl, tally: Tally, completed: CompletedLookup) {
     this.options = options;
     this.run = run;
     this.tally = tally;
     this.completed = completed;
+    this.unknownBilling = new UnknownBilling(tally.totals);
   }
 
   /**
@@ -97,6 +100,15 @@ export class CallLife {
       return DEFERRED;
     }
     const call = planCall(ask, key, this.options.study, this.options.routers.get(ask.model)!, this.options.prices.get(ask.model)!);
+    try {
+      return await this.sendUntilSettled(call, waiting, finalize);
+    } finally {
+      this.unknownBilling.forget(key);
+    }
+  }
+
+  /** Sends `call` until it is answered, given up, deferred to a batch, or the run stops. */
+  private async sendUntilSettled(call: PlannedCall, waiting: WaitingCall | undefined, finalize: Finalize): Promise<AskResult> {
     for (let tryNumber = waiting?.try ?? 1; ; tryNumber++) {
       if (this.run.stopped()) return STOPPED;
       const sent = this.options.batcher !== undefined ? await this.sendInBatch(call, tryNumber, waiting) : await this.sendNow(call, tryNumber);
@@ -255,6 +267,7 @@ export class CallLife {
     const batch = this.options.batcher !== undefined;
     const billedUsd = costUsd(result.usage, call.price, { batch });
     this.tally.usage(result.usage, billedUsd, call.price, batch);
+    this.unknownBilling.known(endpointOf(call, sent), call.key, result.usage.inputTokens, false);
     return this.recordFailure(call, sent, missing, billedUsd, tryNumber);
   }
 
@@ -270,6 +283,7 @@ export class CallLife {
     const cost = costUsd(result.usage, call.price, { batch });
     budget.settle(sent.reservation, cost);
     this.tally.usage(result.usage, cost, call.price, batch);
+    this.unknownBilling.known(endpointOf(call, sent), call.key, result.usage.inputTokens, false);
     const { answers, parsed } = finalize(result.choices, sent.callId);
     await store.commitCompleted(
       sent.callId,
@@ -299,11 +313,13 @@ export class CallLife {
       const batch = this.options.batcher !== undefined;
       billedUsd = costUsd(billed, call.price, { batch });
       this.tally.usage(billed, billedUsd, call.price, batch);
+      this.unknownBilling.known(endpointOf(call, sent), call.key, billed.inputTokens, true);
     }
     const billingUnknown = billed === undefined && (!(error instanceof ProviderError) || isBillingUnknown(error));
     if (billingUnknown) {
-      this.tally.totals.unknownBillingCalls += 1;
-      this.tally.totals.unknownBillingUsd += sent.reservation.amountUsd;
+      const priceFactor = this.options.batcher !== undefined ? call.price.batch_factor : 1;
+      const outputTokens = call.ask.n * call.request.maxTokens;
+      this.unknownBilling.unknown(endpointOf(call, sent), call.key, { reservationUsd: sent.reservation.amountUsd, outputTokens, price: call.price, priceFactor });
     }
     budget.settle(sent.reservation, billingUnknown ? sent.reservation.amountUsd : billedUsd);
     this.tally.totals.callsFailed += 1;
@@ -362,6 +378,11 @@ export class CallLife {
   private runIdentity(): { runId: number; study: string } {
     return { runId: this.options.runId, study: this.options.study.study.name };
   }
+}
+
+/** Where a call went: its endpoint's provider (a batch's is the model's). */
+function endpointOf(call: PlannedCall, sent: Sent): Provider {
+  return sent.slot?.route.provider ?? call.router.provider;
 }
 
 /** Whether the vendor may have billed a failed call: it may have done the work (or its batch was lost). */

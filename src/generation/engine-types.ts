@@ -35,6 +35,8 @@ export interface EngineTotals extends RunTotals {
    * Calls the vendor may have billed though no usable reply told what (a
    * timeout, a dropped connection, a garbled body without usage), and their
    * worst case: not in `costUsd`, which is what the replies said was billed.
+   * The worst case is tightened once another try of the same request says its
+   * input tokens (unknown-billing.ts); the budget keeps the reservation.
    */
   unknownBillingCalls: number;
   unknownBillingUsd: number;
