@@ -184,13 +184,15 @@ function reconcile(calls: CallRow[]): void {
 }
 
 /** The test study for `model` at PRICE, and the environment pointing both vendors at the fake one. */
-function pricedStudy(model: string, n: boolean): { dir: string; env: NodeJS.ProcessEnv } {
+function pricedStudy(model: string, n: boolean, maxTokens?: number): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = tempDir();
   writeStudy(dir, {
     respondents: RESPONDENTS,
     generations: GENERATIONS,
     models: [model],
-    extra: `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n`,
+    extra:
+      `prices:\n  "${model}": { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }\n` +
+      (maxTokens !== undefined ? `max_tokens: ${maxTokens}\n` : ""),
   });
   const env: NodeJS.ProcessEnv = {
     OPENAI_BASE_URL: vendor!.baseURL,
@@ -339,11 +341,17 @@ describe("a batch run (OpenAI Batch API) with faults", () => {
   });
 });
 
+/** The dearest input rate at PRICE: a cache write (1.25 × input, the default when the study gives none). */
+const DEAREST_INPUT = Math.max(PRICE.input, 1.25 * PRICE.input, PRICE.cached_input);
+
+// max_tokens: 200 is the default (and the example study's); 16 is ample for these short answers.
 describe.each([
-  { vendorName: "OpenAI Chat Completions", model: "openai:fake-model" },
-  { vendorName: "Anthropic Messages", model: "anthropic:claude-fake" },
-])("the cost a run reports against the vendor's bill (GET /__stats), $vendorName", ({ model }) => {
-  it("counts every reply that said what it billed, and bounds the ones that never did by their worst case", async () => {
+  { vendorName: "OpenAI Chat Completions", model: "openai:fake-model", maxTokens: 200 },
+  { vendorName: "Anthropic Messages", model: "anthropic:claude-fake", maxTokens: 200 },
+  { vendorName: "OpenAI Chat Completions", model: "openai:fake-model", maxTokens: 16 },
+  { vendorName: "Anthropic Messages", model: "anthropic:claude-fake", maxTokens: 16 },
+])("the cost a run reports against the vendor's bill (GET /__stats), $vendorName, max_tokens $maxTokens", ({ model, maxTokens }) => {
+  it("counts every reply that said what it billed, and bounds the ones that never did by their worst case, as tight as can be proved", async () => {
     vendor = await startFakeVendor({
       // Malformed bodies that bill and say so (choices: [], a text block without text), garbled and
       // cut-off bodies that bill without saying, and replies that come after the client gave up.
@@ -353,7 +361,7 @@ describe.each([
       prefixCaching: true,
       seed: 23,
     });
-    const { dir, env } = pricedStudy(model, false);
+    const { dir, env } = pricedStudy(model, false, maxTokens);
     const summary = await runStudy(dir, env, TIMEOUT_MS);
     await vendor.settled();
     const stats = (await (await fetch(new URL("/__stats", vendor.anthropicBaseURL))).json()) as Pick<VendorStats, "billedUsage" | "unreadableUsage" | "faults">;
@@ -361,19 +369,41 @@ describe.each([
     const bill = priced(stats.billedUsage);
     const unreadable = priced(stats.unreadableUsage);
     const reported = summary.totals.costUsd;
+    const unknownCalls = summary.totals.unknownBillingCalls;
     const bound = reported + summary.totals.unknownBillingUsd;
     // Every reply that said what it billed is in the reported cost (before, choices: [] was dropped: 8% of the bill).
     const readableRatio = reported / (bill - unreadable);
     expect(Math.abs(readableRatio - 1)).toBeLessThan(0.01);
     expect(reported).toBeCloseTo(bill - unreadable, 12);
     // The rest is said apart, at its worst case: the bill lies between the two figures.
-    expect(summary.totals.unknownBillingCalls).toBe((stats.faults.malformed ?? 0) + (stats.faults.truncated ?? 0) + (stats.faults.slow ?? 0));
+    expect(unknownCalls).toBe((stats.faults.malformed ?? 0) + (stats.faults.truncated ?? 0) + (stats.faults.slow ?? 0));
     expect(bill).toBeGreaterThanOrEqual(reported);
     expect(bill).toBeLessThanOrEqual(bound);
+    // Each unknown call's next try said the input tokens of the same body, so the worst case holds
+    // exactly the input tokens the vendor billed for them (at the dearest input rate: whether its
+    // cache was read is not known), and max_tokens of output each (what each generated is not known).
+    // Before, each was bounded by its bytes plus 600 tokens of framing: 2.9 × the bill.
+    const tightest = (stats.unreadableUsage.inputTokens * DEAREST_INPUT + unknownCalls * maxTokens * PRICE.output) / 1e6;
+    expect(summary.totals.unknownBillingUsd).toBeCloseTo(tightest, 12);
+    // The store keeps each one's reservation (the budget's byte-based worst case, what the next run counts).
+    const { calls } = readStore(dir);
+    const unknownInStore = calls.filter((c) => c.status === "failed" && c.cost_usd === null);
+    expect(unknownInStore).toHaveLength(unknownCalls);
+    const reservedUnknown = unknownInStore.reduce((s, c) => s + c.reserved_usd, 0);
+    expect(summary.totals.unknownBillingUsd).toBeLessThan(reservedUnknown);
+    // What stands between the bound and the bill is what no client can know of those calls.
+    const outputSlack = ((unknownCalls * maxTokens - stats.unreadableUsage.outputTokens) * PRICE.output) / 1e6;
+    const rateSlack = (stats.unreadableUsage.inputTokens * DEAREST_INPUT) / 1e6 - (unreadable - (stats.unreadableUsage.outputTokens * PRICE.output) / 1e6);
+    expect(bound - bill).toBeCloseTo(outputSlack + rateSlack, 12);
     console.log(
-      `cost vs the vendor's bill (${model}): bill $${bill.toFixed(6)}, reported $${reported.toFixed(6)} billed ` +
-        `(ratio ${(reported / bill).toFixed(4)}; ${(readableRatio).toFixed(6)} of the replies that said what they billed), ` +
-        `+ up to $${summary.totals.unknownBillingUsd.toFixed(6)} for ${summary.totals.unknownBillingCalls} calls whose billing is unknown (upper bound ${(bound / bill).toFixed(3)} × the bill)`,
+      `cost vs the vendor's bill (${model}, max_tokens ${maxTokens}): bill $${bill.toFixed(6)}, reported $${reported.toFixed(6)} billed ` +
+        `(ratio ${(reported / bill).toFixed(4)}; ${readableRatio.toFixed(6)} of the replies that said what they billed), ` +
+        `+ up to $${summary.totals.unknownBillingUsd.toFixed(6)} for ${unknownCalls} calls whose billing is unknown: ` +
+        `reported + worst case = ${(bound / bill).toFixed(3)} × the bill (${((reported + reservedUnknown) / bill).toFixed(3)} × at the byte-based reservations); ` +
+        `over the bill: output at max_tokens ${((100 * outputSlack) / bill).toFixed(1)}%, input at the dearest rate ${((100 * rateSlack) / bill).toFixed(1)}% ` +
+        `(within 1% needs the unknown calls bounded within ${((100 * 0.01 * bill) / unreadable).toFixed(0)}% of their $${unreadable.toFixed(6)}; ` +
+        `their input at the dearest rate alone is ${((unreadable + rateSlack) / unreadable).toFixed(2)} × it, ` +
+        `${((100 * stats.unreadableUsage.cachedInputTokens) / stats.unreadableUsage.inputTokens).toFixed(0)}% of their input tokens were cache reads)`,
     );
   });
 });
