@@ -37,18 +37,7 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
     }
     case "sav": {
       const { readSav } = await import("./sav.ts");
-      return selectColumns(await readSav(path), options.columns);
+      return readSav(path, options);
     }
   }
-}
-
-/** The table with only the named columns (those it has), remembering the file's others for messages. */
-export function selectColumns(table: DataTable, names: readonly string[] | undefined): DataTable {
-  if (names === undefined) return table;
-  const wanted = new Set(names);
-  const columnNames = table.columnNames.filter((name) => wanted.has(name));
-  if (columnNames.length === table.columnNames.length) return table;
-  const columns = Object.fromEntries(columnNames.map((name) => [name, table.columns[name]!]));
-  const valueLabels = Object.fromEntries(Object.entries(table.valueLabels).filter(([name]) => wanted.has(name)));
-  return { ...table, columnNames, fileColumnNames: table.fileColumnNames ?? table.columnNames, columns, valueLabels };
 }

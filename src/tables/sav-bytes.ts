@@ -1,6 +1,7 @@
 /**
  * Byte-level reading of SPSS system files: a cursor that knows the file's
- * byte order and says, when the bytes run out, what it was reading.
+ * byte order and says, when the bytes run out, what it was reading (or, over
+ * the head of a file, that more of it is needed).
  */
 
 /** A structural fault of an SPSS file, in words for the user; readSav adds the file name. */
@@ -8,19 +9,37 @@ export class SavFormatError extends Error {}
 
 export const TRUNCATED = "(truncated or incompletely copied?)";
 
+/**
+ * Thrown by a cursor over the head of a file when it reads past it: the
+ * reader reads more of the file and starts again. Never reaches the user.
+ */
+export class MoreBytesNeeded extends Error {}
+
 export class ByteCursor {
   position = 0;
   littleEndian = true;
   readonly bytes: Buffer;
-  constructor(bytes: Buffer) {
+  /** Whether `bytes` runs to the end of the file, or is only its head (reading past it asks for more). */
+  readonly whole: boolean;
+  /** Where `bytes` begins in the file: messages give positions in the file. */
+  readonly base: number;
+  constructor(bytes: Buffer, whole = true, base = 0) {
     this.bytes = bytes;
+    this.whole = whole;
+    this.base = base;
+  }
+
+  /** Asks for more of the file unless `count` more bytes are here or the file has no more. */
+  ensure(count: number): void {
+    if (!this.whole && this.position + count > this.bytes.length) throw new MoreBytesNeeded();
   }
 
   /** Throws unless `count` more bytes exist, naming `what` was being read. */
   need(count: number, what: string): void {
-    if (count < 0) throw new SavFormatError(`${what} at byte ${this.position} has a negative length (${count}): the file is damaged`);
+    if (count < 0) throw new SavFormatError(`${what} at byte ${this.base + this.position} has a negative length (${count}): the file is damaged`);
+    this.ensure(count);
     if (this.position + count > this.bytes.length) {
-      throw new SavFormatError(`the file ends early, inside ${what} at byte ${this.position} ${TRUNCATED}`);
+      throw new SavFormatError(`the file ends early, inside ${what} at byte ${this.base + this.position} ${TRUNCATED}`);
     }
   }
 

@@ -1,38 +1,71 @@
 /**
- * The cases of an SPSS system file, in any of its three layouts: plain 8-byte
- * slots, bytecode compression (blocks of 8 command bytes, each followed by the
- * raw slots its 253 codes announce), or zlib (.zsav: a zlib header, blocks of
- * zlib-compressed bytecode, a trailer indexing them).
+ * The cases of an SPSS system file, decoded as the data's bytes arrive, in
+ * pieces of any size: plain 8-byte slots, or bytecode compression (blocks of
+ * 8 command bytes, each followed by the raw slots its 253 codes announce),
+ * which is also what the zlib blocks of a .zsav inflate to (sav-zlib.ts). A
+ * case, or a command block and its raw slots, may straddle two pieces: the
+ * few bytes left over wait for the next.
  */
-import { inflateSync } from "node:zlib";
-import { ByteCursor, SavFormatError, TRUNCATED } from "./sav-bytes.ts";
+import { SavFormatError, TRUNCATED } from "./sav-bytes.ts";
 import type { SavDictionary } from "./sav-dictionary.ts";
 
-/** Called with each case's slots (8 bytes each, in the file's byte order); the buffer is reused. */
-export type CaseVisitor = (slots: Buffer) => void;
+/** Called with each case: its slots (8 bytes each, in the file's byte order) start at `start` of `bytes`, which is reused. */
+export type CaseVisitor = (bytes: Buffer, start: number) => void;
 
-/** Visits every case and returns how many there were. */
-export function visitCases(bytes: Buffer, dictionary: SavDictionary, visit: CaseVisitor): number {
-  const data = bytes.subarray(dictionary.dataOffset);
-  switch (dictionary.compression) {
-    case "none":
-      return visitPlain(data, dictionary.slotsPerCase, visit);
-    case "bytecode":
-      return visitBytecode(data, dictionary, visit);
-    case "zlib":
-      return visitBytecode(inflateBlocks(bytes, dictionary), dictionary, visit);
-  }
+export interface CaseDecoder {
+  /** Decodes the next piece of the data, visiting every case it completes. */
+  push(bytes: Buffer): void;
+  /** After the last piece: how many cases there were; throws if the data stops inside one. */
+  end(): number;
 }
 
-function visitPlain(data: Buffer, slotsPerCase: number, visit: CaseVisitor): number {
-  const caseBytes = slotsPerCase * 8;
-  if (caseBytes === 0) return 0;
-  const cases = Math.floor(data.length / caseBytes);
-  if (data.length % caseBytes !== 0) {
-    throw new SavFormatError(`the data ends in the middle of case ${cases + 1} ${TRUNCATED}`);
+/**
+ * A decoder for the dictionary's layout. Only slots marked in `wantedSlots`
+ * are written to the case a visitor sees (bytecode compression); every case
+ * is still decoded and counted.
+ */
+export function caseDecoder(dictionary: SavDictionary, wantedSlots: Uint8Array, visit: CaseVisitor): CaseDecoder {
+  return dictionary.compression === "none" ? new PlainCases(dictionary.slotsPerCase, visit) : new BytecodeCases(dictionary, wantedSlots, visit);
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** Joins the bytes left over from the last piece to the next piece. */
+function joined(carry: Buffer, bytes: Buffer): Buffer {
+  return carry.length === 0 ? bytes : Buffer.concat([carry, bytes]);
+}
+
+/** What is left of a piece, copied so that the piece itself can go. */
+function leftOver(data: Buffer, position: number): Buffer {
+  return position === data.length ? EMPTY : Buffer.from(data.subarray(position));
+}
+
+class PlainCases implements CaseDecoder {
+  private carry: Buffer = EMPTY;
+  private cases = 0;
+  private readonly caseBytes: number;
+  private readonly visit: CaseVisitor;
+
+  constructor(slotsPerCase: number, visit: CaseVisitor) {
+    this.caseBytes = slotsPerCase * 8;
+    this.visit = visit;
   }
-  for (let i = 0; i < cases; i++) visit(data.subarray(i * caseBytes, (i + 1) * caseBytes));
-  return cases;
+
+  push(bytes: Buffer): void {
+    if (this.caseBytes === 0) return;
+    const data = joined(this.carry, bytes);
+    let position = 0;
+    for (; position + this.caseBytes <= data.length; position += this.caseBytes) {
+      this.visit(data, position);
+      this.cases += 1;
+    }
+    this.carry = leftOver(data, position);
+  }
+
+  end(): number {
+    if (this.carry.length !== 0) throw new SavFormatError(`the data ends in the middle of case ${this.cases + 1} ${TRUNCATED}`);
+    return this.cases;
+  }
 }
 
 const SPACES = Buffer.alloc(8, 0x20);
@@ -41,89 +74,103 @@ const RAW_SLOT = 253;
 const ALL_SPACES = 254;
 const SYSTEM_MISSING = 255;
 
-/** Decodes bytecode compression: code 0 is padding, 1-251 the number code − bias, 252 the end. */
-function visitBytecode(data: Buffer, dictionary: SavDictionary, visit: CaseVisitor): number {
-  const { slotsPerCase, bias, sysmis, littleEndian } = dictionary;
-  if (slotsPerCase === 0) return 0;
-  const slots = Buffer.alloc(slotsPerCase * 8);
-  const write = (value: number, offset: number) => (littleEndian ? slots.writeDoubleLE(value, offset) : slots.writeDoubleBE(value, offset));
-  let cases = 0;
-  let slot = 0;
-  let position = 0;
-  while (position + 8 <= data.length) {
-    const commands = position;
-    position += 8;
+/** Bytecode compression: code 0 is padding, 1-251 the number code − bias, 252 the end. */
+class BytecodeCases implements CaseDecoder {
+  private carry: Buffer = EMPTY;
+  private cases = 0;
+  /** The next slot of the case being decoded. */
+  private slot = 0;
+  /** Set by code 252: whatever follows is not data. */
+  private ended = false;
+  private readonly slots: Buffer;
+  private readonly slotsPerCase: number;
+  private readonly bias: number;
+  private readonly sysmis: number;
+  private readonly littleEndian: boolean;
+  private readonly wantedSlots: Uint8Array;
+  private readonly visit: CaseVisitor;
+
+  constructor(dictionary: SavDictionary, wantedSlots: Uint8Array, visit: CaseVisitor) {
+    this.slotsPerCase = dictionary.slotsPerCase;
+    this.slots = Buffer.alloc(this.slotsPerCase * 8);
+    this.bias = dictionary.bias;
+    this.sysmis = dictionary.sysmis;
+    this.littleEndian = dictionary.littleEndian;
+    this.wantedSlots = wantedSlots;
+    this.visit = visit;
+    if (this.slotsPerCase === 0) this.ended = true;
+  }
+
+  push(bytes: Buffer): void {
+    if (this.ended) return;
+    const data = joined(this.carry, bytes);
+    let position = 0;
+    // Only whole blocks: the 8 commands and every raw slot they announce.
+    while (position + 8 <= data.length && position + blockBytes(data, position) <= data.length) {
+      position = this.decodeBlock(data, position);
+      if (this.ended) {
+        this.carry = EMPTY;
+        return;
+      }
+    }
+    this.carry = leftOver(data, position);
+  }
+
+  end(): number {
+    if (!this.ended) {
+      // A block whose raw slots never came: decoding it names the case they belonged to.
+      if (this.carry.length >= 8) this.decodeBlock(this.carry, 0);
+      if (!this.ended && this.carry.length !== 0) {
+        throw new SavFormatError(`the data ends in the middle of a block of compression codes, in case ${this.cases + 1} ${TRUNCATED}`);
+      }
+    }
+    if (this.slot !== 0) throw new SavFormatError(`the data ends in the middle of case ${this.cases + 1} ${TRUNCATED}`);
+    return this.cases;
+  }
+
+  /** Decodes the block of commands at `commands`; returns where the next block begins. */
+  private decodeBlock(data: Buffer, commands: number): number {
+    const { slots, wantedSlots, littleEndian } = this;
+    let position = commands + 8;
     for (let i = 0; i < 8; i++) {
       const code = data[commands + i]!;
       if (code === 0) continue;
-      if (code === END_OF_DATA) return finish(cases, slot);
-      const offset = slot * 8;
+      if (code === END_OF_DATA) {
+        this.ended = true;
+        return data.length;
+      }
+      const offset = this.slot * 8;
+      const wanted = wantedSlots[this.slot] === 1;
       if (code === RAW_SLOT) {
-        if (position + 8 > data.length) throw new SavFormatError(`the data ends in the middle of case ${cases + 1} ${TRUNCATED}`);
-        data.copy(slots, offset, position, position + 8);
+        if (position + 8 > data.length) throw new SavFormatError(`the data ends in the middle of case ${this.cases + 1} ${TRUNCATED}`);
+        if (wanted) data.copy(slots, offset, position, position + 8);
         position += 8;
-      } else if (code === ALL_SPACES) {
-        SPACES.copy(slots, offset);
-      } else if (code === SYSTEM_MISSING) {
-        write(sysmis, offset);
-      } else {
-        write(code - bias, offset);
+      } else if (wanted) {
+        if (code === ALL_SPACES) SPACES.copy(slots, offset);
+        else {
+          const value = code === SYSTEM_MISSING ? this.sysmis : code - this.bias;
+          if (littleEndian) slots.writeDoubleLE(value, offset);
+          else slots.writeDoubleBE(value, offset);
+        }
       }
-      slot += 1;
-      if (slot === slotsPerCase) {
-        visit(slots);
-        cases += 1;
-        slot = 0;
+      this.slot += 1;
+      if (this.slot === this.slotsPerCase) {
+        this.visit(slots, 0);
+        this.cases += 1;
+        this.slot = 0;
       }
     }
+    return position;
   }
-  if (position !== data.length) throw new SavFormatError(`the data ends in the middle of a block of compression codes, in case ${cases + 1} ${TRUNCATED}`);
-  return finish(cases, slot);
 }
 
-function finish(cases: number, slot: number): number {
-  if (slot !== 0) throw new SavFormatError(`the data ends in the middle of case ${cases + 1} ${TRUNCATED}`);
-  return cases;
-}
-
-/** The bytecode stream of a .zsav: its zlib blocks, found through the trailer, inflated in order. */
-function inflateBlocks(bytes: Buffer, dictionary: SavDictionary): Buffer {
-  const cursor = new ByteCursor(bytes);
-  cursor.littleEndian = dictionary.littleEndian;
-  cursor.position = dictionary.dataOffset;
-  const headerOffset = cursor.int64("the zlib header");
-  const trailerOffset = cursor.int64("the zlib header");
-  const trailerLength = cursor.int64("the zlib header");
-  if (headerOffset !== dictionary.dataOffset) throw new SavFormatError(`the zlib header is damaged (it says it is at byte ${headerOffset}, not ${dictionary.dataOffset})`);
-  if (trailerOffset + trailerLength > bytes.length || trailerOffset < cursor.position) {
-    throw new SavFormatError(`the file ends early: its zlib trailer should be at bytes ${trailerOffset}-${trailerOffset + trailerLength} but the file has ${bytes.length} ${TRUNCATED}`);
+/** The bytes of the block at `commands`: its 8 commands and the raw slots announced before any end code. */
+function blockBytes(data: Buffer, commands: number): number {
+  let bytes = 8;
+  for (let i = 0; i < 8; i++) {
+    const code = data[commands + i]!;
+    if (code === END_OF_DATA) break;
+    if (code === RAW_SLOT) bytes += 8;
   }
-  cursor.position = trailerOffset + 20;
-  const blockCount = cursor.int32("the zlib trailer");
-  if (trailerLength !== 24 + 24 * blockCount) throw new SavFormatError(`the zlib trailer is damaged (${blockCount} blocks in ${trailerLength} bytes)`);
-  const blocks: Buffer[] = [];
-  for (let block = 1; block <= blockCount; block++) {
-    cursor.int64("the zlib trailer"); // offset in the uncompressed stream: implied by the order
-    const compressedOffset = cursor.int64("the zlib trailer");
-    const uncompressedSize = cursor.int32("the zlib trailer");
-    const compressedSize = cursor.int32("the zlib trailer");
-    if (compressedOffset < dictionary.dataOffset + 24 || compressedOffset + compressedSize > trailerOffset) {
-      throw new SavFormatError(`the zlib trailer is damaged: block ${block} of ${blockCount} lies outside the data`);
-    }
-    blocks.push(inflateBlock(bytes.subarray(compressedOffset, compressedOffset + compressedSize), uncompressedSize, `${block} of ${blockCount}`));
-  }
-  return Buffer.concat(blocks);
-}
-
-function inflateBlock(compressed: Buffer, expectedSize: number, which: string): Buffer {
-  let inflated: Buffer;
-  try {
-    inflated = inflateSync(compressed);
-  } catch (error) {
-    throw new SavFormatError(`zlib block ${which} is damaged (${(error as Error).message})`);
-  }
-  if (inflated.length !== expectedSize) {
-    throw new SavFormatError(`zlib block ${which} inflates to ${inflated.length} bytes, not the ${expectedSize} its trailer says`);
-  }
-  return inflated;
+  return bytes;
 }

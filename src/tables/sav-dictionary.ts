@@ -77,9 +77,14 @@ const HEADER_BYTES = 176;
 /** -DBL_MAX, the system-missing value of every file that does not say otherwise. */
 const DEFAULT_SYSMIS = -Number.MAX_VALUE;
 
-export function readDictionary(bytes: Buffer): SavDictionary {
-  if (bytes.length === 0) throw new SavFormatError("the file is empty");
-  const cursor = new ByteCursor(bytes);
+/**
+ * Reads the dictionary from the file's first bytes. When `bytes` is only the
+ * head of the file (`whole` false) and the dictionary runs past it, throws
+ * MoreBytesNeeded: the caller reads a longer head and calls again.
+ */
+export function readDictionary(bytes: Buffer, whole = true): SavDictionary {
+  if (bytes.length === 0 && whole) throw new SavFormatError("the file is empty");
+  const cursor = new ByteCursor(bytes, whole);
   const header = readHeader(cursor);
   const variables: RawVariable[] = [];
   const labels: RawLabels[] = [];
@@ -128,6 +133,7 @@ export function readDictionary(bytes: Buffer): SavDictionary {
 }
 
 function readHeader(cursor: ByteCursor): { compression: Compression; declaredCases: number; bias: number; slotsPerCase: number } {
+  cursor.ensure(4);
   const magic = cursor.bytes.subarray(0, 4).toString("latin1");
   if (magic !== "$FL2" && magic !== "$FL3") {
     const shown = JSON.stringify(cursor.bytes.subarray(0, 4).toString("latin1"));

@@ -28,8 +28,8 @@ export interface DataTable {
 /** How readTable reads a file. */
 export interface ReadTableOptions {
   /**
-   * Columns to keep; the others are not kept (CSV) or not read at all
-   * (Parquet), so memory follows what a command needs. All when omitted;
+   * Columns to keep; the others are not kept (CSV), not decoded (SPSS) or
+   * not read at all (Parquet), so memory follows what a command needs. All when omitted;
    * a named column the file lacks is simply absent.
    */
   columns?: readonly string[];

@@ -6,11 +6,14 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.ts";
 import { readCsv } from "../../src/tables/csv.ts";
 import { readTable } from "../../src/tables/read.ts";
+import { readSav } from "../../src/tables/sav.ts";
 import type { DataTable } from "../../src/tables/types.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 /** Fixtures written by R haven and PSPP with test/fixtures/sav/make.R (and make.sps). */
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/sav/${name}`, import.meta.url));
+/** Files written by PSPP for the bad-input corpus (test/fixtures/bad-input/frames.sps). */
+const badInputFixture = (name: string) => fileURLToPath(new URL(`../fixtures/bad-input/${name}`, import.meta.url));
 
 function expectedTable(csvName: string): DataTable {
   const path = fixture(csvName);
@@ -66,15 +69,59 @@ describe("readTable on SPSS files written by R haven and PSPP, compared with the
   });
 });
 
+describe("readSav streams a file in chunks: cases, command blocks and zlib blocks split across reads read as in one piece", () => {
+  const small = [...PANEL, ...MIXED, "frame.sav"].map(fixture).concat(
+    ["duplicate-id.sav", "negative-weight.sav", "tasks-bad-role.sav", "valid.sav", "valid.zsav"].map(badInputFixture),
+  );
+  const cases = small.flatMap((path) => [7, 8].map((chunkBytes) => [path.replace(/^.*fixtures\//, ""), chunkBytes, path] as const));
+  it.each(cases)("%s, %i bytes at a time", async (_name, chunkBytes, path) => {
+    expect(await readSav(path, { chunkBytes })).toEqual(await readSav(path));
+  });
+
+  // 60,000 cases in two zlib blocks: 7-byte reads would mean 140,000 reads, so a few hundred bytes at a time.
+  it.each(BLOCKS.flatMap((name) => [509, 512].map((chunkBytes) => [name, chunkBytes] as const)))("%s, %i bytes at a time", async (name, chunkBytes) => {
+    expect(await readSav(fixture(name), { chunkBytes })).toEqual(await readSav(fixture(name)));
+  });
+});
+
+describe("readTable with columns decodes only those of an SPSS file, and still checks every case", () => {
+  const useDir = useTempDir("silicon-sav-columns-");
+  const wanted = ["therm", "id", "respondent_comment_long_name", "absent"];
+
+  it.each(MIXED)("%s: the columns asked for (in the file's order), their labels, every other column named", async (name) => {
+    const whole = await readTable(fixture(name));
+    for (const chunkBytes of [7, 1 << 20]) {
+      const table = await readSav(fixture(name), { columns: wanted, chunkBytes });
+      expect(table.columnNames).toEqual(["id", "therm", "respondent_comment_long_name"]);
+      expect(table.fileColumnNames).toEqual(whole.columnNames);
+      expect(table.numRows).toBe(120);
+      expect(table.columns).toEqual({ id: whole.columns.id, therm: whole.columns.therm, respondent_comment_long_name: whole.columns.respondent_comment_long_name });
+      expect(table.valueLabels).toEqual({ therm: whole.valueLabels.therm });
+    }
+  });
+
+  it("no columns at all: every case is still counted, and a wrong count still refused", async () => {
+    const table = await readTable(fixture("haven-mixed.zsav"), { columns: [] });
+    expect([table.numRows, table.columnNames, table.columns]).toEqual([120, [], {}]);
+    const copy = Buffer.from(readFileSync(fixture("haven-mixed-byte.sav")));
+    copy.writeInt32LE(121, 80);
+    const path = join(useDir(), "short.sav");
+    writeFileSync(path, copy);
+    for (const columns of [[], ["age"]]) {
+      await expect(readTable(path, { columns })).rejects.toThrow(/short\.sav: not a readable SPSS file: its header declares 121 cases but the data holds 120 \(truncated or incompletely copied\?\)$/);
+    }
+  });
+});
+
 describe("readTable refuses a damaged SPSS file with one line saying what is wrong, never a shorter table", () => {
   const useDir = useTempDir("silicon-sav-");
   const original = readFileSync(fixture("haven-mixed-byte.sav"));
 
-  async function problem(bytes: Uint8Array, name = "damaged.sav"): Promise<string> {
+  async function problem(bytes: Uint8Array, name = "damaged.sav", chunkBytes?: number): Promise<string> {
     const path = join(useDir(), name);
     writeFileSync(path, bytes);
     try {
-      const table = await readTable(path);
+      const table = chunkBytes === undefined ? await readTable(path) : await readSav(path, { chunkBytes });
       return `read ${table.numRows} cases`;
     } catch (error) {
       expect(error).toBeInstanceOf(InputError);
@@ -120,6 +167,7 @@ describe("readTable refuses a damaged SPSS file with one line saying what is wro
       for (const length of lengths) {
         const message = await problem(whole.subarray(0, length), name.replace(/^.*\./, "cut."));
         expect(message, `cut at ${length} bytes`).toMatch(/^not a readable SPSS file: .*(truncated or incompletely copied\?\)|damaged)/);
+        expect(await problem(whole.subarray(0, length), name.replace(/^.*\./, "cut."), 7), `cut at ${length} bytes, 7 bytes per read`).toBe(message);
       }
     },
   );
