@@ -8,27 +8,20 @@ import type { Cell } from "./types.ts";
 /** Beyond this many distinct texts a column is taken for ids or measurements and no longer pooled. */
 const MAX_POOLED = 4096;
 
-export class ColumnCells {
-  readonly values: Cell[] = [];
+/** Hands out one string for equal texts of a column, until the column proves to hold too many distinct ones. */
+export class SharedTexts {
   private pool: Map<string, string> | undefined = new Map();
   private previous: string | undefined;
 
-  push(text: string): void {
-    if (text === "") {
-      this.values.push(null);
-      return;
-    }
+  share(text: string): string {
     // Ids repeat on consecutive rows (one per generation): the last text first.
-    if (text === this.previous) {
-      this.values.push(this.previous);
-      return;
-    }
-    const shared = this.shared(text);
+    if (text === this.previous) return this.previous;
+    const shared = this.pooled(text);
     this.previous = shared;
-    this.values.push(shared);
+    return shared;
   }
 
-  private shared(text: string): string {
+  private pooled(text: string): string {
     if (this.pool === undefined) return text;
     const known = this.pool.get(text);
     if (known !== undefined) return known;
@@ -38,5 +31,14 @@ export class ColumnCells {
     }
     this.pool.set(text, text);
     return text;
+  }
+}
+
+export class ColumnCells {
+  readonly values: Cell[] = [];
+  private readonly texts = new SharedTexts();
+
+  push(text: string): void {
+    this.values.push(text === "" ? null : this.texts.share(text));
   }
 }

@@ -13,7 +13,7 @@ import type { SavDictionary } from "./sav-dictionary.ts";
 export type CaseVisitor = (bytes: Buffer, start: number) => void;
 
 export interface CaseDecoder {
-  /** Decodes the next piece of the data, visiting every case it completes. */
+  /** Decodes the next piece of the data, visiting every case it completes; copies what it keeps, so the piece may be reused. */
   push(bytes: Buffer): void;
   /** After the last piece: how many cases there were; throws if the data stops inside one. */
   end(): number;
@@ -29,11 +29,6 @@ export function caseDecoder(dictionary: SavDictionary, wantedSlots: Uint8Array, 
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
-
-/** Joins the bytes left over from the last piece to the next piece. */
-function joined(carry: Buffer, bytes: Buffer): Buffer {
-  return carry.length === 0 ? bytes : Buffer.concat([carry, bytes]);
-}
 
 /** What is left of a piece, copied so that the piece itself can go. */
 function leftOver(data: Buffer, position: number): Buffer {
@@ -53,13 +48,20 @@ class PlainCases implements CaseDecoder {
 
   push(bytes: Buffer): void {
     if (this.caseBytes === 0) return;
-    const data = joined(this.carry, bytes);
     let position = 0;
-    for (; position + this.caseBytes <= data.length; position += this.caseBytes) {
-      this.visit(data, position);
+    if (this.carry.length !== 0) {
+      // Completes the case begun in the last piece (without copying the whole of this one).
+      position = Math.min(this.caseBytes - this.carry.length, bytes.length);
+      this.carry = Buffer.concat([this.carry, bytes.subarray(0, position)]);
+      if (this.carry.length < this.caseBytes) return;
+      this.visit(this.carry, 0);
       this.cases += 1;
     }
-    this.carry = leftOver(data, position);
+    for (; position + this.caseBytes <= bytes.length; position += this.caseBytes) {
+      this.visit(bytes, position);
+      this.cases += 1;
+    }
+    this.carry = leftOver(bytes, position);
   }
 
   end(): number {
@@ -73,6 +75,8 @@ const END_OF_DATA = 252;
 const RAW_SLOT = 253;
 const ALL_SPACES = 254;
 const SYSTEM_MISSING = 255;
+/** 8 commands, each announcing a raw 8-byte slot. */
+const LARGEST_BLOCK = 8 + 8 * 8;
 
 /** Bytecode compression: code 0 is padding, 1-251 the number code − bias, 252 the end. */
 class BytecodeCases implements CaseDecoder {
@@ -103,17 +107,19 @@ class BytecodeCases implements CaseDecoder {
 
   push(bytes: Buffer): void {
     if (this.ended) return;
-    const data = joined(this.carry, bytes);
-    let position = 0;
-    // Only whole blocks: the 8 commands and every raw slot they announce.
-    while (position + 8 <= data.length && position + blockBytes(data, position) <= data.length) {
-      position = this.decodeBlock(data, position);
-      if (this.ended) {
-        this.carry = EMPTY;
+    let start = 0;
+    if (this.carry.length !== 0) {
+      // The block begun in the last piece, completed from the start of this one (without copying the whole of it).
+      const head = Buffer.concat([this.carry, bytes.subarray(0, LARGEST_BLOCK)]);
+      const used = this.decodeBlocks(head, 0);
+      if (used < this.carry.length) {
+        // Only when this piece is shorter than a block, and so wholly in `head`.
+        this.carry = this.ended ? EMPTY : leftOver(head, used);
         return;
       }
+      start = used - this.carry.length;
     }
-    this.carry = leftOver(data, position);
+    this.carry = this.ended ? EMPTY : leftOver(bytes, this.decodeBlocks(bytes, start));
   }
 
   end(): number {
@@ -126,6 +132,14 @@ class BytecodeCases implements CaseDecoder {
     }
     if (this.slot !== 0) throw new SavFormatError(`the data ends in the middle of case ${this.cases + 1} ${TRUNCATED}`);
     return this.cases;
+  }
+
+  /** Decodes the whole blocks (8 commands and every raw slot they announce) from `position`; returns where the rest begins. */
+  private decodeBlocks(data: Buffer, position: number): number {
+    while (!this.ended && position + 8 <= data.length && position + blockBytes(data, position) <= data.length) {
+      position = this.decodeBlock(data, position);
+    }
+    return position;
   }
 
   /** Decodes the block of commands at `commands`; returns where the next block begins. */

@@ -14,7 +14,11 @@ import { readDictionary, type SavDictionary } from "./sav-dictionary.ts";
  * at small chunk sizes.
  */
 export function readAt(file: number, position: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(Math.max(0, length));
+  return readInto(file, Buffer.allocUnsafe(Math.max(0, length)), position);
+}
+
+/** Fills `buffer` from the file at `position`; returns the part filled (less where the file ends). */
+function readInto(file: number, buffer: Buffer, position: number): Buffer {
   let filled = 0;
   while (filled < buffer.length) {
     const bytesRead = readSync(file, buffer, filled, buffer.length - filled, position + filled);
@@ -38,10 +42,18 @@ export function readDictionaryOf(file: number, size: number, firstBytes: number)
   }
 }
 
-/** The bytes from `start` to `end`, `chunkBytes` at a time (each a fresh buffer, which its reader may keep). */
-export function* fileChunks(file: number, start: number, end: number, chunkBytes: number): Generator<Buffer> {
+/**
+ * The bytes from `start` to `end`, `chunkBytes` at a time. Each chunk is a
+ * fresh buffer its reader may keep, unless `reuse`: then every chunk is read
+ * into the same buffer, which a reader that decodes each chunk before asking
+ * for the next can take, so that reading the file leaves no garbage behind
+ * (a megabyte a read would otherwise pile up faster than the collector runs).
+ */
+export function* fileChunks(file: number, start: number, end: number, chunkBytes: number, reuse = false): Generator<Buffer> {
+  const shared = reuse ? Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(0, end - start))) : undefined;
   for (let position = start; position < end; ) {
-    const chunk = readAt(file, position, Math.min(chunkBytes, end - position));
+    const length = Math.min(chunkBytes, end - position);
+    const chunk = shared === undefined ? readAt(file, position, length) : readInto(file, shared.subarray(0, length), position);
     if (chunk.length === 0) return;
     position += chunk.length;
     yield chunk;

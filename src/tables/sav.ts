@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { InputError } from "../errors.ts";
+import { SharedTexts } from "./column-cells.ts";
 import { readDouble, SavFormatError, TRUNCATED } from "./sav-bytes.ts";
 import { caseDecoder } from "./sav-cases.ts";
 import type { SavDictionary, SavVariable } from "./sav-dictionary.ts";
@@ -32,7 +33,8 @@ export async function readSav(path: string, options: SavReadOptions = {}): Promi
   try {
     const size = fstatSync(file).size;
     const dictionary = readDictionaryOf(file, size, chunkBytes);
-    const data = dictionary.compression === "zlib" ? inflatedData(file, dictionary, size, chunkBytes) : fileChunks(file, dictionary.dataOffset, size, chunkBytes);
+    // The case decoders copy what they keep of a chunk, so a .sav's chunks can share one buffer.
+    const data = dictionary.compression === "zlib" ? inflatedData(file, dictionary, size, chunkBytes) : fileChunks(file, dictionary.dataOffset, size, chunkBytes, true);
     return await readCases(path, dictionary, data, options.columns);
   } catch (error) {
     if (error instanceof SavFormatError) {
@@ -102,12 +104,13 @@ function cellReader(variable: SavVariable, dictionary: SavDictionary): (bytes: B
   const missing = new Set(variable.missingValues);
   const { segments, width } = variable;
   const utf8 = decoder.encoding === "utf-8";
+  const texts = new SharedTexts();
   // Strings are padded with blanks (or NULs) to their width; the padding is not part of the value.
   const text = (bytes: Buffer, start: number, end: number): Cell => {
     while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0)) end -= 1;
     if (end === start) return null;
     const value = utf8 ? bytes.toString("utf8", start, end) : decoder.decode(bytes.subarray(start, end));
-    return missing.has(value) ? null : value;
+    return missing.has(value) ? null : texts.share(value);
   };
   if (segments.length === 1) {
     const offset = segments[0]!.slot * 8;
