@@ -18,6 +18,12 @@ interface ZlibBlock {
 
 /** zlib refuses output buffers smaller than this. */
 const SMALLEST_OUTPUT = 64;
+/**
+ * Compressed and inflated pieces are at most this long: each is a fresh
+ * buffer (zlib works on them after the read moves on), and pieces of a
+ * megabyte would pile up as garbage faster than the collector runs.
+ */
+const LARGEST_PIECE = 64 * 1024;
 
 /** The bytecode stream of a .zsav, its blocks (found through the trailer) inflated in order, a piece at a time. */
 export async function* inflatedData(file: number, dictionary: SavDictionary, size: number, chunkBytes: number): AsyncGenerator<Buffer> {
@@ -54,8 +60,8 @@ function cursorAt(file: number, dictionary: SavDictionary, position: number, len
 }
 
 async function* inflateBlock(file: number, block: ZlibBlock, chunkBytes: number, which: string): AsyncGenerator<Buffer> {
-  const inflate = createInflate({ chunkSize: Math.max(SMALLEST_OUTPUT, chunkBytes) });
-  const compressed = Readable.from(fileChunks(file, block.compressedOffset, block.compressedOffset + block.compressedSize, chunkBytes));
+  const inflate = createInflate({ chunkSize: Math.max(SMALLEST_OUTPUT, Math.min(chunkBytes, LARGEST_PIECE)) });
+  const compressed = Readable.from(fileChunks(file, block.compressedOffset, block.compressedOffset + block.compressedSize, Math.min(chunkBytes, LARGEST_PIECE)));
   // Errors arrive through `inflate`, which the pipeline destroys with them.
   pipeline(compressed, inflate, () => {});
   let inflated = 0;
