@@ -152,15 +152,36 @@ export function formatRunSummary(summary: RunSummary): string {
 }
 
 /**
- * What the run cost: what the vendors' replies said they billed, and apart,
- * the calls whose replies never told (timeouts, dropped connections, garbled
- * bodies without usage) at their worst case: the vendor's bill lies between
- * the first figure and the sum.
+ * What the run cost: what the vendors' replies said they billed; and, when
+ * some replies never told (timeouts, dropped connections, garbled bodies
+ * without usage), the run's estimate of the whole bill with those calls
+ * estimated and how, and its worst case: the vendor's bill lies between the
+ * first figure and the last (docs/guarantees.md, "Cost against the vendor's bill").
  */
 export function costNote(t: RunSummary["totals"]): string {
   if (t.unknownBillingCalls === 0) return formatUsd(t.costUsd);
-  const calls = `${t.unknownBillingCalls} call${t.unknownBillingCalls === 1 ? "" : "s"}`;
-  return `${formatUsd(t.costUsd)} billed, and up to ${formatUsd(t.unknownBillingUsd)} more for ${calls} whose billing is unknown (counted at their worst case)`;
+  const about = usdToCentsOrThreeDigits(t.costUsd + t.unknownBillingEstimateUsd);
+  const atMost = usdToCentsOrThreeDigits(t.costUsd + t.unknownBillingUsd);
+  return `${usdToCentsOrThreeDigits(t.costUsd)} billed, about ${about} in all (${unknownBillingNote(t)}; at most ${atMost})`;
+}
+
+/** Cents from $0.10 up, else three significant digits: the three figures of a small run stay apart ($0.0287, $0.0306, $0.0538). */
+function usdToCentsOrThreeDigits(usd: number): string {
+  return usd >= 0.1 || usd === 0 ? formatUsd(usd) : `$${usd.toPrecision(3)}`;
+}
+
+/** "14 calls whose billing is unknown estimated from their retries", or how many were estimated each way. */
+function unknownBillingNote(t: RunSummary["totals"]): string {
+  const calls = `${t.unknownBillingCalls} call${t.unknownBillingCalls === 1 ? "" : "s"} whose billing is unknown`;
+  const fromRetries = t.unknownBillingCalls - t.unknownBillingFromItemCalls - t.unknownBillingAtWorstCaseCalls;
+  const ways = [
+    { count: fromRetries, one: "from its retries", many: "from their retries" },
+    { count: t.unknownBillingFromItemCalls, one: "from replies to its item", many: "from replies to their item" },
+    { count: t.unknownBillingAtWorstCaseCalls, one: "at its worst case", many: "at their worst case" },
+  ].filter((way) => way.count > 0);
+  const how = (way: (typeof ways)[number]) => (way.count === 1 ? way.one : way.many);
+  if (ways.length === 1) return `${calls} estimated ${how(ways[0]!)}`;
+  return `${calls}, estimated: ${ways.map((way) => `${way.count} ${how(way)}`).join(", ")}`;
 }
 
 /** What the vendors' prompt caches read and what that saved against the same tokens uncached. */

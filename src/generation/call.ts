@@ -42,7 +42,7 @@ import { askKey, callStart, planCall, type PlannedCall } from "./request.ts";
 import { onFailure } from "./retry.ts";
 import type { Route } from "./router.ts";
 import type { Tally } from "./tally.ts";
-import { UnknownBilling } from "./unknown-billing.ts";
+import { UnknownBilling, type SentRequest } from "./unknown-billing.ts";
 
 /** A concurrency slot and a route, held from before the intent until the outcome is stored. */
 interface Slot {
@@ -267,7 +267,7 @@ export class CallLife {
     const batch = this.options.batcher !== undefined;
     const billedUsd = costUsd(result.usage, call.price, { batch });
     this.tally.usage(result.usage, billedUsd, call.price, batch);
-    this.unknownBilling.known(endpointOf(call, sent), call.key, result.usage.inputTokens, false);
+    this.unknownBilling.known(sentRequest(call, sent), { inputTokens: result.usage.inputTokens, costUsd: billedUsd }, false);
     return this.recordFailure(call, sent, missing, billedUsd, tryNumber);
   }
 
@@ -283,7 +283,7 @@ export class CallLife {
     const cost = costUsd(result.usage, call.price, { batch });
     budget.settle(sent.reservation, cost);
     this.tally.usage(result.usage, cost, call.price, batch);
-    this.unknownBilling.known(endpointOf(call, sent), call.key, result.usage.inputTokens, false);
+    this.unknownBilling.known(sentRequest(call, sent), { inputTokens: result.usage.inputTokens, costUsd: cost }, false);
     const { answers, parsed } = finalize(result.choices, sent.callId);
     await store.commitCompleted(
       sent.callId,
@@ -313,13 +313,13 @@ export class CallLife {
       const batch = this.options.batcher !== undefined;
       billedUsd = costUsd(billed, call.price, { batch });
       this.tally.usage(billed, billedUsd, call.price, batch);
-      this.unknownBilling.known(endpointOf(call, sent), call.key, billed.inputTokens, true);
+      this.unknownBilling.known(sentRequest(call, sent), { inputTokens: billed.inputTokens, costUsd: billedUsd }, true);
     }
     const billingUnknown = billed === undefined && (!(error instanceof ProviderError) || isBillingUnknown(error));
     if (billingUnknown) {
       const priceFactor = this.options.batcher !== undefined ? call.price.batch_factor : 1;
       const outputTokens = call.ask.n * call.request.maxTokens;
-      this.unknownBilling.unknown(endpointOf(call, sent), call.key, { reservationUsd: sent.reservation.amountUsd, outputTokens, price: call.price, priceFactor });
+      this.unknownBilling.unknown(sentRequest(call, sent), { reservationUsd: sent.reservation.amountUsd, outputTokens, price: call.price, priceFactor });
     }
     budget.settle(sent.reservation, billingUnknown ? sent.reservation.amountUsd : billedUsd);
     this.tally.totals.callsFailed += 1;
@@ -380,9 +380,13 @@ export class CallLife {
   }
 }
 
-/** Where a call went: its endpoint's provider (a batch's is the model's). */
-function endpointOf(call: PlannedCall, sent: Sent): Provider {
-  return sent.slot?.route.provider ?? call.router.provider;
+/**
+ * The request `call` sent, as its billing is matched: where it went (its
+ * endpoint's provider; a batch's is the model's), and its kind (model, item, `n`).
+ */
+function sentRequest(call: PlannedCall, sent: Sent): SentRequest {
+  const { model, unit, n } = call.ask;
+  return { endpoint: sent.slot?.route.provider ?? call.router.provider, key: call.key, kind: `${model}\n${unit.item.id}\n${n}` };
 }
 
 /** Whether the vendor may have billed a failed call: it may have done the work (or its batch was lost). */

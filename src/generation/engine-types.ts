@@ -40,6 +40,16 @@ export interface EngineTotals extends RunTotals {
    */
   unknownBillingCalls: number;
   unknownBillingUsd: number;
+  /**
+   * What those calls are estimated to have cost (unknown-billing.ts gives the
+   * rule): `costUsd` plus this is the run's estimate of the vendor's bill. A
+   * reported figure only: the budget never counts it.
+   */
+  unknownBillingEstimateUsd: number;
+  /** Of those calls, the ones no reply to the same request said the usage of: estimated from replies to the same model, item and `n`. */
+  unknownBillingFromItemCalls: number;
+  /** Of those calls, the ones with no reply to go by either: estimated at their worst case. */
+  unknownBillingAtWorstCaseCalls: number;
 }
 
 /** How a request sent in a batch came back. */

@@ -25,6 +25,9 @@ export class Tally {
     vendorFailures: 0,
     unknownBillingCalls: 0,
     unknownBillingUsd: 0,
+    unknownBillingEstimateUsd: 0,
+    unknownBillingFromItemCalls: 0,
+    unknownBillingAtWorstCaseCalls: 0,
   };
   private readonly onProgress: ((totals: EngineTotals) => void) | undefined;
 

@@ -1,9 +1,10 @@
 /**
  * Calls the vendor may have billed without saying what (a timeout, a
  * connection dropped after it was made, a garbled or cut-off body): the run
- * reports them apart from what it was billed, at their worst case.
+ * reports them apart from what it was billed, twice over: at their worst case
+ * (the bill is at most that) and at an estimate (the bill is about that).
  *
- * At first that worst case is the call's budget reservation: one input token
+ * The worst case is at first the call's budget reservation: one input token
  * per byte sent plus framing (cost.ts). Once a reply to the same request on
  * the same endpoint (another try of it) says how many input tokens the vendor
  * counted, the call is bounded by those tokens instead: the same request body
@@ -11,14 +12,36 @@
  * counted the same input tokens for it. The bound stays a worst case: every
  * input token at the dearest input rate (whether the vendor's cache was read
  * or written is not known), and `n × max_tokens` of output, the most the
- * vendor may generate. Only the tally and the run's summary see the tightened
- * bound; the budget and the store keep the reservation (the cap is never
- * crossed, and the next run counts the call at its reservation).
+ * vendor may generate.
+ *
+ * The estimate is, in this order of preference:
+ *
+ * - "retry": the mean cost of the replies to the same request on the same
+ *   endpoint that said their usage (its other tries), priced like any reply:
+ *   the same body is billed the same input tokens, and their output is the
+ *   best guess of the output the vendor generated for the lost reply;
+ * - "item": when no such reply came, the mean cost of the replies that said
+ *   their usage to requests of the same model, item and `n` in this run;
+ * - "worst case": when there is none either, the call's worst case.
+ *
+ * Never above the worst case. Only the tally and the run's summary see the
+ * tightened bound and the estimate; the budget and the store keep the
+ * reservation (the cap is never crossed, nor relaxed by an estimate, and the
+ * next run counts the call at its reservation).
  */
 import type { ResolvedPrice } from "../providers/prices.ts";
 import type { Provider } from "../providers/types.ts";
 import { worstCaseCost } from "./cost.ts";
 import type { EngineTotals } from "./engine-types.ts";
+
+/** A request as sent on one endpoint, and the kind of request it is. */
+export interface SentRequest {
+  endpoint: Provider;
+  /** Its request key. */
+  key: string;
+  /** Its model, item and `n`: requests whose replies stand in for its own when none of its own came. */
+  kind: string;
+}
 
 /** What bounds one call whose billing is unknown, besides its input tokens. */
 export interface UnknownCall {
@@ -31,55 +54,128 @@ export interface UnknownCall {
   priceFactor: number;
 }
 
+/** A reply that said what the vendor billed for it. */
+export interface StatedReply {
+  inputTokens: number;
+  /** What its usage costs, priced like any reply's. */
+  costUsd: number;
+}
+
+/** Replies that said their usage: how many, and what they cost together. */
+interface Replies {
+  count: number;
+  costUsd: number;
+}
+
 /** One request body on one endpoint. */
 interface Body {
   /** The most input tokens a reply to it said were billed (all should say the same). */
   inputTokens?: number;
-  unknown: UnknownCall[];
+  replies: Replies;
+  unknown: Tracked[];
 }
 
-/** The unknown-billing totals of a run, for the requests being asked (a request is forgotten once its ask ends). */
+/** The requests of one model, item and `n`. */
+interface Kind {
+  replies: Replies;
+  /** Its unknown calls no reply to their own request has said the usage of. */
+  unanswered: Set<Tracked>;
+}
+
+type Basis = "retry" | "item" | "worst case";
+
+/** An unknown call and what it is counted at in the totals. */
+interface Tracked extends UnknownCall {
+  body: Body;
+  kind: Kind;
+  boundUsd: number;
+  estimateUsd: number;
+  basis?: Basis;
+}
+
+/** The unknown-billing totals of a run; requests are matched while they are asked (forgotten once their ask ends). */
 export class UnknownBilling {
   private readonly totals: EngineTotals;
   /** Per request key, per endpoint (its provider). */
   private readonly bodies = new Map<string, Map<Provider, Body>>();
+  /** For the whole run. */
+  private readonly kinds = new Map<string, Kind>();
 
   constructor(totals: EngineTotals) {
     this.totals = totals;
   }
 
-  /** A call to `key` on `endpoint` whose billing is unknown: counted at its worst case. */
-  unknown(endpoint: Provider, key: string, call: UnknownCall): void {
-    const body = this.body(endpoint, key);
-    body.unknown.push(call);
+  /** A call of `request` whose billing is unknown. */
+  unknown(request: SentRequest, call: UnknownCall): void {
+    const body = this.body(request);
+    const kind = this.kind(request.kind);
+    const tracked: Tracked = { ...call, body, kind, boundUsd: 0, estimateUsd: 0 };
+    body.unknown.push(tracked);
+    if (body.replies.count === 0) kind.unanswered.add(tracked);
     this.totals.unknownBillingCalls += 1;
-    this.totals.unknownBillingUsd += bound(call, body.inputTokens);
+    this.count(tracked);
   }
 
   /**
-   * A reply to `key` on `endpoint` said the vendor billed `inputTokens`: the
-   * unknown calls of the same body are bounded by them, and, while `retrying`
-   * (the request is sent again), so are its later ones.
+   * A reply to `request` said what the vendor billed: the unknown calls of
+   * the same body are bounded by its input tokens and estimated from it, and,
+   * while `retrying` (the request is sent again), so are its later ones. Those
+   * of the same kind with no reply of their own are estimated from it too.
    */
-  known(endpoint: Provider, key: string, inputTokens: number, retrying: boolean): void {
-    const body = retrying ? this.body(endpoint, key) : this.bodies.get(key)?.get(endpoint);
-    if (body === undefined || inputTokens <= (body.inputTokens ?? -1)) return;
-    for (const call of body.unknown) this.totals.unknownBillingUsd += bound(call, inputTokens) - bound(call, body.inputTokens);
-    body.inputTokens = inputTokens;
+  known(request: SentRequest, reply: StatedReply, retrying: boolean): void {
+    const body = retrying ? this.body(request) : this.bodies.get(request.key)?.get(request.endpoint);
+    if (body !== undefined) {
+      body.inputTokens = Math.max(body.inputTokens ?? 0, reply.inputTokens);
+      add(body.replies, reply.costUsd);
+      for (const call of body.unknown) {
+        call.kind.unanswered.delete(call);
+        this.count(call);
+      }
+    }
+    const kind = this.kind(request.kind);
+    add(kind.replies, reply.costUsd);
+    for (const call of kind.unanswered) this.count(call);
   }
 
-  /** The ask of `key` is over: no later reply is matched with its calls. */
+  /** The ask of `key` is over: no later reply is matched with its calls (they stay counted as they are). */
   forget(key: string): void {
     this.bodies.delete(key);
   }
 
-  private body(endpoint: Provider, key: string): Body {
-    let endpoints = this.bodies.get(key);
-    if (endpoints === undefined) this.bodies.set(key, (endpoints = new Map()));
-    let body = endpoints.get(endpoint);
-    if (body === undefined) endpoints.set(endpoint, (body = { unknown: [] }));
+  /** (Re)counts `call` in the totals at its bound and estimate as they stand. */
+  private count(call: Tracked): void {
+    const boundUsd = bound(call, call.body.inputTokens);
+    const [basis, estimateUsd] = estimate(call, boundUsd);
+    const totals = this.totals;
+    totals.unknownBillingUsd += boundUsd - call.boundUsd;
+    totals.unknownBillingEstimateUsd += estimateUsd - call.estimateUsd;
+    if (call.basis === "item") totals.unknownBillingFromItemCalls -= 1;
+    if (call.basis === "worst case") totals.unknownBillingAtWorstCaseCalls -= 1;
+    if (basis === "item") totals.unknownBillingFromItemCalls += 1;
+    if (basis === "worst case") totals.unknownBillingAtWorstCaseCalls += 1;
+    call.boundUsd = boundUsd;
+    call.estimateUsd = estimateUsd;
+    call.basis = basis;
+  }
+
+  private body(request: SentRequest): Body {
+    let endpoints = this.bodies.get(request.key);
+    if (endpoints === undefined) this.bodies.set(request.key, (endpoints = new Map()));
+    let body = endpoints.get(request.endpoint);
+    if (body === undefined) endpoints.set(request.endpoint, (body = { replies: { count: 0, costUsd: 0 }, unknown: [] }));
     return body;
   }
+
+  private kind(name: string): Kind {
+    let kind = this.kinds.get(name);
+    if (kind === undefined) this.kinds.set(name, (kind = { replies: { count: 0, costUsd: 0 }, unanswered: new Set() }));
+    return kind;
+  }
+}
+
+function add(replies: Replies, costUsd: number): void {
+  replies.count += 1;
+  replies.costUsd += costUsd;
 }
 
 /**
@@ -89,4 +185,13 @@ export class UnknownBilling {
 function bound(call: UnknownCall, inputTokens: number | undefined): number {
   if (inputTokens === undefined) return call.reservationUsd;
   return Math.min(call.reservationUsd, worstCaseCost(inputTokens, call.outputTokens, call.price) * call.priceFactor);
+}
+
+/** What `call` is estimated at, and from what (the module's comment gives the rule). */
+function estimate(call: Tracked, boundUsd: number): [Basis, number] {
+  const own = call.body.replies;
+  if (own.count > 0) return ["retry", Math.min(boundUsd, own.costUsd / own.count)];
+  const like = call.kind.replies;
+  if (like.count > 0) return ["item", Math.min(boundUsd, like.costUsd / like.count)];
+  return ["worst case", boundUsd];
 }

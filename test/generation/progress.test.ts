@@ -23,6 +23,9 @@ const totals = (done: number, costUsd: number, callsFailed = 0, lastFailure?: st
   vendorFailures: 0,
   unknownBillingCalls: 0,
   unknownBillingUsd: 0,
+  unknownBillingEstimateUsd: 0,
+  unknownBillingFromItemCalls: 0,
+  unknownBillingAtWorstCaseCalls: 0,
   ...(lastFailure !== undefined ? { lastFailure } : {}),
 });
 

@@ -17,6 +17,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadStudy } from "../../src/config/load.ts";
+import { costNote } from "../../src/cli/generate.ts";
 import { generate, type RunSummary } from "../../src/generation/run.ts";
 import { writeStudy } from "../helpers/cli.ts";
 import { startFakeVendor, type Fault, type FakeVendor, type VendorStats } from "../helpers/fake-vendor.ts";
@@ -351,7 +352,7 @@ describe.each([
   { vendorName: "OpenAI Chat Completions", model: "openai:fake-model", maxTokens: 16 },
   { vendorName: "Anthropic Messages", model: "anthropic:claude-fake", maxTokens: 16 },
 ])("the cost a run reports against the vendor's bill (GET /__stats), $vendorName, max_tokens $maxTokens", ({ model, maxTokens }) => {
-  it("counts every reply that said what it billed, and bounds the ones that never did by their worst case, as tight as can be proved", async () => {
+  it("counts every reply that said what it billed, bounds the ones that never did by their worst case, and estimates the bill within 1%", async () => {
     vendor = await startFakeVendor({
       // Malformed bodies that bill and say so (choices: [], a text block without text), garbled and
       // cut-off bodies that bill without saying, and replies that come after the client gave up.
@@ -395,6 +396,20 @@ describe.each([
     const outputSlack = ((unknownCalls * maxTokens - stats.unreadableUsage.outputTokens) * PRICE.output) / 1e6;
     const rateSlack = (stats.unreadableUsage.inputTokens * DEAREST_INPUT) / 1e6 - (unreadable - (stats.unreadableUsage.outputTokens * PRICE.output) / 1e6);
     expect(bound - bill).toBeCloseTo(outputSlack + rateSlack, 12);
+    // The estimate: each unknown call at what the replies to its other tries cost (the same body, billed
+    // the same input tokens; their output the best guess of its own). It lands within 1% of the bill.
+    const t = summary.totals;
+    const estimated = reported + t.unknownBillingEstimateUsd;
+    const fromRetries = unknownCalls - t.unknownBillingFromItemCalls - t.unknownBillingAtWorstCaseCalls;
+    console.log(
+      `estimate vs the vendor's bill (${model}, max_tokens ${maxTokens}): estimated / bill = ${(estimated / bill).toFixed(4)}, ` +
+        `billed / bill = ${(reported / bill).toFixed(4)}, at most / bill = ${(bound / bill).toFixed(3)}; ` +
+        `the ${unknownCalls} unknown calls estimated at ${(t.unknownBillingEstimateUsd / unreadable).toFixed(3)} × what they cost ` +
+        `(${fromRetries} from their retries, ${t.unknownBillingFromItemCalls} from replies to their item, ${t.unknownBillingAtWorstCaseCalls} at their worst case); ` +
+        `summary: ${costNote(t)}`,
+    );
+    expect(Math.abs(estimated - bill) / bill).toBeLessThan(0.01);
+    expect(t.unknownBillingEstimateUsd).toBeLessThanOrEqual(t.unknownBillingUsd);
     console.log(
       `cost vs the vendor's bill (${model}, max_tokens ${maxTokens}): bill $${bill.toFixed(6)}, reported $${reported.toFixed(6)} billed ` +
         `(ratio ${(reported / bill).toFixed(4)}; ${readableRatio.toFixed(6)} of the replies that said what they billed), ` +
