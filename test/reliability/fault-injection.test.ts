@@ -406,7 +406,7 @@ describe.each([
         `billed / bill = ${(reported / bill).toFixed(4)}, at most / bill = ${(bound / bill).toFixed(3)}; ` +
         `the ${unknownCalls} unknown calls estimated at ${(t.unknownBillingEstimateUsd / unreadable).toFixed(3)} × what they cost ` +
         `(${fromRetries} from their retries, ${t.unknownBillingFromItemCalls} from replies to their item, ${t.unknownBillingAtWorstCaseCalls} at their worst case); ` +
-        `summary: ${costNote(t)}`,
+        `summary: ${t.callsSent} calls sent (${t.callsFailed} failed), ${costNote(t)}`,
     );
     expect(Math.abs(estimated - bill) / bill).toBeLessThan(0.01);
     expect(t.unknownBillingEstimateUsd).toBeLessThanOrEqual(t.unknownBillingUsd);
