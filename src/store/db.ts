@@ -5,7 +5,7 @@
  * silicon is refused, never downgraded.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "./sqlite.ts";
 import { fileURLToPath } from "node:url";
 import { StoreError } from "../errors.ts";
 import { crashPoint } from "../util/crash-points.ts";

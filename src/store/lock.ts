@@ -8,7 +8,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "./sqlite.ts";
 import { StoreError } from "../errors.ts";
 import { crashPoint } from "../util/crash-points.ts";
 
