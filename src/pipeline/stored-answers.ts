@@ -15,7 +15,7 @@ import { UsageError } from "../errors.ts";
 import { preparePrompts } from "../generation/plan.ts";
 import type { PromptMode } from "../generation/prompt.ts";
 import { renderQuestion } from "../personas/render.ts";
-import { cellId } from "../store/answers.ts";
+import { ANSWER_STATUSES } from "../store/answers.ts";
 import { openStoreReadOnly } from "../store/store.ts";
 import type { StudyAnswers } from "./study-results.ts";
 
@@ -53,23 +53,29 @@ export function storedAnswers(study: LoadedStudy, resultsDir: string, planned?: 
   try {
     const models = [...new Set([...study.study.models, ...store.models()])];
     currentKeys = sameModels(planned?.models, models) ? planned!.currentKeys : preparePrompts(study, mode, renderQuestion, models).currentKeys;
-    const push = (a: { respondent: string; item: string; model: string; wave: string; generation: number }, v: number, o: number) => {
-      id.push(a.respondent);
-      item.push(a.item);
+    const push = (respondent: string, it: string, m: string, w: string, g: number, v: number, o: number) => {
+      id.push(respondent);
+      item.push(it);
       value.push(v);
-      model.push(a.model);
-      wave.push(a.wave);
-      generation.push(a.generation);
+      model.push(m);
+      wave.push(w);
+      generation.push(g);
       option.push(o);
     };
-    for (const answer of store.allAnswers()) {
-      if (currentKeys.get(cellId(answer.model, answer.wave, answer.respondent, answer.item, answer.generation)) !== answer.cellKey) continue;
+    // A cell key covers its cell (model, wave, respondent, item, generation):
+    // a stored key that is any cell's current key is its own cell's.
+    const current = new Set(currentKeys.values());
+    const { names, rows } = store.answerCells();
+    for (const row of rows) {
+      const [m, w, respondent, it, g, key, code, v, distribution] = row as [number, number, number, number, number, string, number, number | null, string | null];
+      if (!current.has(key)) continue;
       stored += 1;
-      if (answer.status === "answered" && answer.distribution !== null) {
-        const probabilities = JSON.parse(answer.distribution) as Record<string, number>;
-        for (const [code, p] of Object.entries(probabilities)) push(answer, p, Number(code));
+      const answered = ANSWER_STATUSES[code] === "answered";
+      if (answered && distribution !== null) {
+        const probabilities = JSON.parse(distribution) as Record<string, number>;
+        for (const [code, p] of Object.entries(probabilities)) push(names[respondent]!, names[it]!, names[m]!, names[w]!, g, p, Number(code));
       } else {
-        push(answer, answer.status === "answered" && answer.value !== null ? answer.value : NaN, NaN);
+        push(names[respondent]!, names[it]!, names[m]!, names[w]!, g, answered && v !== null ? v : NaN, NaN);
       }
     }
     costUsd = store.spentUsd();

@@ -1,7 +1,12 @@
 /** The `calls` table: one row per API call attempt, written when sent and when answered. */
 import type { DatabaseSync } from "node:sqlite";
 import { onRollback } from "./db.ts";
+import { keyFromStore, keyOfText, keyToStore, textDigest, timeToStore } from "./encoding.ts";
+import { prepareNames, type NameStatements } from "./names.ts";
 import type { ChatMessage, CompletionChoice, TokenUsage } from "../providers/types.ts";
+
+/** How a call's status is stored in call_records (the view `calls` shows the words). */
+export const CALL_STATUS = { sent: 0, completed: 1, failed: 2, interrupted: 3 } as const;
 
 export interface CallStart {
   runId: number;
@@ -80,40 +85,44 @@ interface StoredChoice {
   top_logprobs?: { token: string; logprob: number }[] | null;
 }
 
-export function prepareCalls(db: DatabaseSync) {
-  const insert = db.prepare(`INSERT INTO calls (run_id, request_key, study, model, wave, respondent, item,
+export function prepareCalls(db: DatabaseSync, names: NameStatements = prepareNames(db)) {
+  const insert = db.prepare(`INSERT INTO call_records (run_id, request_key, study_id, model_id, wave_id, respondent_id, item_id,
       generation, n, attempt, try, system_prompt_id, messages_id, parameters_id, status, reserved_usd, started_at, batch_id)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${CALL_STATUS.sent}, ?, ?, ?)`);
   const texts = prepareTexts(db);
-  const complete = db.prepare(`UPDATE calls SET status = 'completed', raw_text = ?, choices = ?, parsed = ?,
+  const responses = prepareResponses(db);
+  const complete = db.prepare(`UPDATE call_records SET status = ${CALL_STATUS.completed}, response_id = ?,
       input_tokens = ?, output_tokens = ?, cached_input_tokens = ?, cache_write_tokens = ?, cost_usd = ?,
-      latency_ms = ?, finished_at = ?, vendor_request_id = ?, vendor_model = ?
+      latency_ms = ?, finished_at = ?, vendor_request_id = ?, vendor_model_id = ?
     WHERE id = ?`);
-  const fail = db.prepare(`UPDATE calls SET status = 'failed', error_class = ?, error_message = ?, http_status = ?,
+  const fail = db.prepare(`UPDATE call_records SET status = ${CALL_STATUS.failed}, error_class = ?, error_message = ?, http_status = ?,
       latency_ms = ?, finished_at = ?, cost_usd = ?, input_tokens = ?, output_tokens = ?, cached_input_tokens = ?,
       cache_write_tokens = ? WHERE id = ?`);
-  const byKey = db.prepare(
-    "SELECT id, choices FROM calls WHERE request_key = ? AND status = 'completed' ORDER BY id LIMIT 1",
-  );
-  // The bare column `choices` comes from the row of min(id): the first completed call of each key, as byKey.
-  const byKeys = db.prepare(`SELECT request_key, min(id) AS id, choices FROM calls
-    WHERE status = 'completed' AND request_key IN (SELECT value FROM json_each(?)) GROUP BY request_key`);
-  const inBatches = db.prepare(`SELECT c.id, c.request_key, c.batch_id, c.model, c.n, c.attempt, c.try, c.reserved_usd
-    FROM calls c JOIN batches b ON b.id = c.batch_id
-    WHERE c.status = 'sent' AND b.status IN ('submitting', 'submitted') ORDER BY c.id`);
-  const ofBatch = db.prepare(`SELECT id, request_key, batch_id, model, n, attempt, try, reserved_usd
-    FROM calls WHERE batch_id = ? AND status = 'sent' ORDER BY id`);
+  // The cache's index holds the keys' first 8 bytes (store schema 4): the queries name that expression to use it.
+  const byKey = db.prepare(`SELECT c.id, r.choices FROM call_records c JOIN responses r ON r.id = c.response_id
+    WHERE substr(c.request_key, 1, 8) = substr(?1, 1, 8) AND c.request_key = ?1 AND c.status = ${CALL_STATUS.completed} ORDER BY c.id LIMIT 1`);
+  // The bare column `response_id` comes from the row of min(id): the first completed call of each key, as byKey.
+  const byKeys = db.prepare(`SELECT k.request_key, k.id, r.choices FROM (
+      SELECT c.request_key, min(c.id) AS id, c.response_id FROM (SELECT DISTINCT ${keyOfText("value")} AS key FROM json_each(?)) wanted
+      JOIN call_records c ON substr(c.request_key, 1, 8) = substr(wanted.key, 1, 8) AND c.request_key = wanted.key
+      WHERE c.status = ${CALL_STATUS.completed} GROUP BY c.request_key) k
+    JOIN responses r ON r.id = k.response_id`);
+  const waiting = `SELECT c.id, c.request_key, c.batch_id, m.name AS model, c.n, c.attempt, c.try, c.reserved_usd
+    FROM call_records c JOIN names m ON m.id = c.model_id`;
+  const inBatches = db.prepare(`${waiting} JOIN batches b ON b.id = c.batch_id
+    WHERE c.status = ${CALL_STATUS.sent} AND b.status IN ('submitting', 'submitted') ORDER BY c.id`);
+  const ofBatch = db.prepare(`${waiting} WHERE c.batch_id = ? AND c.status = ${CALL_STATUS.sent} ORDER BY c.id`);
 
   return {
     insert(call: CallStart): number {
       const result = insert.run(
         call.runId,
-        call.requestKey,
-        call.study,
-        call.model,
-        call.wave,
-        call.respondent,
-        call.item,
+        keyToStore(call.requestKey),
+        names.idOf(call.study),
+        names.idOf(call.model),
+        names.idOf(call.wave),
+        names.idOf(call.respondent),
+        names.idOf(call.item),
         call.generation,
         call.n,
         call.attempt,
@@ -122,27 +131,24 @@ export function prepareCalls(db: DatabaseSync) {
         texts.idOf(JSON.stringify(call.messages)),
         texts.idOf(JSON.stringify(call.parameters)),
         call.reservedUsd,
-        call.startedAt,
+        timeToStore(call.startedAt),
         call.batchId ?? null,
       );
       return Number(result.lastInsertRowid);
     },
 
     complete(id: number, done: CallCompletion): void {
-      const texts = done.choices.map((c) => c.text);
       complete.run(
-        texts.length === 1 ? texts[0]! : JSON.stringify(texts),
-        JSON.stringify(done.choices.map(toStoredChoice)),
-        JSON.stringify(done.parsed),
+        responses.idOf(JSON.stringify(done.choices.map(toStoredChoice)), JSON.stringify(done.parsed)),
         done.usage.inputTokens,
         done.usage.outputTokens,
         done.usage.cachedInputTokens,
         done.usage.cacheWriteTokens,
         done.costUsd,
         done.latencyMs,
-        done.finishedAt,
+        timeToStore(done.finishedAt),
         done.requestId ?? null,
-        done.vendorModel ?? null,
+        done.vendorModel === undefined ? null : names.idOf(done.vendorModel),
         id,
       );
     },
@@ -153,7 +159,7 @@ export function prepareCalls(db: DatabaseSync) {
         failure.errorMessage,
         failure.httpStatus ?? null,
         failure.latencyMs,
-        failure.finishedAt,
+        timeToStore(failure.finishedAt),
         failure.costUsd,
         failure.usage?.inputTokens ?? null,
         failure.usage?.outputTokens ?? null,
@@ -165,16 +171,16 @@ export function prepareCalls(db: DatabaseSync) {
 
     /** Calls still waiting in a batch that is not yet collected (every model). */
     waitingInBatches(): BatchedCall[] {
-      return (inBatches.all() as Record<string, string | number>[]).map(toBatchedCall);
+      return (inBatches.all() as Record<string, unknown>[]).map(toBatchedCall);
     },
 
     /** The calls of one batch still waiting for their result. */
     waitingIn(batchId: number): BatchedCall[] {
-      return (ofBatch.all(batchId) as Record<string, string | number>[]).map(toBatchedCall);
+      return (ofBatch.all(batchId) as Record<string, unknown>[]).map(toBatchedCall);
     },
 
     findCompleted(requestKey: string): StoredCall | undefined {
-      const row = byKey.get(requestKey) as { id: number; choices: string } | undefined;
+      const row = byKey.get(keyToStore(requestKey)) as { id: number; choices: string } | undefined;
       if (row === undefined) return undefined;
       return { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) };
     },
@@ -183,8 +189,10 @@ export function prepareCalls(db: DatabaseSync) {
     findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall> {
       const found = new Map<string, StoredCall>();
       for (let from = 0; from < requestKeys.length; from += KEYS_PER_QUERY) {
-        const rows = byKeys.all(JSON.stringify(requestKeys.slice(from, from + KEYS_PER_QUERY))) as { request_key: string; id: number; choices: string }[];
-        for (const row of rows) found.set(row.request_key, { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) });
+        const rows = byKeys.all(JSON.stringify(requestKeys.slice(from, from + KEYS_PER_QUERY))) as { request_key: unknown; id: number; choices: string }[];
+        for (const row of rows) {
+          found.set(keyFromStore(row.request_key), { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) });
+        }
       }
       return found;
     },
@@ -195,10 +203,10 @@ const KEYS_PER_QUERY = 1000;
 
 export type CallStatements = ReturnType<typeof prepareCalls>;
 
-function toBatchedCall(row: Record<string, string | number>): BatchedCall {
+function toBatchedCall(row: Record<string, unknown>): BatchedCall {
   return {
     id: Number(row.id),
-    requestKey: String(row.request_key),
+    requestKey: keyFromStore(row.request_key),
     batchId: Number(row.batch_id),
     model: String(row.model),
     n: Number(row.n),
@@ -221,12 +229,12 @@ const REMEMBERED_TEXTS = 20_000;
 
 /**
  * The `texts` table: each distinct long text (a persona, a conversation, the
- * parameters) once, referred to by id. Ids of recent texts are remembered,
+ * parameters) once, referred to by id, found by its digest. Ids of recent texts are remembered,
  * so a persona asked many items is looked up once.
  */
 function prepareTexts(db: DatabaseSync) {
-  const find = db.prepare("SELECT id FROM texts WHERE text = ?");
-  const add = db.prepare("INSERT INTO texts (text) VALUES (?)");
+  const find = db.prepare("SELECT id FROM texts WHERE digest = ? AND text = ?");
+  const add = db.prepare("INSERT INTO texts (text, digest) VALUES (?, ?)");
   let known = new Map<string, number>();
   // A rolled-back insert's id is handed out again: what was remembered may be wrong.
   onRollback(db, () => (known = new Map()));
@@ -234,10 +242,38 @@ function prepareTexts(db: DatabaseSync) {
     idOf(text: string): number {
       const remembered = known.get(text);
       if (remembered !== undefined) return remembered;
-      const row = find.get(text) as { id: number } | undefined;
-      const id = row?.id ?? Number(add.run(text).lastInsertRowid);
+      const digest = textDigest(text);
+      const row = find.get(digest, text) as { id: number } | undefined;
+      const id = row?.id ?? Number(add.run(text, digest).lastInsertRowid);
       if (known.size >= REMEMBERED_TEXTS) known = new Map();
       known.set(text, id);
+      return id;
+    },
+  };
+}
+
+/** Distinct responses remembered at most, before the memory starts afresh. */
+const REMEMBERED_RESPONSES = 20_000;
+
+/**
+ * The `responses` table: what a completed call's response said (its choices)
+ * and how each choice was read. A short structured answer ({"answer":3})
+ * repeats across thousands of calls: each distinct pair this writer has
+ * seen recently is stored once. (Not looked up in the table: a pair stored
+ * twice costs a row, never a wrong answer.)
+ */
+function prepareResponses(db: DatabaseSync) {
+  const add = db.prepare("INSERT INTO responses (choices, parsed) VALUES (?, ?)");
+  let known = new Map<string, number>();
+  onRollback(db, () => (known = new Map()));
+  return {
+    idOf(choices: string, parsed: string): number {
+      const content = `${choices}\n${parsed}`;
+      const remembered = known.get(content);
+      if (remembered !== undefined) return remembered;
+      const id = Number(add.run(choices, parsed).lastInsertRowid);
+      if (known.size >= REMEMBERED_RESPONSES) known = new Map();
+      known.set(content, id);
       return id;
     },
   };

@@ -9,6 +9,7 @@ import { DatabaseSync } from "./sqlite.ts";
 import { fileURLToPath } from "node:url";
 import { StoreError } from "../errors.ts";
 import { crashPoint } from "../util/crash-points.ts";
+import { textDigest } from "./encoding.ts";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
@@ -94,22 +95,42 @@ export function storeFailure(path: string, error: unknown): unknown {
   return new StoreError(`${path}: ${what}`, { cause: error });
 }
 
+/**
+ * Brings the schema up to date, one transaction per migration. Foreign keys
+ * are not enforced while a migration rebuilds tables (SQLite's way of
+ * changing a table: create the new one, copy, drop the old, rename); they
+ * are checked before its commit instead.
+ */
 export function migrate(db: DatabaseSync, path: string, available: Migration[] = migrations()): void {
   const current = schemaVersion(db);
   const latest = available.at(-1)?.version ?? 0;
   if (current > latest) throw tooNew(path, current, latest);
-  for (const migration of available) {
-    if (migration.version <= current) continue;
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      db.exec(migration.sql);
-      crashPoint("store-migrate");
-      db.exec(`PRAGMA user_version = ${migration.version}`);
-      db.exec("COMMIT");
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw new StoreError(`${path}: migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+  if (current === latest) return;
+  const enforced = (db.prepare("PRAGMA foreign_keys").get() as { foreign_keys: number }).foreign_keys === 1;
+  db.exec("PRAGMA foreign_keys = OFF");
+  // Store schema 4 digests the texts it keeps (see textDigest).
+  db.function("silicon_text_digest", { deterministic: true }, (text) => textDigest(String(text)));
+  try {
+    for (const migration of available) {
+      if (migration.version > current) migrateTo(db, path, migration);
     }
+  } finally {
+    if (enforced) db.exec("PRAGMA foreign_keys = ON");
+  }
+}
+
+function migrateTo(db: DatabaseSync, path: string, migration: Migration): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(migration.sql);
+    const broken = db.prepare("PRAGMA foreign_key_check").all();
+    if (broken.length > 0) throw new Error(`${broken.length} row(s) refer to rows that do not exist, for example ${JSON.stringify(broken[0])}`);
+    crashPoint("store-migrate");
+    db.exec(`PRAGMA user_version = ${migration.version}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw new StoreError(`${path}: migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
   }
 }
 

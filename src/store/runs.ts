@@ -1,5 +1,6 @@
 /** The `runs` table: one row per invocation, with its command line and totals. */
 import type { DatabaseSync } from "node:sqlite";
+import { CALL_STATUS } from "./calls.ts";
 
 export type RunStatus = "running" | "completed" | "budget" | "stopped" | "failed" | "interrupted";
 
@@ -52,14 +53,16 @@ export function prepareRuns(db: DatabaseSync) {
   // Calls inside a vendor batch outlive the process that submitted them: they
   // stay 'sent' until a later run stores the batch's results.
   const inFlight = db.prepare(
-    "SELECT count(*) AS calls, coalesce(sum(reserved_usd), 0) AS reserved FROM calls WHERE run_id = ? AND status = 'sent' AND batch_id IS NULL",
+    `SELECT count(*) AS calls, coalesce(sum(reserved_usd), 0) AS reserved FROM call_records WHERE run_id = ? AND status = ${CALL_STATUS.sent} AND batch_id IS NULL`,
   );
-  const interruptCalls = db.prepare("UPDATE calls SET status = 'interrupted' WHERE run_id = ? AND status = 'sent' AND batch_id IS NULL");
+  const interruptCalls = db.prepare(
+    `UPDATE call_records SET status = ${CALL_STATUS.interrupted} WHERE run_id = ? AND status = ${CALL_STATUS.sent} AND batch_id IS NULL`,
+  );
   const spent = db.prepare(`SELECT coalesce(sum(CASE
       WHEN cost_usd IS NOT NULL THEN cost_usd
-      WHEN status IN ('interrupted', 'failed') THEN reserved_usd
-      WHEN status = 'sent' AND batch_id IS NOT NULL THEN reserved_usd
-      ELSE 0 END), 0) AS spent FROM calls`);
+      WHEN status IN (${CALL_STATUS.interrupted}, ${CALL_STATUS.failed}) THEN reserved_usd
+      WHEN status = ${CALL_STATUS.sent} AND batch_id IS NOT NULL THEN reserved_usd
+      ELSE 0 END), 0) AS spent FROM call_records`);
 
   return {
     start(run: RunStart): number {

@@ -12,6 +12,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
 import { prepareBatches, type BatchPoll, type BatchRow, type BatchStart, type BatchStatements } from "./batches.ts";
 import {
+  CALL_STATUS,
   prepareCalls,
   type BatchedCall,
   type CallCompletion,
@@ -20,6 +21,7 @@ import {
   type CallStatements,
   type StoredCall,
 } from "./calls.ts";
+import { prepareNames } from "./names.ts";
 import { openReadOnly, openWritable, reading, schemaVersion, transaction } from "./db.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
@@ -58,8 +60,9 @@ export class Store {
     this.path = path;
     this.db = db;
     this.lock = lock;
-    this.calls = prepareCalls(db);
-    this.answers = prepareAnswers(db);
+    const names = prepareNames(db);
+    this.calls = prepareCalls(db, names);
+    this.answers = prepareAnswers(db, names);
     this.runs = prepareRuns(db);
     this.batches = prepareBatches(db);
     this.group = new GroupCommit(db);
@@ -210,7 +213,9 @@ export class Store {
   loseBatch(id: number, at: string, message: string): void {
     transaction(this.db, () => {
       this.batches.close(id, "lost", at, message);
-      this.db.prepare("UPDATE calls SET status = 'interrupted', error_message = ? WHERE batch_id = ? AND status = 'sent'").run(message, id);
+      this.db
+        .prepare(`UPDATE call_records SET status = ${CALL_STATUS.interrupted}, error_message = ? WHERE batch_id = ? AND status = ${CALL_STATUS.sent}`)
+        .run(message, id);
     });
   }
 
@@ -255,7 +260,7 @@ export class Store {
   }
 
   allAnswers(): Generator<AnswerRow> {
-    return readAll(this.db, this.answers);
+    return readAll(this.db, () => this.answers.all());
   }
 
   spentUsd(): number {
@@ -268,7 +273,7 @@ export class Store {
       this.db
         .prepare(
           `SELECT count(*) AS answers, coalesce(avg(non_option_mass), 0) AS mean, coalesce(max(non_option_mass), 0) AS max
-           FROM answers WHERE run_id = ? AND distribution IS NOT NULL`,
+           FROM answer_records WHERE run_id = ? AND distribution IS NOT NULL`,
         )
         .get(runId),
     ) as { answers: number; mean: number; max: number };
@@ -296,6 +301,8 @@ export interface ReadOnlyStore {
   db: DatabaseSync;
   cellStates(): Map<string, StoredCellState>;
   allAnswers(): Generator<AnswerRow>;
+  /** What the estimates read of every stored answer (see AnswerStatements.current), in the order of allAnswers. */
+  answerCells(): { names: string[]; rows: Generator<unknown[]> };
   /** The distinct models with a stored answer, sorted. */
   models(): string[];
   findCompleted(requestKey: string): StoredCall | undefined;
@@ -315,16 +322,21 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     db.close();
     return undefined;
   }
-  const answers = prepareAnswers(db);
-  const calls = prepareCalls(db);
+  const names = prepareNames(db);
+  const answers = prepareAnswers(db, names);
+  const calls = prepareCalls(db, names);
   const runs = prepareRuns(db);
   return {
     path,
     db,
     cellStates: () => reading(db, () => answers.states()),
-    allAnswers: () => readAll(db, answers),
+    allAnswers: () => readAll(db, () => answers.all()),
+    answerCells: () => {
+      const { names, rows } = reading(db, () => answers.current());
+      return { names, rows: readAll(db, () => rows) };
+    },
     models: () =>
-      reading(db, () => (db.prepare("SELECT DISTINCT model FROM answers ORDER BY model").all() as { model: string }[]).map((r) => r.model)),
+      reading(db, () => (db.prepare("SELECT name AS model FROM names WHERE id IN (SELECT DISTINCT model_id FROM answer_records) ORDER BY name").all() as { model: string }[]).map((r) => r.model)),
     findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
     findCompletedMany: (keys) => reading(db, () => calls.findCompletedMany(keys)),
     waitingInBatches: () => reading(db, () => calls.waitingInBatches()),
@@ -333,9 +345,9 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
   };
 }
 
-/** Every stored answer, its SQLite errors (mid-iteration too) turned into StoreErrors. */
-function* readAll(db: DatabaseSync, answers: AnswerStatements): Generator<AnswerRow> {
-  const rows = reading(db, () => answers.all());
+/** Rows read from the store, their SQLite errors (mid-iteration too) turned into StoreErrors. */
+function* readAll<T>(db: DatabaseSync, open: () => Iterator<T>): Generator<T> {
+  const rows = reading(db, open);
   for (;;) {
     const next = reading(db, () => rows.next());
     if (next.done === true) return;

@@ -195,7 +195,8 @@ describe("a batch run", () => {
     const resultsDir = tempDir();
     await run(study, s, { resultsDir, wait: false, pollIntervalMs: 1 });
     const db = new DatabaseSync(join(resultsDir, "test-study", "store.sqlite"));
-    db.exec("UPDATE batches SET status = 'submitting', vendor_batch_id = NULL; UPDATE calls SET status = 'sent'; DELETE FROM answers");
+    // (calls and answers are views: their rows are call_records and answer_records; status 0 is 'sent')
+    db.exec("UPDATE batches SET status = 'submitting', vendor_batch_id = NULL; UPDATE call_records SET status = 0; DELETE FROM answer_records");
     db.close();
     return { s, study, resultsDir };
   }

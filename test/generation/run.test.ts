@@ -110,7 +110,7 @@ describe("the store is the cache", () => {
     const resultsDir = tempDir();
     const first = await run(study, new FakeProvider(), { resultsDir });
     const db = new DatabaseSync(join(first.storeDir, "store.sqlite"));
-    db.exec("DELETE FROM answers");
+    db.exec("DELETE FROM answer_records"); // the rows behind the view `answers`
     db.close();
     const again = new FakeProvider();
     const summary = await run(study, again, { resultsDir });
@@ -405,7 +405,7 @@ describe("dry run", () => {
     const resultsDir = tempDir();
     const first = await run(study, new FakeProvider(), { resultsDir });
     const db = new DatabaseSync(join(first.storeDir, "store.sqlite"));
-    db.exec("DELETE FROM answers WHERE item = 'economy'");
+    db.exec("DELETE FROM answer_records WHERE item_id = (SELECT id FROM names WHERE name = 'economy')");
     db.close();
     const summary = (await generate(study, { deps: fakeDeps(new FakeProvider()), resultsDir, dryRun: true })) as DryRunSummary;
     expect(summary).toMatchObject({ cells: 6, done: 4, pending: 2 });

@@ -50,9 +50,9 @@ describe("a damaged store", () => {
     const dir = studyFolder();
     expect((await runCli(["generate", "study.yaml"], { cwd: dir })).code).toBe(0);
     const path = join(dir, "results/test/store.sqlite");
-    // Overwrite the pages of the answers table (its root page, found in the schema).
+    // Overwrite the root page of the answers' table (answer_records, behind the view `answers`), found in the schema.
     const db = new DatabaseSync(path, { readOnly: true });
-    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'sqlite_autoindex_answers_1' OR name = 'answers' ORDER BY rootpage DESC LIMIT 1").get() as { rootpage: number };
+    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'answer_records' ORDER BY rootpage DESC LIMIT 1").get() as { rootpage: number };
     const pageSize = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
     db.close();
     const bytes = readFileSync(path);

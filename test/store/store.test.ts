@@ -72,7 +72,7 @@ describe("Store", () => {
     insert.run("k2", "q2", "persona of r1", '[{"role":"user","content":"q2?"}]');
     db.close();
     const store = await Store.open(dir, { study: "s" });
-    expect(schemaVersion(store.db)).toBe(3);
+    expect(schemaVersion(store.db)).toBe(migrations().at(-1)!.version);
     const rows = store.db.prepare("SELECT request_key, system_prompt, messages, parameters FROM calls_with_texts ORDER BY id").all();
     expect(rows).toEqual([
       { request_key: "k1", system_prompt: "persona of r1", messages: '[{"role":"user","content":"q1?"}]', parameters: '{"n":1}' },
@@ -91,7 +91,7 @@ describe("Store", () => {
     db.exec("PRAGMA user_version = 99");
     db.close();
     await expect(Store.open(dir, { study: "s" })).rejects.toThrow(
-      `${storePath(dir)}: written by a newer silicon (store schema version 99; this version knows up to 3); upgrade silicon, or use another --results folder`,
+      `${storePath(dir)}: written by a newer silicon (store schema version 99; this version knows up to ${migrations().at(-1)!.version}); upgrade silicon, or use another --results folder`,
     );
     expect(() => openStoreReadOnly(dir)).toThrow(StoreError);
   });

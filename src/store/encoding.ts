@@ -1,0 +1,65 @@
+/**
+ * How keys and times are stored in calls and answers (store schema 4): a
+ * request or cell key, 64 hex digits in memory, as the 32 bytes it spells; a
+ * time, an ISO 8601 UTC string in memory, as integer milliseconds since
+ * 1970. A value of another form (a test's "k1", a time that is not a
+ * millisecond ISO string) is stored as it is, so every value reads back
+ * exactly as it was written.
+ */
+import { hash } from "node:crypto";
+
+const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
+
+export function keyToStore(key: string): Uint8Array | string {
+  return LOWER_HEX.test(key) ? Buffer.from(key, "hex") : key;
+}
+
+export function keyFromStore(stored: unknown): string {
+  return stored instanceof Uint8Array ? Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString("hex") : String(stored);
+}
+
+/*
+ * Times come in runs: a group commit writes many rows stamped in the same
+ * millisecond, and answers are read back cell by cell, generations of one
+ * call together. The last conversion each way is remembered.
+ */
+let lastIso = "";
+let lastMs: number | string = "";
+let lastRead = NaN;
+let lastReadIso = "";
+
+export function timeToStore(iso: string): number | string {
+  if (iso === lastIso) return lastMs;
+  const ms = Date.parse(iso);
+  lastIso = iso;
+  lastMs = Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : iso;
+  return lastMs;
+}
+
+export function timeFromStore(stored: unknown): string {
+  if (typeof stored !== "number") return String(stored);
+  if (stored !== lastRead) {
+    lastRead = stored;
+    lastReadIso = new Date(stored).toISOString();
+  }
+  return lastReadIso;
+}
+
+/** SQL for `keyToStore` of a text column or parameter (`value` of json_each): the same decision, made by SQLite. */
+export function keyOfText(sql: string): string {
+  return `CASE WHEN ${sql} GLOB '*[^0-9a-f]*' OR length(${sql}) % 2 = 1 THEN ${sql} ELSE unhex(${sql}) END`;
+}
+
+/** SQL reading a stored key column back as `keyFromStore` does (hex, in SQLite's own code: faster than per row in JavaScript). */
+export function keyAsText(sql: string): string {
+  return `CASE typeof(${sql}) WHEN 'blob' THEN lower(hex(${sql})) ELSE ${sql} END`;
+}
+
+/**
+ * What `texts` is looked up by: the first 48 bits of a text's sha256, as an
+ * integer (an index of these is a fraction of an index of the texts
+ * themselves; equal digests are told apart by comparing the texts).
+ */
+export function textDigest(text: string): number {
+  return hash("sha256", text, "buffer").readUIntBE(0, 6);
+}
