@@ -302,7 +302,7 @@ export interface ReadOnlyStore {
   cellStates(): Map<string, StoredCellState>;
   allAnswers(): Generator<AnswerRow>;
   /** What the estimates read of every stored answer (see AnswerStatements.current), in the order of allAnswers. */
-  answerCells(): { names: string[]; rows: Generator<unknown[]> };
+  answerCells(): { names: string[]; rows: unknown[][] };
   /** The distinct models with a stored answer, sorted. */
   models(): string[];
   findCompleted(requestKey: string): StoredCall | undefined;
@@ -331,10 +331,7 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     db,
     cellStates: () => reading(db, () => answers.states()),
     allAnswers: () => readAll(db, () => answers.all()),
-    answerCells: () => {
-      const { names, rows } = reading(db, () => answers.current());
-      return { names, rows: readAll(db, () => rows) };
-    },
+    answerCells: () => reading(db, () => answers.current()),
     models: () =>
       reading(db, () => (db.prepare("SELECT name AS model FROM names WHERE id IN (SELECT DISTINCT model_id FROM answer_records) ORDER BY name").all() as { model: string }[]).map((r) => r.model)),
     findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
