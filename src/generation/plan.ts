@@ -54,6 +54,12 @@ export interface PromptUnit {
    */
   prompt: string;
   parameters: AnswerParameters;
+  /**
+   * cellId of each of its cells, by model (in PreparedPrompts.models order)
+   * then generation: made once here, so planning looks cells up without
+   * spelling their ids again.
+   */
+  cellIds: string[];
 }
 
 export interface PreparedPrompts {
@@ -64,6 +70,8 @@ export interface PreparedPrompts {
   units: PromptUnit[];
   /** Current cell key of every cell of every study model, by cellId (exports keep only these). */
   currentKeys: Map<string, string>;
+  /** The models prompts were prepared for. */
+  models: readonly string[];
 }
 
 /** One first-ask request for consecutive generations of one (model, wave, respondent, item). */
@@ -133,7 +141,7 @@ export function parametersOf(study: StudyLike, mode: PromptMode, itemMode: ItemM
  */
 export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestion: RenderQuestion, models: readonly string[] = study.study.models): PreparedPrompts {
   const k = study.study.generations;
-  const prepared: PreparedPrompts = { mode, generations: k, units: [], currentKeys: new Map() };
+  const prepared: PreparedPrompts = { mode, generations: k, units: [], currentKeys: new Map(), models };
   study.waves.forEach(({ wave, frame }, waveIndex) => {
     const questions = study.survey.items.map((item) => {
       const itemMode = itemModeOf(mode, item);
@@ -148,6 +156,7 @@ export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestio
         asked.push(prompt.user);
         const digest = mode === "questionnaire" ? promptDigest(system, JSON.stringify(asked)) : promptDigest(system, prompt.user);
         const generations = itemMode === "logprobs" ? 1 : k;
+        const cellIds: string[] = [];
         prepared.units.push({
           waveIndex,
           wave,
@@ -164,11 +173,14 @@ export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestio
           generations,
           prompt: digest,
           parameters,
+          cellIds,
         });
         for (const model of models) {
           const identity = { model, wave: wave.id, respondent: respondentId, item: item.id };
           for (let g = 1; g <= generations; g++) {
-            prepared.currentKeys.set(cellId(model, wave.id, respondentId, item.id, g), cellKey(identity, g, digest, parameters));
+            const id = cellId(model, wave.id, respondentId, item.id, g);
+            cellIds.push(id);
+            prepared.currentKeys.set(id, cellKey(identity, g, digest, parameters));
           }
         }
       }
@@ -183,7 +195,8 @@ type CellCheck = (model: string, unit: PromptUnit, generation: number) => { key:
 export function planJobs(prepared: PreparedPrompts, models: ModelPlan[], stored: Map<string, StoredCellState>): Plan {
   const plan: Plan = { cells: 0, done: 0, stale: 0, retried: 0, pending: 0, jobs: [] };
   const check: CellCheck = (model, unit, g) => {
-    const id = cellId(model, unit.wave.id, unit.respondentId, unit.item.id, g);
+    const m = prepared.models.indexOf(model);
+    const id = m < 0 ? cellId(model, unit.wave.id, unit.respondentId, unit.item.id, g) : unit.cellIds[m * unit.generations + g - 1]!;
     const key = prepared.currentKeys.get(id)!;
     plan.cells += 1;
     const state = stored.get(id);
