@@ -312,6 +312,15 @@ export interface ReadOnlyStore {
   close(): void;
 }
 
+/**
+ * The models with a stored answer: one seek per model in the answers' primary
+ * key (which starts with the model), rather than a scan of every answer.
+ */
+const MODELS_ANSWERED = `WITH RECURSIVE answered (id) AS (
+    SELECT min(model_id) FROM answer_records
+    UNION ALL SELECT (SELECT min(model_id) FROM answer_records WHERE model_id > answered.id) FROM answered WHERE answered.id IS NOT NULL)
+  SELECT name AS model FROM names WHERE id IN (SELECT id FROM answered) ORDER BY name`;
+
 /** Opens the store in `studyDir` for reading, or returns undefined when there is none yet. */
 export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
   const path = storePath(studyDir);
@@ -333,7 +342,7 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     allAnswers: () => readAll(db, () => answers.all()),
     answerCells: () => reading(db, () => answers.current()),
     models: () =>
-      reading(db, () => (db.prepare("SELECT name AS model FROM names WHERE id IN (SELECT DISTINCT model_id FROM answer_records) ORDER BY name").all() as { model: string }[]).map((r) => r.model)),
+      reading(db, () => (db.prepare(MODELS_ANSWERED).all() as { model: string }[]).map((r) => r.model)),
     findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
     findCompletedMany: (keys) => reading(db, () => calls.findCompletedMany(keys)),
     waitingInBatches: () => reading(db, () => calls.waitingInBatches()),
