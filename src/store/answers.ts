@@ -52,14 +52,16 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
   // Rows as arrays, all at once, names as ids: node:sqlite reads them markedly
   // faster so than as objects, one by one (iterate), or with four strings made for each.
   states.setReturnArrays(true);
-  const all = db.prepare(`SELECT a.model_id, a.wave_id, a.respondent_id, a.item_id, a.generation, ${keyAsText("a.cell_key")}, a.value, a.distribution, a.non_option_mass,
-      a.status, a.reason, a.transient, a.attempts, a.call_id, a.run_id, a.created_at
-    FROM answer_records a ${NAMES_JOIN} ORDER BY m.name, w.name, r.name, i.name, a.generation`);
+  // Both read in the table's order and are put in the order of the names here (sortByNames).
+  const all = db.prepare(`SELECT model_id, wave_id, respondent_id, item_id, generation, ${keyAsText("cell_key")}, value, distribution, non_option_mass,
+      status, reason, transient, attempts, call_id, run_id, created_at FROM answer_records`);
   all.setReturnArrays(true);
-  const current = db.prepare(`SELECT a.model_id, a.wave_id, a.respondent_id, a.item_id, a.generation, ${keyAsText("a.cell_key")}, a.status,
-      a.value, a.distribution
-    FROM answer_records a ${NAMES_JOIN} ORDER BY m.name, w.name, r.name, i.name, a.generation`);
+  const current = db.prepare(`SELECT model_id, wave_id, respondent_id, item_id, generation, ${keyAsText("cell_key")}, status, value, distribution
+    FROM answer_records`);
   current.setReturnArrays(true);
+  const nameOrder = db.prepare("SELECT id FROM names ORDER BY name");
+  nameOrder.setReturnArrays(true);
+  const inNameOrder = (rows: unknown[][]) => sortByNames(rows, (nameOrder.all() as unknown as [number][]).map(([id]) => id));
 
   return {
     upsert(row: AnswerRow): void {
@@ -96,7 +98,7 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
 
     /** Every stored answer, ordered by model, wave, respondent, item, generation. */
     *all(): Generator<AnswerRow> {
-      const rows = all.all() as unknown as unknown[][];
+      const rows = inNameOrder(all.all() as unknown as unknown[][]);
       const name = names.byId();
       for (const row of rows) {
         yield {
@@ -127,12 +129,34 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
      * distribution].
      */
     current(): { names: string[]; rows: unknown[][] } {
-      return { names: names.byId(), rows: current.all() as unknown as unknown[][] };
+      return { names: names.byId(), rows: inNameOrder(current.all() as unknown as unknown[][]) };
     },
   };
 }
 
-const NAMES_JOIN = `JOIN names m ON m.id = a.model_id JOIN names w ON w.id = a.wave_id
-  JOIN names r ON r.id = a.respondent_id JOIN names i ON i.id = a.item_id`;
+/**
+ * Rows whose first five columns are model, wave, respondent and item ids and
+ * the generation, ordered by model, wave, respondent and item name (as
+ * SQLite orders text: `byName` lists the ids in that order), then generation.
+ * Sorting here takes half the time of an ORDER BY joining the names in SQLite.
+ */
+function sortByNames(rows: unknown[][], byName: number[]): unknown[][] {
+  const rank = new Float64Array(byName.reduce((max, id) => Math.max(max, id), 0) + 1);
+  byName.forEach((id, position) => (rank[id] = position));
+  const n = rows.length;
+  const modelWave = new Float64Array(n);
+  const respondent = new Float64Array(n);
+  const item = new Float64Array(n);
+  const generation = new Float64Array(n);
+  rows.forEach((row, j) => {
+    modelWave[j] = rank[row[0] as number]! * byName.length + rank[row[1] as number]!;
+    respondent[j] = rank[row[2] as number]!;
+    item[j] = rank[row[3] as number]!;
+    generation[j] = row[4] as number;
+  });
+  const order = Uint32Array.from(rows.keys());
+  order.sort((a, b) => modelWave[a]! - modelWave[b]! || respondent[a]! - respondent[b]! || item[a]! - item[b]! || generation[a]! - generation[b]!);
+  return Array.from(order, (j) => rows[j]!);
+}
 
 export type AnswerStatements = ReturnType<typeof prepareAnswers>;

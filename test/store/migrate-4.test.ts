@@ -192,4 +192,53 @@ describe("store schema 4", () => {
     expect(reader.db.prepare("SELECT DISTINCT raw_text FROM calls").all()).toEqual([{ raw_text: '{"answer":3}' }]);
     reader.close();
   });
+
+  it("reads answers in the order of their names (as SQLite orders text), whatever order the names were stored in", async () => {
+    const dir = tempDir();
+    const store = await Store.open(dir, { study: "s" });
+    const runId = store.startRun({ startedAt: "2025-01-01T00:00:00.000Z", pid: 1, argv: [], models: [], options: {}, plannedCells: 1 });
+    const cells: [string, string, string, number][] = [
+      ["m2", "r2", "q1", 2],
+      ["m2", "r10", "q2", 1],
+      ["m1", "r2", "q1", 1],
+      ["m2", "r2", "q1", 1],
+      ["m1", "R3", "q2", 1],
+      ["m1", "r10", "q1", 1],
+      ["m1", "é", "q1", 1],
+    ];
+    store.writeAnswers(
+      cells.map(([model, respondent, item, generation]) => ({
+        model,
+        wave: "w",
+        respondent,
+        item,
+        generation,
+        cellKey: key(model + respondent + item + generation),
+        value: generation,
+        distribution: null,
+        status: "answered" as const,
+        reason: null,
+        transient: false,
+        attempts: 1,
+        callId: null,
+        runId,
+        createdAt: "2025-01-01T00:00:01.000Z",
+      })),
+    );
+    const expected = [
+      ["m1", "R3", "q2", 1],
+      ["m1", "r10", "q1", 1],
+      ["m1", "r2", "q1", 1],
+      ["m1", "é", "q1", 1],
+      ["m2", "r10", "q2", 1],
+      ["m2", "r2", "q1", 1],
+      ["m2", "r2", "q1", 2],
+    ];
+    expect([...store.allAnswers()].map((a) => [a.model, a.respondent, a.item, a.generation])).toEqual(expected);
+    store.close();
+    const reader = openStoreReadOnly(dir)!;
+    const { names, rows } = reader.answerCells();
+    expect(rows.map((row) => [names[row[0] as number], names[row[2] as number], names[row[3] as number], row[4]])).toEqual(expected);
+    reader.close();
+  });
 });
