@@ -48,6 +48,15 @@ export function cellKey(cell: CellIdentity, generation: number, prompt: string, 
   return sha256Text(`[${json(KEY_VERSION)},"cell",${identityJson(cell)},${json(generation)},${json(prompt)},${parametersJson(parameters)}]`);
 }
 
+/** The cell keys of generations 1 .. `generations` of one cell (each `cellKey`), the parts they share spelled once. */
+export function cellKeys(cell: CellIdentity, generations: number, prompt: string, parameters: AnswerParameters): string[] {
+  const before = `[${json(KEY_VERSION)},"cell",${identityJson(cell)},`;
+  const after = `,${json(prompt)},${parametersJson(parameters)}]`;
+  const keys: string[] = [];
+  for (let g = 1; g <= generations; g++) keys.push(sha256Text(before + json(g) + after));
+  return keys;
+}
+
 /**
  * `prompt` is the cell's promptDigest; `followUp` the messages after the first
  * user message (a re-ask's previous answer and correction), empty at first ask.

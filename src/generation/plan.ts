@@ -22,7 +22,7 @@
 import type { SurveyItem, Wave } from "../config/schema.ts";
 import type { AnswerSchema } from "../providers/types.ts";
 import { cellId, type StoredCellState } from "../store/answers.ts";
-import { cellKey, promptDigest, type AnswerParameters } from "./keys.ts";
+import { cellKeys, promptDigest, type AnswerParameters } from "./keys.ts";
 import { buildItemPrompt, itemModeOf, TOP_LOGPROBS, type AnswerKey, type ItemMode, type PromptMode } from "./prompt.ts";
 import type { RenderQuestion, StudyLike } from "./types.ts";
 
@@ -176,11 +176,11 @@ export function preparePrompts(study: StudyLike, mode: PromptMode, renderQuestio
           cellIds,
         });
         for (const model of models) {
-          const identity = { model, wave: wave.id, respondent: respondentId, item: item.id };
+          const keys = cellKeys({ model, wave: wave.id, respondent: respondentId, item: item.id }, generations, digest, parameters);
           for (let g = 1; g <= generations; g++) {
             const id = cellId(model, wave.id, respondentId, item.id, g);
             cellIds.push(id);
-            prepared.currentKeys.set(id, cellKey(identity, g, digest, parameters));
+            prepared.currentKeys.set(id, keys[g - 1]!);
           }
         }
       }

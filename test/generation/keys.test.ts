@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellKey, KEY_VERSION, requestKey, sha256, type AnswerParameters } from "../../src/generation/keys.ts";
+import { cellKey, cellKeys, KEY_VERSION, requestKey, sha256, type AnswerParameters } from "../../src/generation/keys.ts";
 
 /** Keys are stored: however they are computed, they must stay the digest of the same JSON. */
 describe("request and cell keys", () => {
@@ -10,6 +10,10 @@ describe("request and cell keys", () => {
     for (const generation of [1, 2, 17]) {
       expect(cellKey(cell, generation, "digest", parameters)).toBe(sha256([KEY_VERSION, "cell", cell.model, cell.wave, cell.respondent, cell.item, generation, "digest", parameters]));
     }
+  });
+
+  it("a cell's keys, generation by generation, are its cell keys", () => {
+    expect(cellKeys(cell, 17, "digest", parameters)).toEqual(Array.from({ length: 17 }, (_, i) => cellKey(cell, i + 1, "digest", parameters)));
   });
 
   it("a request key too, with and without follow-up messages, and the same for a parameters object seen before", () => {
