@@ -10,6 +10,7 @@ import { createProvider } from "../providers/index.ts";
 import { priceFor, type ResolvedPrice } from "../providers/prices.ts";
 import { InputError, UsageError } from "../errors.ts";
 import { exportIfChanged, type ExportResult } from "../store/export.ts";
+import { cellStatesOf, type AnswerCells } from "../store/answers.ts";
 import type { InterruptedWork } from "../store/runs.ts";
 import { Store } from "../store/store.ts";
 import { describeHolder } from "../store/lock.ts";
@@ -110,8 +111,11 @@ export interface RunSummary {
   /** logprobs elicitation: distributions stored by this run and the probability they put off the options. */
   distributions: { answers: number; meanNonOptionMass: number; maxNonOptionMass: number } | undefined;
   /** The current cell keys this run planned with, for the models listed: a later stage of the same command reuses them rather than planning again. */
-  prompts: { models: string[]; currentKeys: Map<string, string> };
+  prompts: { models: string[]; currentKeys: Map<string, string>; stored?: StoredCells };
 }
+
+/** The stored answers a run planned with, as of answers version `version` (see Store.answersVersion). */
+export type StoredCells = AnswerCells & { version: number };
 
 export type GenerationSummary = DryRunSummary | RunSummary;
 
@@ -133,7 +137,9 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
   });
   try {
     noteInterrupted(store.interrupted, setup.log);
-    const plan = planJobs(prepared, modelPlans, store.cellStates());
+    const answersAtStart = store.answersVersion();
+    const cells = store.answerCells();
+    const plan = planJobs(prepared, modelPlans, cellStatesOf(cells));
     const run = startRun(study, store, setup, options, plan, started);
     const { engine, batchStats } = await runEngine({ study, store, setup, options, run, routers, prices }, plan);
     crashPoint("before-finish");
@@ -166,7 +172,8 @@ export async function generate(study: StudyLike, options: GenerateOptions): Prom
       waitingInBatches: stillWaiting,
       endpoints: Object.fromEntries([...routers].filter(([, r]) => r instanceof Fleet).map(([model, r]) => [model, (r as Fleet).endpoints])),
       distributions: setup.mode === "logprobs" ? store.distributionSummary(run.runId) : undefined,
-      prompts: { models: promptModels, currentKeys: prepared.currentKeys },
+      // With nothing to ask, the answers read for planning are likely still the store's: the report reuses them if so.
+      prompts: { models: promptModels, currentKeys: prepared.currentKeys, ...(plan.pending === 0 ? { stored: { ...cells, version: answersAtStart } } : {}) },
     };
   } finally {
     store.close();

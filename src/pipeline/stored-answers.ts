@@ -15,7 +15,7 @@ import { UsageError } from "../errors.ts";
 import { preparePrompts } from "../generation/plan.ts";
 import type { PromptMode } from "../generation/prompt.ts";
 import { renderQuestion } from "../personas/render.ts";
-import { ANSWER_STATUSES } from "../store/answers.ts";
+import { ANSWER_STATUSES, type AnswerCells } from "../store/answers.ts";
 import { openStoreReadOnly } from "../store/store.ts";
 import type { StudyAnswers } from "./study-results.ts";
 
@@ -30,6 +30,8 @@ export interface StoredAnswers extends StudyAnswers {
 export interface PlannedPrompts {
   models: string[];
   currentKeys: Map<string, string>;
+  /** The stored answers generate planned with: read again unless the answers are still those (same answers version). */
+  stored?: AnswerCells & { version: number };
 }
 
 /** `planned`: the current keys generate just computed; used when they cover exactly the models needed, else planned again. */
@@ -65,7 +67,8 @@ export function storedAnswers(study: LoadedStudy, resultsDir: string, planned?: 
     // A cell key covers its cell (model, wave, respondent, item, generation):
     // a stored key that is any cell's current key is its own cell's.
     const current = new Set(currentKeys.values());
-    const { names, rows } = store.answerCells();
+    const reuse = planned?.stored !== undefined && planned.stored.version === store.answersVersion();
+    const { names, rows } = reuse ? planned.stored! : store.answerCells();
     for (const row of rows) {
       const [m, w, respondent, it, g, key, code, v, distribution] = row as [number, number, number, number, number, string, number, number | null, string | null];
       if (!current.has(key)) continue;

@@ -34,6 +34,27 @@ export interface AnswerRow {
   createdAt: string;
 }
 
+/**
+ * Every stored answer as planning and the estimates read it, one array per
+ * row: [model, wave, respondent, item (ids into `names`), generation, cell
+ * key, status (an index into ANSWER_STATUSES), value, distribution,
+ * transient (1 or 0)], ordered by model, wave, respondent, item, generation.
+ */
+export interface AnswerCells {
+  names: string[];
+  rows: unknown[][];
+}
+
+/** The cells of `cells` by `cellId`, as planning looks them up (what `states` reads on its own). */
+export function cellStatesOf({ names, rows }: AnswerCells): Map<string, StoredCellState> {
+  const map = new Map<string, StoredCellState>();
+  for (const row of rows) {
+    const id = cellId(names[row[0] as number]!, names[row[1] as number]!, names[row[2] as number]!, names[row[3] as number]!, row[4] as number);
+    map.set(id, { cellKey: row[5] as string, transient: row[9] === 1 });
+  }
+  return map;
+}
+
 /** What planning needs to know about a stored cell. */
 export interface StoredCellState {
   cellKey: string;
@@ -56,8 +77,8 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
   const all = db.prepare(`SELECT model_id, wave_id, respondent_id, item_id, generation, ${keyAsText("cell_key")}, value, distribution, non_option_mass,
       status, reason, transient, attempts, call_id, run_id, created_at FROM answer_records`);
   all.setReturnArrays(true);
-  const current = db.prepare(`SELECT model_id, wave_id, respondent_id, item_id, generation, ${keyAsText("cell_key")}, status, value, distribution
-    FROM answer_records`);
+  const current = db.prepare(`SELECT model_id, wave_id, respondent_id, item_id, generation, ${keyAsText("cell_key")}, status, value, distribution,
+      transient FROM answer_records`);
   current.setReturnArrays(true);
   const nameOrder = db.prepare("SELECT id FROM names ORDER BY name");
   nameOrder.setReturnArrays(true);
@@ -122,13 +143,8 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
       }
     },
 
-    /**
-     * What the estimates need of every stored answer, in the order of `all`,
-     * one array per row: [model, wave, respondent, item (ids into `names`),
-     * generation, cell key, status (an index into ANSWER_STATUSES), value,
-     * distribution].
-     */
-    current(): { names: string[]; rows: unknown[][] } {
+    /** What planning and the estimates need of every stored answer (see AnswerCells), in the order of `all`. */
+    current(): AnswerCells {
       return { names: names.byId(), rows: inNameOrder(current.all() as unknown as unknown[][]) };
     },
   };

@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { prepareAnswers, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
+import { prepareAnswers, type AnswerCells, type AnswerRow, type AnswerStatements, type StoredCellState } from "./answers.ts";
 import { prepareBatches, type BatchPoll, type BatchRow, type BatchStart, type BatchStatements } from "./batches.ts";
 import {
   CALL_STATUS,
@@ -167,8 +167,7 @@ export class Store {
 
   /** A number that changes whenever an answer is written (0 for a store no silicon with it has written to). */
   answersVersion(): number {
-    const row = reading(this.db, () => this.db.prepare("SELECT value FROM meta WHERE key = 'answers_version'").get()) as { value: string } | undefined;
-    return row === undefined ? 0 : Number(row.value);
+    return answersVersion(this.db);
   }
 
   /** What the exports were last written from (see src/store/export.ts), if recorded. */
@@ -259,6 +258,11 @@ export class Store {
     return reading(this.db, () => this.answers.states());
   }
 
+  /** Every stored answer as planning and the estimates read it (see AnswerCells). */
+  answerCells(): AnswerCells {
+    return reading(this.db, () => this.answers.current());
+  }
+
   allAnswers(): Generator<AnswerRow> {
     return readAll(this.db, () => this.answers.all());
   }
@@ -302,7 +306,9 @@ export interface ReadOnlyStore {
   cellStates(): Map<string, StoredCellState>;
   allAnswers(): Generator<AnswerRow>;
   /** What the estimates read of every stored answer (see AnswerStatements.current), in the order of allAnswers. */
-  answerCells(): { names: string[]; rows: unknown[][] };
+  answerCells(): AnswerCells;
+  /** See Store.answersVersion. */
+  answersVersion(): number;
   /** The distinct models with a stored answer, sorted. */
   models(): string[];
   findCompleted(requestKey: string): StoredCall | undefined;
@@ -341,6 +347,7 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     cellStates: () => reading(db, () => answers.states()),
     allAnswers: () => readAll(db, () => answers.all()),
     answerCells: () => reading(db, () => answers.current()),
+    answersVersion: () => answersVersion(db),
     models: () =>
       reading(db, () => (db.prepare(MODELS_ANSWERED).all() as { model: string }[]).map((r) => r.model)),
     findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
@@ -349,6 +356,11 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     spentUsd: () => reading(db, () => runs.spentUsd()),
     close: () => db.close(),
   };
+}
+
+function answersVersion(db: DatabaseSync): number {
+  const row = reading(db, () => db.prepare("SELECT value FROM meta WHERE key = 'answers_version'").get()) as { value: string } | undefined;
+  return row === undefined ? 0 : Number(row.value);
 }
 
 /** Rows read from the store, their SQLite errors (mid-iteration too) turned into StoreErrors. */
