@@ -163,8 +163,8 @@ CREATE VIEW calls AS
     c.generation, c.n, c.attempt, c.try,
     CASE c.status WHEN 0 THEN 'sent' WHEN 1 THEN 'completed' WHEN 2 THEN 'failed' WHEN 3 THEN 'interrupted' END AS status,
     CASE WHEN o.choices IS NULL THEN NULL
-      WHEN json_array_length(o.choices) = 1 THEN o.choices ->> '$[0].text'
-      ELSE (SELECT json_group_array(e.value ->> '$.text') FROM json_each(o.choices) e) END AS raw_text,
+      WHEN json_array_length(o.choices) = 1 THEN json_extract(o.choices, '$[0].text')
+      ELSE (SELECT json_group_array(json_extract(e.value, '$.text')) FROM json_each(o.choices) e) END AS raw_text,
     o.choices, o.parsed,
     c.input_tokens, c.output_tokens, c.cached_input_tokens, c.cache_write_tokens, c.cost_usd, c.reserved_usd,
     c.latency_ms,
