@@ -3,7 +3,7 @@
  * summary out. Progress goes to stderr (a bar on a terminal, a plain line now
  * and then otherwise); the summary line and the dry-run table to stdout.
  */
-import { loadStudy } from "../config/load.ts";
+import { loadStudy, type LoadedStudy } from "../config/load.ts";
 import { BudgetError, InterruptedError, SiliconError, UsageError } from "../errors.ts";
 import { MAX_VENDOR_FAILURE_SHARE, vendorFailureVerdict } from "../generation/breaker.ts";
 import { generate, type DryRunSummary, type RunSummary } from "../generation/run.ts";
@@ -24,8 +24,11 @@ export interface GenerateCommandOptions {
   allowInfeasible?: boolean;
 }
 
-/** Runs `silicon generate`; returns what the run did (undefined for a dry run), for a pipeline that goes on. */
-export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>): Promise<RunSummary | undefined> {
+/**
+ * Runs `silicon generate`; returns what the run did (undefined for a dry run), for a pipeline that goes on.
+ * `loaded`: the study of `studyFile`, when the caller has loaded it already (`silicon run`).
+ */
+export async function runGenerateCommand(studyFile: string, raw: Record<string, unknown>, loaded?: LoadedStudy): Promise<RunSummary | undefined> {
   const options = raw as GenerateCommandOptions;
   const maxCostUsd = options.maxCost === undefined ? undefined : parseNumber("--max-cost", options.maxCost, { min: 0 }, "a number of US dollars, e.g. 5 or 0.50");
   const concurrency = options.concurrency === undefined ? undefined : parseNumber("--concurrency", options.concurrency, { min: 1, integer: true }, "a whole number of requests, at least 1");
@@ -52,7 +55,7 @@ export async function runGenerateCommand(studyFile: string, raw: Record<string, 
     else process.stderr.write(`${text}\n`);
   };
 
-  const study = await loadStudy(studyFile);
+  const study = loaded ?? (await loadStudy(studyFile));
   const label = `generate ${study.study.name}`;
   progress = quiet
     ? silentProgress

@@ -266,7 +266,7 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
   const { checkBeforeGenerating } = await import("./preflight-text.ts");
   checkBeforeGenerating(study, io, { settings, print: false, allow: flags.allowInfeasible === true });
   const { runGenerateCommand } = await import("./generate.ts");
-  const generated = await runGenerateCommand(studyFile, {
+  const options = {
     results: resultsDir(flags),
     ...(flags.model === undefined ? {} : { model: flags.model }),
     ...(flags.maxCost === undefined ? {} : { maxCost: flags.maxCost }),
@@ -274,7 +274,9 @@ export async function runStudy(studyFile: string, flags: RunFlags, command?: Com
     ...(flags.timeout === undefined ? {} : { timeout: flags.timeout }),
     ...(flags.wait === undefined ? {} : { wait: flags.wait }),
     ...(flags.quiet === undefined ? {} : { quiet: flags.quiet }),
-  });
+  };
+  // The study as loaded above: generate does not read its files again.
+  const generated = await runGenerateCommand(studyFile, options, study);
   // The prompts generate planned: the report reuses them instead of planning every cell again.
   return report(study, settings, flags, io, generated?.prompts);
 }
