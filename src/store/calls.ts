@@ -1,7 +1,7 @@
 /** The `calls` table: one row per API call attempt, written when sent and when answered. */
 import type { DatabaseSync } from "node:sqlite";
 import { onRollback } from "./db.ts";
-import { keyFromStore, keyOfText, keyToStore, textDigest, timeToStore } from "./encoding.ts";
+import { isStoredAsBytes, keyFromStore, keyToStore, textDigest, timeToStore } from "./encoding.ts";
 import { prepareNames, type NameStatements } from "./names.ts";
 import type { ChatMessage, CompletionChoice, TokenUsage } from "../providers/types.ts";
 
@@ -101,12 +101,14 @@ export function prepareCalls(db: DatabaseSync, names: NameStatements = prepareNa
   // The cache's index holds the keys' first 8 bytes (store schema 4): the queries name that expression to use it.
   const byKey = db.prepare(`SELECT c.id, r.choices FROM call_records c JOIN responses r ON r.id = c.response_id
     WHERE substr(c.request_key, 1, 8) = substr(?1, 1, 8) AND c.request_key = ?1 AND c.status = ${CALL_STATUS.completed} ORDER BY c.id LIMIT 1`);
-  // The bare column `response_id` comes from the row of min(id): the first completed call of each key, as byKey.
-  const byKeys = db.prepare(`SELECT k.request_key, k.id, r.choices FROM (
-      SELECT c.request_key, min(c.id) AS id, c.response_id FROM (SELECT DISTINCT ${keyOfText("value")} AS key FROM json_each(?)) wanted
-      JOIN call_records c ON substr(c.request_key, 1, 8) = substr(wanted.key, 1, 8) AND c.request_key = wanted.key
-      WHERE c.status = ${CALL_STATUS.completed} GROUP BY c.request_key) k
-    JOIN responses r ON r.id = k.response_id`);
+  // Keys as JSON text: those stored as bytes (see keyToStore) unhexed by SQLite, the others compared as they are.
+  const byKeys = (stored: string) =>
+    db.prepare(`SELECT j.value AS key, c.id, r.choices FROM json_each(?) j
+      JOIN call_records c ON substr(c.request_key, 1, 8) = substr(${stored}, 1, 8) AND c.request_key = ${stored}
+      JOIN responses r ON r.id = c.response_id
+      WHERE c.status = ${CALL_STATUS.completed}`);
+  const byHexKeys = byKeys("unhex(j.value)");
+  const byTextKeys = byKeys("j.value");
   const waiting = `SELECT c.id, c.request_key, c.batch_id, m.name AS model, c.n, c.attempt, c.try, c.reserved_usd
     FROM call_records c JOIN names m ON m.id = c.model_id`;
   const inBatches = db.prepare(`${waiting} JOIN batches b ON b.id = c.batch_id
@@ -185,16 +187,20 @@ export function prepareCalls(db: DatabaseSync, names: NameStatements = prepareNa
       return { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) };
     },
 
-    /** The completed calls of many keys: one query per KEYS_PER_QUERY keys. */
+    /** The completed calls of many keys (each the first completed call of its key, as findCompleted): one query per KEYS_PER_QUERY keys. */
     findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall> {
-      const found = new Map<string, StoredCall>();
-      for (let from = 0; from < requestKeys.length; from += KEYS_PER_QUERY) {
-        const rows = byKeys.all(JSON.stringify(requestKeys.slice(from, from + KEYS_PER_QUERY))) as { request_key: unknown; id: number; choices: string }[];
-        for (const row of rows) {
-          found.set(keyFromStore(row.request_key), { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) });
+      const found = new Map<string, { id: number; choices: string }>();
+      const hex = requestKeys.filter(isStoredAsBytes);
+      const text = hex.length === requestKeys.length ? [] : requestKeys.filter((key) => !isStoredAsBytes(key));
+      for (const [statement, keys] of [[byHexKeys, hex], [byTextKeys, text]] as const) {
+        for (let from = 0; from < keys.length; from += KEYS_PER_QUERY) {
+          for (const row of statement.all(JSON.stringify(keys.slice(from, from + KEYS_PER_QUERY))) as { key: string; id: number; choices: string }[]) {
+            const first = found.get(row.key);
+            if (first === undefined || row.id < first.id) found.set(row.key, row);
+          }
         }
       }
-      return found;
+      return new Map([...found].map(([key, row]) => [key, { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) }]));
     },
   };
 }

@@ -11,7 +11,12 @@ import { hash } from "node:crypto";
 const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
 
 export function keyToStore(key: string): Uint8Array | string {
-  return LOWER_HEX.test(key) ? Buffer.from(key, "hex") : key;
+  return isStoredAsBytes(key) ? Buffer.from(key, "hex") : key;
+}
+
+/** Whether `keyToStore` stores `key` as the bytes it spells (lowercase hex) rather than as text. */
+export function isStoredAsBytes(key: string): boolean {
+  return LOWER_HEX.test(key);
 }
 
 export function keyFromStore(stored: unknown): string {
@@ -43,11 +48,6 @@ export function timeFromStore(stored: unknown): string {
     lastReadIso = new Date(stored).toISOString();
   }
   return lastReadIso;
-}
-
-/** SQL for `keyToStore` of a text column or parameter (`value` of json_each): the same decision, made by SQLite. */
-export function keyOfText(sql: string): string {
-  return `CASE WHEN ${sql} GLOB '*[^0-9a-f]*' OR length(${sql}) % 2 = 1 THEN ${sql} ELSE unhex(${sql}) END`;
 }
 
 /** SQL reading a stored key column back as `keyFromStore` does (hex, in SQLite's own code: faster than per row in JavaScript). */

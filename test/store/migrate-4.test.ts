@@ -241,4 +241,30 @@ describe("store schema 4", () => {
     expect(rows.map((row) => [names[row[0] as number], names[row[2] as number], names[row[3] as number], row[4]])).toEqual(expected);
     reader.close();
   });
+
+  it("finds completed calls by many keys at once, stored as bytes or as text, the first completed call of a key", async () => {
+    const store = await Store.open(tempDir(), { study: "s" });
+    const runId = store.startRun({ startedAt: "2025-01-01T00:00:00.000Z", pid: 1, argv: [], models: [], options: {}, plannedCells: 1 });
+    const done = (text: string) => ({
+      choices: [{ text, finishReason: "stop" }],
+      parsed: [{ status: "answered" as const, value: 1 }],
+      usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0 },
+      costUsd: 0,
+      latencyMs: 1,
+      finishedAt: "2025-01-01T00:00:02.000Z",
+    });
+    const first = store.recordSent(callStart(runId, key("a")));
+    store.recordCompleted(first, done("first"), []);
+    store.recordCompleted(store.recordSent(callStart(runId, key("a"), { try: 2 })), done("second"), []);
+    const text = store.recordSent(callStart(runId, "not-hex"));
+    store.recordCompleted(text, done("text"), []);
+    store.recordSent(callStart(runId, key("sent only")));
+    const found = store.findCompletedMany([key("a"), "not-hex", key("sent only"), key("never")]);
+    expect(Object.fromEntries([...found].map(([k, call]) => [k, [call.id, call.choices[0]!.text]]))).toEqual({
+      [key("a")]: [first, "first"],
+      "not-hex": [text, "text"],
+    });
+    expect(store.findCompleted(key("a"))!.id).toBe(first);
+    store.close();
+  });
 });
