@@ -305,7 +305,7 @@ export interface ReadOnlyStore {
   db: DatabaseSync;
   cellStates(): Map<string, StoredCellState>;
   allAnswers(): Generator<AnswerRow>;
-  /** What the estimates read of every stored answer (see AnswerStatements.current), in the order of allAnswers. */
+  /** Every stored answer as planning and the estimates read it (see AnswerCells), in the order of allAnswers. */
   answerCells(): AnswerCells;
   /** See Store.answersVersion. */
   answersVersion(): number;
