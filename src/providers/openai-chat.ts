@@ -44,12 +44,44 @@ function schemaName(name: string): string {
   return cleaned === "" ? "answer" : cleaned;
 }
 
+type JsonSchemaFormat = { name: string; schema: Record<string, unknown>; strict: true };
+
+/**
+ * A study sends thousands of requests with each of a few answer schemas (one
+ * per item), and making a schema strict walks and copies all of it: each is
+ * made strict once, found again by its JSON (so a schema changed in place is
+ * a new entry, never a stale one), and shared frozen, so no request can
+ * change what the next one sends.
+ */
+const strictFormats = new Map<string, JsonSchemaFormat>();
+const MAX_STRICT_FORMATS = 1000;
+
+/** The `json_schema` of a strict structured-output request for `answer`. */
+export function jsonSchemaFormat(answer: AnswerSchema): JsonSchemaFormat {
+  const key = JSON.stringify([answer.name, answer.schema]);
+  let format = strictFormats.get(key);
+  if (format === undefined) {
+    format = deepFreeze({ name: schemaName(answer.name), schema: strictSchema(answer), strict: true as const });
+    if (strictFormats.size >= MAX_STRICT_FORMATS) strictFormats.clear();
+    strictFormats.set(key, format);
+  }
+  return format;
+}
+
 function strictSchema(answer: AnswerSchema): Record<string, unknown> {
   try {
     return toStrictJsonSchema(answer.schema) as Record<string, unknown>;
   } catch (error) {
     throw new UnsendableRequest(`answer schema not usable for strict structured output: ${(error as Error).message}`);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function schemaInstruction(answer: AnswerSchema): string {
@@ -75,7 +107,7 @@ export function chatParams(
   const schema = request.answerSchema;
   let responseFormat: ChatCompletionCreateParamsNonStreaming["response_format"];
   if (schema !== undefined && features.structuredOutput === "json_schema") {
-    responseFormat = { type: "json_schema", json_schema: { name: schemaName(schema.name), schema: strictSchema(schema), strict: true } };
+    responseFormat = { type: "json_schema", json_schema: jsonSchemaFormat(schema) };
   } else if (schema !== undefined) {
     // Without schema enforcement the model must read the schema. It goes after
     // the question, so the cacheable prefix (system and earlier turns) is unchanged.
