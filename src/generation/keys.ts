@@ -14,7 +14,7 @@
  * answer is stale: the next run asks again (and the old calls stay cached, so
  * changing back costs nothing).
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { ChatMessage } from "../providers/types.ts";
 
 /** Bump when the meaning of a key changes, so old cache entries are not misused. */
@@ -41,7 +41,7 @@ export interface AnswerParameters {
 
 /** Digest of a cell's prompt (system and first user message): hashed once, keyed many times. */
 export function promptDigest(system: string, user: string): string {
-  return sha256([KEY_VERSION, "prompt", system, user]);
+  return sha256Text(`[${json(KEY_VERSION)},"prompt",${json(system)},${json(user)}]`);
 }
 
 export function cellKey(cell: CellIdentity, generation: number, prompt: string, parameters: AnswerParameters): string {
@@ -91,8 +91,9 @@ export function sha256(parts: unknown[]): string {
  * went to re-serialising the same parameters object for each.
  */
 
+/** One-shot (`crypto.hash`): the same digest as createHash().update().digest(), without a Hash object per key. */
 function sha256Text(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 const json = (value: string | number) => JSON.stringify(value);

@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { cellKey, cellKeys, KEY_VERSION, requestKey, sha256, type AnswerParameters } from "../../src/generation/keys.ts";
+import { cellKey, cellKeys, KEY_VERSION, promptDigest, requestKey, sha256, type AnswerParameters } from "../../src/generation/keys.ts";
 
 /** Keys are stored: however they are computed, they must stay the digest of the same JSON. */
 describe("request and cell keys", () => {
@@ -31,5 +32,17 @@ describe("request and cell keys", () => {
     const { topLogprobs: _dropped, ...without } = parameters;
     expect(requestKey(cell, 1, 1, "d", [], without)).toBe(sha256([KEY_VERSION, "request", cell.model, cell.wave, cell.respondent, cell.item, 1, 1, "d", [], without]));
     expect(requestKey(cell, 1, 1, "d", [], without)).not.toBe(requestKey(cell, 1, 1, "d", [], parameters));
+  });
+
+  it("sha256 is the hex digest of the parts' UTF-8 JSON, as createHash computes it (stored keys stay valid)", () => {
+    const parts = [KEY_VERSION, "prompt", "Du bist Befragte r\u00e9 \u{1F600}", { b: 1, a: [2, "x"] }];
+    const text = JSON.stringify([KEY_VERSION, "prompt", "Du bist Befragte r\u00e9 \u{1F600}", { a: [2, "x"], b: 1 }]);
+    expect(sha256(parts)).toBe(createHash("sha256").update(text, "utf8").digest("hex"));
+  });
+
+  it("a prompt digest is sha256 of its parts' JSON", () => {
+    for (const [system, user] of [["You are r1.", "Q?"], ['quote " and \\ and \n', "\u00e9\u2028"], ["", ""]] as const) {
+      expect(promptDigest(system, user)).toBe(sha256([KEY_VERSION, "prompt", system, user]));
+    }
   });
 });
