@@ -44,3 +44,19 @@ export function startDeadline(caller: AbortSignal, timeoutMs: number): Deadline 
     },
   };
 }
+
+/**
+ * A signal that aborts when `a` or `b` does, with its reason: one listener on
+ * each. `AbortSignal.any` does the same with weak references and a finalizer
+ * per signal, which cost a request more than the rest of its bookkeeping.
+ * For signals that live no longer than one request (the listeners are not
+ * removed; they go with the signals).
+ */
+export function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (a.aborted) return a;
+  if (b.aborted) return b;
+  const both = new AbortController();
+  a.addEventListener("abort", () => both.abort(a.reason), { once: true });
+  b.addEventListener("abort", () => both.abort(b.reason), { once: true });
+  return both.signal;
+}

@@ -12,6 +12,7 @@ import OpenAI from "openai";
 import { UsageError } from "../errors.ts";
 import { redactUrlCredentials } from "../util/secrets.ts";
 import { callVendor } from "./call.ts";
+import { eitherSignal } from "./deadline.ts";
 import { openaiBatchTransport } from "./openai-batch.ts";
 import { isOfficialEndpoint } from "./endpoints.ts";
 import type { FailureContext } from "./errors.ts";
@@ -83,6 +84,35 @@ export function resolveOpenAIFeatures(
   };
 }
 
+/** Where a call's deadline rides to `fetch` (see `fetchUnderDeadline`). */
+const DEADLINE = Symbol("silicon.deadline");
+
+type DeadlineInit = RequestInit & { [DEADLINE]?: AbortSignal };
+
+/**
+ * `fetch` aborted by the call's deadline (its timeout, or the caller's abort)
+ * as well as by the SDK's own signal. Handing the deadline to the SDK as its
+ * `signal` does the same, but the SDK joins the two with AbortSignal.any,
+ * whose weak references and finalizer cost about as much as all else
+ * silicon adds to a request. So the deadline rides in the request's
+ * `fetchOptions` under a symbol (the SDK passes them on to fetch as they
+ * are), and is joined here by two listeners. Requests without one (the
+ * Batch API's files and batches) go through unchanged.
+ */
+export function fetchUnderDeadline(inner: () => typeof fetch): typeof fetch {
+  return (input, init) => {
+    const deadline = (init as DeadlineInit | undefined)?.[DEADLINE];
+    if (init === undefined || deadline === undefined) return inner()(input, init);
+    const { [DEADLINE]: _deadline, signal, ...rest } = init as DeadlineInit;
+    return inner()(input, { ...rest, signal: signal == null ? deadline : eitherSignal(signal, deadline) });
+  };
+}
+
+/** The per-request options that hand `deadline` to `fetchUnderDeadline`. */
+function underDeadline(deadline: AbortSignal): OpenAI.RequestOptions {
+  return { fetchOptions: { [DEADLINE]: deadline } as OpenAI.RequestOptions["fetchOptions"] };
+}
+
 /** Satisfies the SDK's credential check; never sent (the Authorization header is removed). */
 const NO_KEY = "no-key-self-hosted";
 
@@ -111,7 +141,7 @@ export function createOpenAIProvider(model: string, options: OpenAIProviderOptio
     timeout: Math.ceil(options.timeoutMs),
     logLevel: "off",
     ...(options.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
-    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    fetch: fetchUnderDeadline(() => options.fetch ?? globalThis.fetch),
   });
   const rateLimit = (headers: Headers) => openaiRateLimit(headers);
   const context: FailureContext = {
@@ -130,7 +160,7 @@ export function createOpenAIProvider(model: string, options: OpenAIProviderOptio
       signal,
       timeoutMs: options.timeoutMs,
       build: () => chatParams(model, request, features),
-      send: (params, deadline) => client.chat.completions.create(params, { signal: deadline }).withResponse(),
+      send: (params, deadline) => client.chat.completions.create(params, underDeadline(deadline)).withResponse(),
       parse: (data) => parseChatCompletion(data, request.n),
       requestIdHeader: "x-request-id",
       rateLimit,

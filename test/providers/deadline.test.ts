@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { startDeadline } from "../../src/providers/deadline.ts";
+import { eitherSignal, startDeadline } from "../../src/providers/deadline.ts";
 
 describe("startDeadline", () => {
   it("aborts at the timeout and says it timed out", async () => {
@@ -27,5 +27,25 @@ describe("startDeadline", () => {
     const caller = new AbortController();
     for (let i = 0; i < 1000; i++) startDeadline(caller.signal, 10_000).clear();
     expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+  });
+});
+
+describe("eitherSignal", () => {
+  it.each([0, 1])("aborts when signal %i of the two does, with its reason", (which) => {
+    const pair = [new AbortController(), new AbortController()];
+    const either = eitherSignal(pair[0]!.signal, pair[1]!.signal);
+    expect(either.aborted).toBe(false);
+    const reason = new Error(`stop ${which}`);
+    pair[which]!.abort(reason);
+    expect(either.aborted).toBe(true);
+    expect(either.reason).toBe(reason);
+    pair[1 - which]!.abort(new Error("later"));
+    expect(either.reason).toBe(reason);
+  });
+
+  it("is aborted at once when one of them already is", () => {
+    const done = new AbortController();
+    done.abort(new Error("already"));
+    expect(eitherSignal(new AbortController().signal, done.signal).reason).toBe(done.signal.reason);
   });
 });

@@ -15,10 +15,15 @@ import type { CompletionRequest } from "../../src/providers/types.ts";
 let server: Server;
 let baseURL: string;
 const open = new Set<import("node:net").Socket>();
+/** Resolvers waiting for the next request to arrive, with its connection. */
+const arrivals: ((socket: import("node:net").Socket) => void)[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume();
+    arrivals.shift()?.(req.socket);
+    // /silent/…: no answer at all, not even the headers.
+    if (req.url?.startsWith("/silent/") === true) return;
     res.writeHead(200, { "content-type": "application/json" });
     res.write('{"id":"msg_01","type":"message","content":[{"type":"text","text":"{\\"ans');
     // …and nothing more.
@@ -59,5 +64,27 @@ describe("a body that stalls after the headers", () => {
     expect(error).toBeInstanceOf(TimeoutError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe("a caller's abort while a request is in flight", () => {
+  // The timeout is far away: only the abort can end these requests.
+  it.each([
+    ["before the headers", "silent"],
+    ["while the body stalls", "stall"],
+  ])("openai: %s, ends the request with the caller's reason and closes its connection", async (_when, path) => {
+    const provider = createOpenAIProvider("gpt-6-luna", { apiKey: "k", baseURL: `${baseURL}/${path}/v1`, timeoutMs: 600_000, env: {} });
+    const arrived = new Promise<import("node:net").Socket>((resolve) => arrivals.push(resolve));
+    const caller = new AbortController();
+    const outcome = provider.complete(request, { signal: caller.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const socket = await arrived;
+    const closed = new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
+    const reason = new Error("stopped by the user");
+    caller.abort(reason);
+    expect(await outcome).toBe(reason);
+    await closed;
   });
 });
