@@ -2,14 +2,15 @@
  * One side of the generation bench, in a process of its own so that its CPU
  * time and peak memory are its own: `engine` runs silicon's `generate()` on a
  * study against the fake vendor; `sdk` makes the same calls with the openai
- * SDK directly (the same persona and question bodies, the same concurrency,
- * each answer parsed), as a researcher's own script would. Prints one line
+ * SDK directly (the same request bodies, byte for byte: the same persona,
+ * question prompt, schema and seed; the same concurrency; each answer
+ * parsed), as a researcher's own script would. Prints one line
  * of JSON: CPU milliseconds of the calls, peak RSS of the process, calls made.
  *
  *   node bench/generation-client.ts engine|sdk <vendor url> <respondents> <results dir>
  */
 import OpenAI from "openai";
-import { answerSchema } from "../src/generation/prompt.ts";
+import { buildItemPrompt } from "../src/generation/prompt.ts";
 import { generate, type RunSummary } from "../src/generation/run.ts";
 import type { StudyLike } from "../src/generation/types.ts";
 import { makeStudy } from "../test/helpers/study.ts";
@@ -47,23 +48,25 @@ async function direct(study: StudyLike): Promise<void> {
   const client = new OpenAI({ apiKey: "unused", baseURL, maxRetries: 0 });
   const { frame, wave } = study.waves[0]!;
   const items = study.survey.items;
+  // Each question's prompt written once, as a script would (silicon's own wording, so the bodies match).
+  const prompts = items.map((item) => buildItemPrompt(study.survey, item, render(item, wave.context), "structured"));
   let next = 0;
   const worker = async () => {
     for (;;) {
       const i = next++;
       if (i >= calls) return;
       const r = Math.floor(i / items.length) % frame.size;
-      const item = items[i % items.length]!;
-      const schema = answerSchema(item);
+      const { user, schema } = prompts[i % items.length]!;
       const completion = await client.chat.completions.create({
         model: "fake-model",
         messages: [
           { role: "system", content: study.persona.render(frame.profile(r), wave.context, frame.ids[r]!) },
-          { role: "user", content: render(item, wave.context) },
+          { role: "user", content: user },
         ],
-        max_tokens: 200,
-        temperature: 1,
-        response_format: { type: "json_schema", json_schema: { name: schema.name, schema: schema.schema, strict: true } },
+        max_tokens: study.study.max_tokens,
+        temperature: study.study.temperature,
+        seed: study.study.seed,
+        response_format: { type: "json_schema", json_schema: { name: schema!.name, schema: schema!.schema, strict: true } },
       });
       JSON.parse(completion.choices[0]!.message.content ?? "null");
     }
