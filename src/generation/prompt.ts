@@ -20,6 +20,7 @@
  */
 import type { AnswerOption, Survey, SurveyItem } from "../config/schema.ts";
 import type { AnswerSchema } from "../providers/types.ts";
+import { deepFreeze } from "../util/freeze.ts";
 
 /** The study's elicitation. */
 export type PromptMode = "structured" | "free_text" | "logprobs" | "questionnaire";
@@ -150,10 +151,11 @@ export function answerSchema(item: SurveyItem): AnswerSchema {
       description: `from ${formatCode(range.min)} to ${formatCode(range.max)}${range.unit === undefined ? "" : ` ${range.unit}`}`,
     };
   }
-  return {
+  // Frozen: one schema serves every request for the item, and providers cache what they make of it by identity.
+  return deepFreeze({
     name: schemaName(item.id),
     schema: { type: "object", properties: { answer }, required: ["answer"], additionalProperties: false },
-  };
+  });
 }
 
 /** Vendors accept names of [A-Za-z0-9_-], at most 64 characters. */

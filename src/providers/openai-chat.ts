@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { toStrictJsonSchema } from "openai/lib/transform";
 import { z } from "zod";
+import { deepFreeze, isDeepFrozen } from "../util/freeze.ts";
 import { MalformedBody, UnsendableRequest } from "./errors.ts";
 import type { AnswerSchema, CompletionChoice, CompletionRequest, TokenUsage } from "./types.ts";
 
@@ -46,25 +47,31 @@ function schemaName(name: string): string {
 
 type JsonSchemaFormat = { name: string; schema: Record<string, unknown>; strict: true };
 
-/**
+/*
  * A study sends thousands of requests with each of a few answer schemas (one
  * per item), and making a schema strict walks and copies all of it: each is
- * made strict once, found again by its JSON (so a schema changed in place is
- * a new entry, never a stale one), and shared frozen, so no request can
- * change what the next one sends.
+ * made strict once and shared, frozen, so no request can change what the
+ * next one sends. A schema that is itself deeply frozen (silicon's own are,
+ * from prompt.ts) is found again by identity; any other by its JSON, so one
+ * changed in place is a new entry, never a stale one.
  */
-const strictFormats = new Map<string, JsonSchemaFormat>();
+const strictByIdentity = new WeakMap<AnswerSchema, JsonSchemaFormat>();
+const strictByJson = new Map<string, JsonSchemaFormat>();
 const MAX_STRICT_FORMATS = 1000;
 
 /** The `json_schema` of a strict structured-output request for `answer`. */
 export function jsonSchemaFormat(answer: AnswerSchema): JsonSchemaFormat {
+  const known = strictByIdentity.get(answer);
+  if (known !== undefined) return known;
   const key = JSON.stringify([answer.name, answer.schema]);
-  let format = strictFormats.get(key);
+  let format = strictByJson.get(key);
   if (format === undefined) {
     format = deepFreeze({ name: schemaName(answer.name), schema: strictSchema(answer), strict: true as const });
-    if (strictFormats.size >= MAX_STRICT_FORMATS) strictFormats.clear();
-    strictFormats.set(key, format);
+    if (strictByJson.size >= MAX_STRICT_FORMATS) strictByJson.clear();
+    strictByJson.set(key, format);
   }
+  // Frozen is for good: a schema deeply frozen now can never differ from this key.
+  if (isDeepFrozen(answer)) strictByIdentity.set(answer, format);
   return format;
 }
 
@@ -74,14 +81,6 @@ function strictSchema(answer: AnswerSchema): Record<string, unknown> {
   } catch (error) {
     throw new UnsendableRequest(`answer schema not usable for strict structured output: ${(error as Error).message}`);
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 function schemaInstruction(answer: AnswerSchema): string {

@@ -20,6 +20,12 @@ describe("the strict json_schema of a request", () => {
     }
   });
 
+  it("is found again by identity for a frozen schema (as prompt.ts makes them)", () => {
+    const schema = answerSchema(items[0]!);
+    expect(Object.isFrozen(schema.schema)).toBe(true);
+    expect(jsonSchemaFormat(schema)).toBe(jsonSchemaFormat(schema));
+  });
+
   it("is what chatParams sends", () => {
     const schema = answerSchema(items[0]!);
     const params = chatParams("m", { system: "s", messages: [{ role: "user", content: "q" }], maxTokens: 5, temperature: 1, n: 1, answerSchema: schema }, features);
