@@ -12,7 +12,7 @@ import {
   UnsendableRequest,
   classifyFailure,
   malformedResponse,
-  redact,
+  redactorFor,
   scrub,
 } from "./errors.ts";
 import type { CompletionChoice, CompletionResult, RateLimitState, TokenUsage } from "./types.ts";
@@ -58,11 +58,12 @@ export async function callVendor<Params>(call: VendorCall<Params>): Promise<Comp
     }
     const requestId = response.headers.get(call.requestIdHeader);
     const rateLimit = call.rateLimit(response.headers);
+    const redact = redactorFor(context);
     return {
-      choices: redactChoices(parsed.choices, context),
+      choices: redactChoices(parsed.choices, redact),
       usage: parsed.usage,
-      ...(parsed.model !== undefined ? { model: redact(parsed.model, context) } : {}),
-      ...(requestId !== null ? { requestId: redact(requestId, context) } : {}),
+      ...(parsed.model !== undefined ? { model: redact(parsed.model) } : {}),
+      ...(requestId !== null ? { requestId: redact(requestId) } : {}),
       ...(rateLimit !== undefined ? { rateLimit } : {}),
     };
   } catch (error) {
@@ -77,21 +78,22 @@ export async function callVendor<Params>(call: VendorCall<Params>): Promise<Comp
  * vendor or proxy that echoes the key into a successful body must not get it
  * into the store or the exports.
  */
-export function redactChoices(choices: CompletionChoice[], context: Pick<FailureContext, "secrets" | "env">): CompletionChoice[] {
+export function redactChoices(choices: CompletionChoice[], redact: (text: string) => string): CompletionChoice[] {
   return choices.map((choice) => ({
     ...choice,
-    text: redact(choice.text, context),
-    ...(choice.refusal !== undefined ? { refusal: redact(choice.refusal, context) } : {}),
-    ...(choice.topLogprobs !== undefined ? { topLogprobs: choice.topLogprobs.map((t) => ({ ...t, token: redact(t.token, context) })) } : {}),
+    text: redact(choice.text),
+    ...(choice.refusal !== undefined ? { refusal: redact(choice.refusal) } : {}),
+    ...(choice.topLogprobs !== undefined ? { topLogprobs: choice.topLogprobs.map((t) => ({ ...t, token: redact(t.token) })) } : {}),
   }));
 }
 
 /** A whole result, redacted the same way (batch result lines). */
 export function redactResult(result: CompletionResult, context: Pick<FailureContext, "secrets" | "env">): CompletionResult {
+  const redact = redactorFor(context);
   return {
     ...result,
-    choices: redactChoices(result.choices, context),
-    ...(result.model !== undefined ? { model: redact(result.model, context) } : {}),
-    ...(result.requestId !== undefined ? { requestId: redact(result.requestId, context) } : {}),
+    choices: redactChoices(result.choices, redact),
+    ...(result.model !== undefined ? { model: redact(result.model) } : {}),
+    ...(result.requestId !== undefined ? { requestId: redact(result.requestId) } : {}),
   };
 }

@@ -20,7 +20,7 @@ import {
   TimeoutError,
   UnreachableError,
 } from "../errors.ts";
-import { REDACTED, redactSecrets } from "../util/secrets.ts";
+import { secretRedactor } from "../util/secrets.ts";
 import type { Deadline } from "./deadline.ts";
 import { type Clock, retryAfterMs, waitFromRateLimit } from "./headers.ts";
 import type { RateLimitState, TokenUsage } from "./types.ts";
@@ -76,11 +76,12 @@ const MAX_MESSAGE_LENGTH = 400;
  * what they were sent).
  */
 export function redact(text: string, ctx: Pick<FailureContext, "secrets" | "env">): string {
-  let out = redactSecrets(text, ctx.env);
-  for (const secret of ctx.secrets) {
-    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join(REDACTED);
-  }
-  return out;
+  return redactorFor(ctx)(text);
+}
+
+/** `redact` for many texts of one call: the environment read for secrets once. */
+export function redactorFor(ctx: Pick<FailureContext, "secrets" | "env">): (text: string) => string {
+  return secretRedactor(ctx.env, ctx.secrets);
 }
 
 /** One line, secrets removed, bounded length: safe for a log line or a stored reason. */

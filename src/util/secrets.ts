@@ -25,14 +25,27 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
 
 /** A URL with its user name and password (if any) replaced: safe to print. */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+  // Most texts hold no URL at all (every answer does not): no regex scan for them.
+  return text.includes("://") ? text.replace(URL_CREDENTIALS, `$1${REDACTED}@`) : text;
 }
 
 /** Replaces every secret value (see `secretValues`) in `text`, and credentials inside URLs. */
 export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
-  let out = redactUrlCredentials(text);
-  for (const value of secretValues(env)) {
-    if (out.includes(value)) out = out.split(value).join(REDACTED);
-  }
-  return out;
+  return secretRedactor(env)(text);
+}
+
+/**
+ * `redactSecrets` for many texts at once (the fields of one response): the
+ * environment is read for secret values once, not once per text. `extra`
+ * values (the key in use) are replaced after those.
+ */
+export function secretRedactor(env: NodeJS.ProcessEnv = process.env, extra: readonly string[] = []): (text: string) => string {
+  const values = [...secretValues(env), ...extra.filter((value) => value.length > 0)];
+  return (text) => {
+    let out = redactUrlCredentials(text);
+    for (const value of values) {
+      if (out.includes(value)) out = out.split(value).join(REDACTED);
+    }
+    return out;
+  };
 }
