@@ -5,7 +5,7 @@
  * silicon is refused, never downgraded.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { DatabaseSync } from "./sqlite.ts";
+import { DatabaseSync, type StatementSync } from "./sqlite.ts";
 import { fileURLToPath } from "node:url";
 import { StoreError } from "../errors.ts";
 import { crashPoint } from "../util/crash-points.ts";
@@ -170,13 +170,25 @@ export function onRollback(db: DatabaseSync, forget: () => void): void {
   rollbackListeners.set(db, [...(rollbackListeners.get(db) ?? []), forget]);
 }
 
+/** BEGIN and COMMIT of each store, prepared once: a run commits thousands of transactions. */
+const transactionStatements = new WeakMap<DatabaseSync, { begin: StatementSync; commit: StatementSync }>();
+
+/** Write transactions begun on each store so far: which one is open (see `openTransaction`). */
+const transactionsBegun = new WeakMap<DatabaseSync, number>();
+
 /** Runs `fn` in one write transaction: all of it is stored, or none. */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   try {
-    db.exec("BEGIN IMMEDIATE");
+    let statements = transactionStatements.get(db);
+    if (statements === undefined) {
+      statements = { begin: db.prepare("BEGIN IMMEDIATE"), commit: db.prepare("COMMIT") };
+      transactionStatements.set(db, statements);
+    }
+    statements.begin.run();
+    transactionsBegun.set(db, (transactionsBegun.get(db) ?? 0) + 1);
     try {
       const result = fn();
-      db.exec("COMMIT");
+      statements.commit.run();
       return result;
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
@@ -186,6 +198,15 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   } catch (error) {
     throw storeFailure(pathOf(db), error);
   }
+}
+
+/**
+ * A number naming the write transaction open on `db` (another for each one
+ * begun), so that something done once per transaction can tell whether it
+ * was done in this one. Undefined outside a transaction.
+ */
+export function openTransaction(db: DatabaseSync): number | undefined {
+  return db.isTransaction ? transactionsBegun.get(db) : undefined;
 }
 
 function pathOf(db: DatabaseSync): string {

@@ -22,7 +22,7 @@ import {
   type StoredCall,
 } from "./calls.ts";
 import { prepareNames } from "./names.ts";
-import { openReadOnly, openWritable, reading, schemaVersion, transaction } from "./db.ts";
+import { openReadOnly, openTransaction, openWritable, reading, schemaVersion, transaction } from "./db.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { acquireStoreLock, type LockHolder, type StoreLock } from "./lock.ts";
 import { makeFolder } from "../util/atomic-write.ts";
@@ -55,6 +55,8 @@ export class Store {
   private readonly batches: BatchStatements;
   private readonly group: GroupCommit;
   private readonly bumpAnswers: StatementSync;
+  /** The transaction that last moved the answers' version. */
+  private answersBumpedIn: number | undefined;
 
   private constructor(path: string, db: DatabaseSync, lock: StoreLock) {
     this.path = path;
@@ -161,8 +163,11 @@ export class Store {
   private upsertAnswers(answers: AnswerRow[]): void {
     if (answers.length === 0) return;
     for (const answer of answers) this.answers.upsert(answer);
-    // In the same transaction: the answers' version moves whenever any is written (exports compare it).
-    this.bumpAnswers.run();
+    // In the same transaction: the answers' version moves whenever any is written (exports compare it),
+    // once per transaction (a group commit holds many writes of answers; one move says they changed).
+    const current = openTransaction(this.db);
+    if (current === undefined || current !== this.answersBumpedIn) this.bumpAnswers.run();
+    this.answersBumpedIn = current;
   }
 
   /** A number that changes whenever an answer is written (0 for a store no silicon with it has written to). */
