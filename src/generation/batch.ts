@@ -569,8 +569,9 @@ export class Batcher implements BatchSender {
     this.collecting = false;
     const missing = new BatchItemError(row.model, `the results of batch ${row.vendorBatchId} have no line for this request`, { retryable: true });
     for (const call of calls.values()) this.settle(call.id, { kind: "error", callId: call.id, error: missing, latencyMs });
-    // Let the jobs store what they were handed before the batch is closed.
+    // Let the jobs store what they were handed (queue their writes, then see them committed) before the batch is closed.
     await new Promise((resolve) => setImmediate(resolve));
+    await store.writesCommitted();
     store.closeBatch(row.id, "collected", iso(clock.now()));
     crashPoint("batch-closed");
     this.open.delete(row.id);

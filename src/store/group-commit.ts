@@ -6,10 +6,13 @@
  * its own, at a fraction of the cost: under load, a whole wave of intents or
  * of completions is one commit instead of one each.
  *
- * The queue is committed at the end of the current turn of the event loop
- * (setImmediate), or at once when it holds `maxWrites`. One failing write
- * rolls the whole group back and rejects every promise of the group: a store
- * error stops a run anyway.
+ * The queue is committed at the end of the next turn of the event loop (two
+ * setImmediates), or at once when it holds `maxWrites`. Waiting the one turn
+ * more lets the responses read in that turn join the group: a turn is a few
+ * microseconds, a commit (a dozen WAL pages written) a tenth of a
+ * millisecond, and a fifth fewer commits in the generation bench. One
+ * failing write rolls the whole group back and rejects every promise of the
+ * group: a store error stops a run anyway.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { transaction } from "./db.ts";
@@ -21,6 +24,9 @@ interface QueuedWrite {
 }
 
 export const GROUP_COMMIT_MAX_WRITES = 200;
+
+/** Turns of the event loop a group stays open after its first write. */
+export const GROUP_COMMIT_TURNS = 2;
 
 export class GroupCommit {
   private readonly db: DatabaseSync;
@@ -40,7 +46,20 @@ export class GroupCommit {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
       if (this.queue.length >= this.maxWrites) this.flush();
-      else this.scheduled ??= setImmediate(() => this.flush());
+      else this.scheduled ??= this.afterTurns(GROUP_COMMIT_TURNS);
+    });
+  }
+
+  /** Resolves once everything queued so far is committed (rejects if its group failed). */
+  async settled(): Promise<void> {
+    await this.enqueue(() => undefined);
+  }
+
+  /** Flushes at the end of the `turns`-th turn from now (the current one is the first). */
+  private afterTurns(turns: number): NodeJS.Immediate {
+    return setImmediate(() => {
+      if (turns <= 1) this.flush();
+      else this.scheduled = this.afterTurns(turns - 1);
     });
   }
 

@@ -143,6 +143,11 @@ export class Store {
     return this.group.enqueue(() => this.fail(callId, failure, answers));
   }
 
+  /** Resolves once every write queued so far is committed. */
+  writesCommitted(): Promise<void> {
+    return this.group.settled();
+  }
+
   commitAnswers(answers: AnswerRow[]): Promise<void> {
     if (answers.length === 0) return Promise.resolve();
     return this.group.enqueue(() => this.upsertAnswers(answers));

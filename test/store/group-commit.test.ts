@@ -3,7 +3,9 @@
  * answers' version (what exports compare) moves once per transaction that
  * writes answers: a group of many moves it once, every later write again.
  */
+import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
+import { GroupCommit } from "../../src/store/group-commit.ts";
 import type { AnswerRow } from "../../src/store/answers.ts";
 import { openTransaction, transaction } from "../../src/store/db.ts";
 import { Store } from "../../src/store/store.ts";
@@ -74,6 +76,54 @@ describe("group commits", () => {
     await store.commitAnswers([answer(runId, "r3")]);
     expect(store.answersVersion()).toBe(start + 1);
     store.close();
+  });
+});
+
+describe("GroupCommit", () => {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it("keeps a group open one turn of the event loop more: writes of that turn join it", async () => {
+    const db = new DatabaseSync(":memory:");
+    db.exec("CREATE TABLE t (x INTEGER)");
+    const group = new GroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (x) VALUES (?)");
+    const first = group.enqueue(() => insert.run(1));
+    await nextTurn();
+    const second = group.enqueue(() => insert.run(2));
+    await Promise.all([first, second]);
+    expect(group.commits).toBe(1);
+    // Nothing resolves before its group has committed.
+    expect((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBe(2);
+    db.close();
+  });
+
+  it("settles once everything queued before is committed", async () => {
+    const db = new DatabaseSync(":memory:");
+    db.exec("CREATE TABLE t (x INTEGER)");
+    const group = new GroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (x) VALUES (?)");
+    void group.enqueue(() => insert.run(1));
+    await group.settled();
+    expect(db.isTransaction).toBe(false);
+    expect((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBe(1);
+    db.close();
+  });
+
+  it("commits at once when the queue is full, and on flush", async () => {
+    const db = new DatabaseSync(":memory:");
+    db.exec("CREATE TABLE t (x INTEGER)");
+    const group = new GroupCommit(db, 3);
+    const insert = db.prepare("INSERT INTO t (x) VALUES (?)");
+    const full = [1, 2, 3].map((x) => group.enqueue(() => insert.run(x)));
+    expect(group.commits).toBe(1);
+    const last = group.enqueue(() => insert.run(4));
+    group.flush();
+    expect(group.commits).toBe(2);
+    await Promise.all([...full, last]);
+    await nextTurn();
+    await nextTurn();
+    expect(group.commits).toBe(2);
+    db.close();
   });
 });
 
