@@ -1,5 +1,5 @@
 /**
- * Group commit: writes queued in the same moment share one SQLite
+ * Group commit: writes queued within a turn or two share one SQLite
  * transaction. A write's promise resolves only once its transaction has
  * committed, so a caller that awaits it (the engine, before it sends a
  * request or lets its slot go) has exactly the guarantee of a transaction of

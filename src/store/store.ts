@@ -125,7 +125,7 @@ export class Store {
 
   /*
    * The same writes, group-committed (group-commit.ts): each resolves once the
-   * transaction holding it, and whatever else was queued in the same moment,
+   * transaction holding it, and whatever else was queued in the same turn or the next,
    * has committed. The engine awaits them: a call's intent is committed before
    * its request leaves, its outcome before its slot is given back.
    */
