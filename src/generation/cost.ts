@@ -14,6 +14,7 @@
  */
 import type { ResolvedPrice } from "../providers/prices.ts";
 import type { AnswerSchema, ChatMessage } from "../providers/types.ts";
+import { isDeepFrozen } from "../util/freeze.ts";
 
 /** Tokens a vendor adds around the messages, the schema and the tool preamble (generous). */
 export const FRAMING_TOKENS = 600;
@@ -33,7 +34,7 @@ export function estimateTokens(text: string): number {
 export function estimateInputTokens(system: string, messages: ChatMessage[], schema?: AnswerSchema): number {
   let chars = system.length;
   for (const message of messages) chars += message.content.length;
-  if (schema !== undefined) chars += JSON.stringify(schema.schema).length;
+  if (schema !== undefined) chars += schemaSize(schema).schemaChars;
   return Math.ceil(chars / 4) + 4 * (messages.length + 1);
 }
 
@@ -41,8 +42,27 @@ export function estimateInputTokens(system: string, messages: ChatMessage[], sch
 export function worstCaseInputTokens(system: string, messages: ChatMessage[], schema?: AnswerSchema): number {
   let bytes = Buffer.byteLength(system);
   for (const message of messages) bytes += Buffer.byteLength(message.content);
-  if (schema !== undefined) bytes += Buffer.byteLength(JSON.stringify(schema));
+  if (schema !== undefined) bytes += schemaSize(schema).bytes;
   return bytes + FRAMING_TOKENS + FRAMING_TOKENS_PER_MESSAGE * (messages.length + 1);
+}
+
+interface SchemaSize {
+  /** Characters of the JSON of `schema.schema` (for the estimate). */
+  schemaChars: number;
+  /** UTF-8 bytes of the JSON of the whole answer schema, its name included (for the worst case). */
+  bytes: number;
+}
+
+/** Sizes of deeply frozen schemas (one per item, asked of every respondent): each measured once. */
+const frozenSchemaSizes = new WeakMap<AnswerSchema, SchemaSize>();
+
+function schemaSize(schema: AnswerSchema): SchemaSize {
+  const known = frozenSchemaSizes.get(schema);
+  if (known !== undefined) return known;
+  const size = { schemaChars: JSON.stringify(schema.schema).length, bytes: Buffer.byteLength(JSON.stringify(schema)) };
+  // Frozen is for good: such a schema can never differ from what was measured.
+  if (isDeepFrozen(schema)) frozenSchemaSizes.set(schema, size);
+  return size;
 }
 
 /** The most a request can cost: every input token at the dearest input rate, `n × maxTokens` out. */

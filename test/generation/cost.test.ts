@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { Budget, estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "../../src/generation/cost.ts";
+import type { SurveyItem } from "../../src/config/schema.ts";
+import { Budget, estimateInputTokens, FRAMING_TOKENS, FRAMING_TOKENS_PER_MESSAGE, worstCaseCost, worstCaseInputTokens } from "../../src/generation/cost.ts";
+import { answerSchema } from "../../src/generation/prompt.ts";
+import type { AnswerSchema } from "../../src/providers/types.ts";
 
 describe("token estimates", () => {
   it("estimates four characters per token plus framing", () => {
@@ -48,5 +51,30 @@ describe("Budget", () => {
 
   it("has no cap by default", () => {
     expect(new Budget().tryReserve(1e9)).toBeDefined();
+  });
+});
+
+describe("request size with an answer schema", () => {
+  const messages = [{ role: "user" as const, content: "Wie geht's? \u00e9" }];
+  /** The sizes computed the slow way, as before they were kept per frozen schema. */
+  const slow = (schema: AnswerSchema) => ({
+    estimate: Math.ceil(("persona".length + messages[0]!.content.length + JSON.stringify(schema.schema).length) / 4) + 8,
+    worst: Buffer.byteLength("persona") + Buffer.byteLength(messages[0]!.content) + Buffer.byteLength(JSON.stringify(schema)) + FRAMING_TOKENS + 2 * FRAMING_TOKENS_PER_MESSAGE,
+  });
+
+  it("counts a frozen schema (as prompt.ts makes them) as computed the slow way, every time", () => {
+    const schema = answerSchema({ id: "q\u00e9", type: "binary", text: "Yes?", options: [{ code: 1, label: "Oui \u00e9" }, { code: 0, label: "Non" }] } as SurveyItem);
+    for (let i = 0; i < 2; i++) {
+      expect(estimateInputTokens("persona", messages, schema)).toBe(slow(schema).estimate);
+      expect(worstCaseInputTokens("persona", messages, schema)).toBe(slow(schema).worst);
+    }
+  });
+
+  it("follows a schema that is not frozen when it changes", () => {
+    const schema: AnswerSchema = { name: "answer", schema: { type: "object", description: "short" } };
+    expect(worstCaseInputTokens("persona", messages, schema)).toBe(slow(schema).worst);
+    schema.schema["description"] = "much longer than before \u00e9\u00e9\u00e9";
+    expect(worstCaseInputTokens("persona", messages, schema)).toBe(slow(schema).worst);
+    expect(estimateInputTokens("persona", messages, schema)).toBe(slow(schema).estimate);
   });
 });
