@@ -6,13 +6,22 @@
  * it is written beside it (`store.lock.json`) for the message a second process
  * shows while it waits or refuses.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { DatabaseSync } from "./sqlite.ts";
 import { StoreError } from "../errors.ts";
 import { crashPoint } from "../util/crash-points.ts";
 
 const SQLITE_BUSY = 5;
+
+/**
+ * A writer takes the lock, then writes who it is. A second process that finds
+ * the lock busy in between would name "another silicon process"; it gives the
+ * holder this long to write its name first (a holder that never does is an
+ * older silicon, or gone: the kernel frees a dead holder's lock).
+ */
+const HOLDER_GRACE_MS = 3_000;
+const HOLDER_POLL_MS = 20;
 
 export interface LockHolder {
   pid: number;
@@ -45,6 +54,7 @@ export async function acquireStoreLock(storePath: string, options: AcquireOption
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deadline = now() + (options.waitMs ?? 0);
   let told = false;
+  let lookedAgain = false;
   for (;;) {
     const db = new DatabaseSync(lockPath, { timeout: 0 });
     try {
@@ -54,7 +64,12 @@ export async function acquireStoreLock(storePath: string, options: AcquireOption
       if ((error as { errcode?: number }).errcode !== SQLITE_BUSY) {
         throw new StoreError(`${lockPath}: cannot lock the store: ${(error as Error).message}`, { cause: error });
       }
-      const holder = readHolder(infoPath);
+      const holder = readHolder(infoPath) ?? (await awaitHolder(infoPath, now, sleep));
+      // No name after the grace period: the holder may have finished meanwhile, so try the lock once more.
+      if (holder === undefined && !lookedAgain) {
+        lookedAgain = true;
+        continue;
+      }
       if (now() >= deadline) throw busy(storePath, holder, options.waitMs ?? 0);
       if (!told) options.onWait?.(holder);
       told = true;
@@ -68,7 +83,9 @@ export async function acquireStoreLock(storePath: string, options: AcquireOption
       startedAt: new Date(now()).toISOString(),
       command: options.command ?? "silicon generate",
     };
-    writeFileSync(infoPath, JSON.stringify(holder) + "\n");
+    // Written whole, then renamed into place: a reader never sees half of it.
+    writeFileSync(`${infoPath}.${process.pid}`, JSON.stringify(holder) + "\n");
+    renameSync(`${infoPath}.${process.pid}`, infoPath);
     let released = false;
     return {
       release() {
@@ -80,6 +97,17 @@ export async function acquireStoreLock(storePath: string, options: AcquireOption
       },
     };
   }
+}
+
+/** The holder, once it has written its name (within HOLDER_GRACE_MS), else undefined. */
+async function awaitHolder(infoPath: string, now: () => number, sleep: (ms: number) => Promise<void>): Promise<LockHolder | undefined> {
+  const until = now() + HOLDER_GRACE_MS;
+  while (now() < until) {
+    await sleep(HOLDER_POLL_MS);
+    const holder = readHolder(infoPath);
+    if (holder !== undefined) return holder;
+  }
+  return undefined;
 }
 
 function readHolder(infoPath: string): LockHolder | undefined {
