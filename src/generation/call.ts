@@ -37,7 +37,7 @@ import { redactSecrets } from "../util/secrets.ts";
 import { answerRow, type CellOutcome } from "./answer-rows.ts";
 import type { CompletedLookup } from "./completed-lookup.ts";
 import type { Reservation } from "./cost.ts";
-import type { Ask, AskResult, BatchOutcome, EngineOptions, Finalize, RunControl, WaitingCall } from "./engine-types.ts";
+import type { Ask, AskResult, BatchOutcome, EngineOptions, EngineTotals, Finalize, RunControl, WaitingCall } from "./engine-types.ts";
 import { askKey, callStart, planCall, type PlannedCall } from "./request.ts";
 import { onFailure } from "./retry.ts";
 import type { Route } from "./router.ts";
@@ -82,6 +82,12 @@ export class CallLife {
     this.tally = tally;
     this.completed = completed;
     this.unknownBilling = new UnknownBilling(tally.totals);
+  }
+
+  /** The run's totals, with the estimates of calls whose billing is unknown brought up to date. */
+  settledTotals(): EngineTotals {
+    this.unknownBilling.settle();
+    return this.tally.totals;
   }
 
   /**

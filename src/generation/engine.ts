@@ -58,7 +58,7 @@ export class Engine implements RunControl {
   }
 
   get totals(): EngineTotals {
-    return this.tally.totals;
+    return this.calls.settledTotals();
   }
 
   get signal(): AbortSignal {

@@ -100,6 +100,8 @@ export class UnknownBilling {
   private readonly bodies = new Map<string, Map<Provider, Body>>();
   /** For the whole run. */
   private readonly kinds = new Map<string, Kind>();
+  /** Kinds with a reply since their calls without a reply of their own were last counted (see `settle`). */
+  private readonly staleKinds = new Set<Kind>();
 
   constructor(totals: EngineTotals) {
     this.totals = totals;
@@ -120,7 +122,9 @@ export class UnknownBilling {
    * A reply to `request` said what the vendor billed: the unknown calls of
    * the same body are bounded by its input tokens and estimated from it, and,
    * while `retrying` (the request is sent again), so are its later ones. Those
-   * of the same kind with no reply of their own are estimated from it too.
+   * of the same kind with no reply of their own are estimated from it too, when
+   * the totals are next read (`settle`): recounting them on every reply would
+   * cost replies × such calls in a long outage.
    */
   known(request: SentRequest, reply: StatedReply, retrying: boolean): void {
     const body = retrying ? this.body(request) : this.bodies.get(request.key)?.get(request.endpoint);
@@ -134,7 +138,13 @@ export class UnknownBilling {
     }
     const kind = this.kind(request.kind);
     add(kind.replies, reply.costUsd);
-    for (const call of kind.unanswered) this.count(call);
+    if (kind.unanswered.size > 0) this.staleKinds.add(kind);
+  }
+
+  /** Brings the totals up to date: the calls with no reply of their own, at their kinds' replies so far. */
+  settle(): void {
+    for (const kind of this.staleKinds) for (const call of kind.unanswered) this.count(call);
+    this.staleKinds.clear();
   }
 
   /** The ask of `key` is over: no later reply is matched with its calls (they stay counted as they are). */
