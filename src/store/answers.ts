@@ -35,7 +35,7 @@ export interface AnswerRow {
 }
 
 /**
- * Every stored answer as planning and the estimates read it, one array per
+ * Every stored answer as planning and the report read it, one array per
  * row: [model, wave, respondent, item (ids into `names`), generation, cell
  * key, status (an index into ANSWER_STATUSES), value, distribution,
  * transient (1 or 0)], ordered by model, wave, respondent, item, generation.
@@ -108,9 +108,11 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
 
     /** Every stored cell by `cellId`, for planning what is left to ask. */
     states(): Map<string, StoredCellState> {
+      // Rows first, then names: names only grow, so every id a row holds is named (a writer may commit in between).
+      const rows = states.all() as unknown as unknown[][];
       const name = names.byId();
       const map = new Map<string, StoredCellState>();
-      for (const row of states.all() as unknown as unknown[][]) {
+      for (const row of rows) {
         const id = cellId(name[row[0] as number]!, name[row[1] as number]!, name[row[2] as number]!, name[row[3] as number]!, row[4] as number);
         map.set(id, { cellKey: row[5] as string, transient: row[6] === 1 });
       }
@@ -143,9 +145,10 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
       }
     },
 
-    /** What planning and the estimates need of every stored answer (see AnswerCells), in the order of `all`. */
+    /** What planning and the report need of every stored answer (see AnswerCells), in the order of `all`. */
     current(): AnswerCells {
-      return { names: names.byId(), rows: inNameOrder(current.all() as unknown as unknown[][]) };
+      const rows = inNameOrder(current.all() as unknown as unknown[][]); // before the names, as in `states`
+      return { names: names.byId(), rows };
     },
   };
 }

@@ -64,7 +64,7 @@ export async function acquireStoreLock(storePath: string, options: AcquireOption
       if ((error as { errcode?: number }).errcode !== SQLITE_BUSY) {
         throw new StoreError(`${lockPath}: cannot lock the store: ${(error as Error).message}`, { cause: error });
       }
-      const holder = readHolder(infoPath) ?? (await awaitHolder(infoPath, now, sleep));
+      const holder = readHolder(infoPath) ?? (lookedAgain ? undefined : await awaitHolder(infoPath, now, sleep));
       // No name after the grace period: the holder may have finished meanwhile, so try the lock once more.
       if (holder === undefined && !lookedAgain) {
         lookedAgain = true;
