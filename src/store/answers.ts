@@ -45,7 +45,7 @@ export interface AnswerCells {
   rows: unknown[][];
 }
 
-/** The cells of `cells` by `cellId`, as planning looks them up (what `states` reads on its own). */
+/** The cells of `cells` by `cellId`, as planning looks them up (also what `states` returns, from its own lighter query). */
 export function cellStatesOf({ names, rows }: AnswerCells): Map<string, StoredCellState> {
   const map = new Map<string, StoredCellState>();
   for (const row of rows) {
@@ -69,7 +69,8 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
   const upsert = db.prepare(`INSERT OR REPLACE INTO answer_records (model_id, wave_id, respondent_id, item_id, generation, cell_key,
       value, distribution, non_option_mass, status, reason, transient, attempts, call_id, run_id, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const states = db.prepare(`SELECT model_id, wave_id, respondent_id, item_id, generation, ${keyAsText("cell_key")}, transient FROM answer_records`);
+  // The columns of `current` that planning reads, at the same places (the others NULL), so that `cellStatesOf` decodes both.
+  const states = db.prepare(`SELECT model_id, wave_id, respondent_id, item_id, generation, ${keyAsText("cell_key")}, NULL, NULL, NULL, transient FROM answer_records`);
   // Rows as arrays, all at once, names as ids: node:sqlite reads them markedly
   // faster so than as objects, one by one (iterate), or with four strings made for each.
   states.setReturnArrays(true);
@@ -110,13 +111,7 @@ export function prepareAnswers(db: DatabaseSync, names: NameStatements = prepare
     states(): Map<string, StoredCellState> {
       // Rows first, then names: names only grow, so every id a row holds is named (a writer may commit in between).
       const rows = states.all() as unknown as unknown[][];
-      const name = names.byId();
-      const map = new Map<string, StoredCellState>();
-      for (const row of rows) {
-        const id = cellId(name[row[0] as number]!, name[row[1] as number]!, name[row[2] as number]!, name[row[3] as number]!, row[4] as number);
-        map.set(id, { cellKey: row[5] as string, transient: row[6] === 1 });
-      }
-      return map;
+      return cellStatesOf({ names: names.byId(), rows });
     },
 
     /** Every stored answer, ordered by model, wave, respondent, item, generation. */
