@@ -291,7 +291,7 @@ export class CallLife {
     this.tally.usage(result.usage, cost, call.price, batch);
     this.unknownBilling.known(sentRequest(call, sent), { inputTokens: result.usage.inputTokens, costUsd: cost }, false);
     const { answers, parsed } = finalize(result.choices, sent.callId);
-    await store.commitCompleted(
+    const stored = store.commitCompleted(
       sent.callId,
       {
         choices: result.choices,
@@ -305,6 +305,7 @@ export class CallLife {
       },
       answers,
     );
+    await this.handOn(sent, stored);
     crashPoint("after-commit");
     this.tally.answers(answers);
     return { kind: "response" };
@@ -347,7 +348,7 @@ export class CallLife {
     }
     const action = onFailure(error, tryNumber, this.options.random, this.options.retry);
     if (action.kind === "retry") {
-      await store.commitFailed(sent.callId, failure);
+      await this.handOn(sent, store.commitFailed(sent.callId, failure));
       crashPoint("after-failure");
       this.tally.totals.retries += 1;
       this.tally.progress();
@@ -357,13 +358,27 @@ export class CallLife {
     if (action.kind === "give-up") {
       const reason = `vendor failure: ${redactSecrets(action.reason, env)}`;
       const answers = call.ask.generations.map((g) => this.answerRow(call.ask, g, { status: "nonresponse", reason, transient: true }, call.ask.attempt, sent.callId));
-      await store.commitFailed(sent.callId, failure, answers);
+      await this.handOn(sent, store.commitFailed(sent.callId, failure, answers));
       this.tally.answers(answers);
       return { kind: "failed" };
     }
+    // Not handed on: the slot goes back once the run is stopped, so no request follows this one on it.
     await store.commitFailed(sent.callId, failure);
     this.run.fail(error);
     return STOPPED;
+  }
+
+  /**
+   * Gives the call's slot to the next request as soon as its outcome is
+   * queued, then waits for the outcome's commit. The next request's intent
+   * joins the same group commit (one transaction where there were two), and
+   * it cannot leave before that group has committed (the store commits
+   * writes in the order they were queued): so each slot still has at most
+   * one request billed but not stored.
+   */
+  private async handOn(sent: Sent, outcomeStored: Promise<void>): Promise<void> {
+    sent.slot?.release();
+    await outcomeStored;
   }
 
   /** Waits before a retry; false when the run stopped meanwhile. */

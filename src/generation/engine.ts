@@ -69,10 +69,16 @@ export class Engine implements RunControl {
     return this.stopReason !== undefined;
   }
 
-  /** Runs the jobs, at most `concurrency.max` at once (`batchJobs` in a batch run), until done or stopped. */
+  /**
+   * Runs the jobs, at most twice `concurrency.max` at once (`batchJobs` in a
+   * batch run), until done or stopped. Twice: a job holds a concurrency slot
+   * only while its request is out, and hands it on once its outcome is queued
+   * for the store (call.ts, handOn); the job that takes it over must already
+   * be waiting, or the next intent cannot share the outcome's commit.
+   */
   async run(jobs: Job[]): Promise<void> {
     const active = new Set<Promise<void>>();
-    const cap = this.options.batcher !== undefined ? (this.options.batchJobs ?? 200_000) : this.options.concurrency.max;
+    const cap = this.options.batcher !== undefined ? (this.options.batchJobs ?? 200_000) : 2 * this.options.concurrency.max;
     for (const [index, job] of jobs.entries()) {
       if (this.stopped()) break;
       if (index % LOOKUP_AHEAD === 0) this.lookAhead(jobs.slice(index, index + LOOKUP_AHEAD));

@@ -54,7 +54,8 @@ const STEPS: Step[] = [
   { kind: "point", spec: "in-commit:2", sentLeft: 1, window: 1 },
   // Killed while repairing what in-commit left: the repair rolls back, its call stays "sent".
   { kind: "point", spec: "store-recover:1", sentLeft: 1, window: 0 },
-  { kind: "point", spec: "after-commit:3", sentLeft: 0, window: 0 },
+  // The next request's intent shares the response's commit (call.ts, handOn): recorded, never sent.
+  { kind: "point", spec: "after-commit:3", sentLeft: 1, window: 0 },
   { kind: "point", spec: "between-reasks:1", sentLeft: 0, window: 0 },
   { kind: "point", spec: "cache-hit:1", sentLeft: 0, window: 0 },
   { kind: "point", spec: "after-failure:2", sentLeft: 0, window: 0 },
