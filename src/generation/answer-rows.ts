@@ -2,6 +2,7 @@
 import type { ChatMessage, CompletionChoice } from "../providers/types.ts";
 import type { AnswerRow } from "../store/answers.ts";
 import type { ParsedChoice } from "../store/calls.ts";
+import type { StoreTime } from "../store/encoding.ts";
 import type { Ask } from "./engine-types.ts";
 import { parseAnswer, parseLogprobs, type ParseOutcome } from "./parse.ts";
 import type { PromptUnit } from "./plan.ts";
@@ -16,7 +17,7 @@ export function readChoice(unit: PromptUnit, choice: CompletionChoice | undefine
 }
 
 /** One cell's answer row, decided by call `callId` (null: by no call). */
-export function answerRow(ask: Ask, generation: number, outcome: CellOutcome, attempts: number, callId: number | null, run: { runId: number; at: string }): AnswerRow {
+export function answerRow(ask: Ask, generation: number, outcome: CellOutcome, attempts: number, callId: number | null, run: { runId: number; at: StoreTime }): AnswerRow {
   const unit = ask.unit;
   const distribution = outcome.status === "answered" ? outcome.distribution : undefined;
   return {

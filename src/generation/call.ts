@@ -149,7 +149,7 @@ export class CallLife {
     const { slot, reservation } = held;
     let callId: number;
     try {
-      callId = await store.commitSent(callStart(call, this.runIdentity(), tryNumber, reservation.amountUsd, iso(clock.now())));
+      callId = await store.commitSent(callStart(call, this.runIdentity(), tryNumber, reservation.amountUsd, clock.now()));
     } catch (error) {
       slot.release();
       throw error;
@@ -232,7 +232,7 @@ export class CallLife {
       }
       reservation = held;
       // The batcher records the intent (its batch and its calls, in one transaction) before it submits.
-      sent = await batcher!.send(callStart(call, this.runIdentity(), tryNumber, reservation.amountUsd, iso(clock.now())), call.request);
+      sent = await batcher!.send(callStart(call, this.runIdentity(), tryNumber, reservation.amountUsd, clock.now()), call.request);
       if (sent.callId >= 0) {
         this.tally.totals.callsSent += 1;
         this.tally.totals.batchCalls += 1;
@@ -299,7 +299,7 @@ export class CallLife {
         usage: result.usage,
         costUsd: cost,
         latencyMs: sent.latencyMs,
-        finishedAt: iso(sent.finishedAt),
+        finishedAt: sent.finishedAt,
         requestId: result.requestId,
         vendorModel: result.model,
       },
@@ -337,7 +337,7 @@ export class CallLife {
       errorMessage: redactSecrets(error instanceof Error ? error.message : String(error), env),
       httpStatus: error instanceof ProviderError ? error.status : undefined,
       latencyMs: sent.latencyMs,
-      finishedAt: iso(sent.finishedAt),
+      finishedAt: sent.finishedAt,
       costUsd: billingUnknown ? null : billedUsd,
       ...(billed !== undefined ? { usage: billed } : {}),
     };
@@ -393,7 +393,7 @@ export class CallLife {
   }
 
   answerRow(ask: Ask, generation: number, outcome: CellOutcome, attempts: number, callId: number | null) {
-    return answerRow(ask, generation, outcome, attempts, callId, { runId: this.options.runId, at: iso(this.options.clock.now()) });
+    return answerRow(ask, generation, outcome, attempts, callId, { runId: this.options.runId, at: this.options.clock.now() });
   }
 
   private runIdentity(): { runId: number; study: string } {

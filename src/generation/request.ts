@@ -6,6 +6,7 @@
 import type { ResolvedPrice } from "../providers/prices.ts";
 import type { CompletionRequest } from "../providers/types.ts";
 import type { CallStart } from "../store/calls.ts";
+import type { StoreTime } from "../store/encoding.ts";
 import { estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import type { Ask } from "./engine-types.ts";
 import { requestKey, seedFor } from "./keys.ts";
@@ -64,7 +65,7 @@ export function planCall(ask: Ask, key: string, study: StudyLike, router: Router
 }
 
 /** The row that records the call as on the wire (send number `tryNumber`, `reservedUsd` held for it). */
-export function callStart(call: PlannedCall, run: { runId: number; study: string }, tryNumber: number, reservedUsd: number, startedAt: string): CallStart {
+export function callStart(call: PlannedCall, run: { runId: number; study: string }, tryNumber: number, reservedUsd: number, startedAt: StoreTime): CallStart {
   const { ask } = call;
   return {
     runId: run.runId,

@@ -24,11 +24,9 @@ export function startDeadline(caller: AbortSignal, timeoutMs: number): Deadline 
   }
   const controller = new AbortController();
   let expired = false;
-  // A listener removed in clear(), rather than AbortSignal.any: one run's
-  // signal outlives many thousands of requests and must not collect them.
-  const onCallerAbort = () => controller.abort(caller.reason);
-  if (caller.aborted) onCallerAbort();
-  else caller.addEventListener("abort", onCallerAbort, { once: true });
+  const live = caller.aborted ? undefined : liveDeadlines(caller);
+  if (live === undefined) controller.abort(caller.reason);
+  else live.add(controller);
   const timer = setTimeout(() => {
     expired = true;
     controller.abort(new DOMException(`no complete response within ${timeoutMs} ms`, "TimeoutError"));
@@ -40,9 +38,32 @@ export function startDeadline(caller: AbortSignal, timeoutMs: number): Deadline 
     timedOut: () => expired && !caller.aborted,
     clear: () => {
       clearTimeout(timer);
-      caller.removeEventListener("abort", onCallerAbort);
+      live?.delete(controller);
     },
   };
+}
+
+/**
+ * The deadlines of requests still out under each caller's signal. The signal
+ * gets one listener, which aborts them all: one run's signal outlives many
+ * thousands of requests, and a listener added and removed for each (or
+ * AbortSignal.any, which holds them weakly) costs more than the rest of a
+ * deadline. Each request removes its own when it settles.
+ */
+const deadlinesOf = new WeakMap<AbortSignal, Set<AbortController>>();
+
+function liveDeadlines(caller: AbortSignal): Set<AbortController> {
+  let live = deadlinesOf.get(caller);
+  if (live === undefined) {
+    const controllers = new Set<AbortController>();
+    caller.addEventListener("abort", () => {
+      for (const controller of controllers) controller.abort(caller.reason);
+      controllers.clear();
+    }, { once: true });
+    deadlinesOf.set(caller, controllers);
+    live = controllers;
+  }
+  return live;
 }
 
 /**

@@ -79,9 +79,17 @@ export function redact(text: string, ctx: Pick<FailureContext, "secrets" | "env"
   return redactorFor(ctx)(text);
 }
 
-/** `redact` for many texts of one call: the environment read for secrets once. */
+/** Redactors made, by context: a provider's context (and its environment) is made once, and a run reads thousands of responses. */
+const redactors = new WeakMap<Pick<FailureContext, "secrets" | "env">, (text: string) => string>();
+
+/** `redact` for the texts of a provider's calls: its environment read for secrets once. */
 export function redactorFor(ctx: Pick<FailureContext, "secrets" | "env">): (text: string) => string {
-  return secretRedactor(ctx.env, ctx.secrets);
+  let redactor = redactors.get(ctx);
+  if (redactor === undefined) {
+    redactor = secretRedactor(ctx.env, ctx.secrets);
+    redactors.set(ctx, redactor);
+  }
+  return redactor;
 }
 
 /** One line, secrets removed, bounded length: safe for a log line or a stored reason. */

@@ -1,6 +1,6 @@
 /** The `answers` table: at most one row per (model, wave, respondent, item, generation) cell. */
 import type { DatabaseSync } from "node:sqlite";
-import { keyAsText, keyToStore, timeFromStore, timeToStore } from "./encoding.ts";
+import { keyAsText, keyToStore, timeFromStore, timeToStore, type StoreTime } from "./encoding.ts";
 import { prepareNames, type NameStatements } from "./names.ts";
 
 export type AnswerStatus = "answered" | "nonresponse" | "refusal";
@@ -31,7 +31,7 @@ export interface AnswerRow {
   attempts: number;
   callId: number | null;
   runId: number;
-  createdAt: string;
+  createdAt: StoreTime;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The `calls` table: one row per API call attempt, written when sent and when answered. */
 import type { DatabaseSync } from "node:sqlite";
 import { onRollback } from "./db.ts";
-import { isStoredAsBytes, keyFromStore, keyToStore, textDigest, timeToStore } from "./encoding.ts";
+import { isStoredAsBytes, keyFromStore, keyToStore, textDigest, timeToStore, type StoreTime } from "./encoding.ts";
 import { prepareNames, type NameStatements } from "./names.ts";
 import type { ChatMessage, CompletionChoice, TokenUsage } from "../providers/types.ts";
 
@@ -24,7 +24,7 @@ export interface CallStart {
   messages: ChatMessage[];
   parameters: Record<string, unknown>;
   reservedUsd: number;
-  startedAt: string;
+  startedAt: StoreTime;
   /** The batch (batches.id) this call is sent in; absent for a synchronous call. */
   batchId?: number | undefined;
 }
@@ -42,7 +42,7 @@ export interface CallCompletion {
   usage: TokenUsage;
   costUsd: number;
   latencyMs: number;
-  finishedAt: string;
+  finishedAt: StoreTime;
   requestId?: string | undefined;
   vendorModel?: string | undefined;
 }
@@ -53,7 +53,7 @@ export interface CallFailure {
   errorMessage: string;
   httpStatus?: number | undefined;
   latencyMs: number;
-  finishedAt: string;
+  finishedAt: StoreTime;
   /** Null when unknown whether the vendor billed it (timeouts, resets, bad bodies). */
   costUsd: number | null;
   /** What the vendor billed, when its reply said so though it could not be used (`choices: []` with usage). */

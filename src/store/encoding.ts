@@ -33,7 +33,12 @@ let lastMs: number | string = "";
 let lastRead = NaN;
 let lastReadIso = "";
 
-export function timeToStore(iso: string): number | string {
+/** A time as the store is given it: ISO 8601 text, or milliseconds since the epoch (the engine's clock, unconverted). */
+export type StoreTime = string | number;
+
+export function timeToStore(time: StoreTime): number | string {
+  if (typeof time === "number") return Number.isFinite(time) ? Math.trunc(time) : String(time);
+  const iso = time;
   if (iso === lastIso) return lastMs;
   const ms = Date.parse(iso);
   lastIso = iso;

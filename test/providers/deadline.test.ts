@@ -23,10 +23,24 @@ describe("startDeadline", () => {
     deadline.clear();
   });
 
-  it("leaves no listener on a long-lived caller signal once cleared", () => {
+  it("adds one listener to a long-lived caller signal however many requests start under it", () => {
     const caller = new AbortController();
     for (let i = 0; i < 1000; i++) startDeadline(caller.signal, 10_000).clear();
-    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+    const live = [startDeadline(caller.signal, 10_000), startDeadline(caller.signal, 10_000)];
+    expect(getEventListeners(caller.signal, "abort")).toHaveLength(1);
+    live[1]!.clear();
+    caller.abort(new Error("stop"));
+    // The request still out is aborted; the one that settled (cleared) is left alone.
+    expect(live.map((deadline) => deadline.signal.aborted)).toEqual([true, false]);
+    live[0]!.clear();
+  });
+
+  it("is aborted at once under a caller already aborted", () => {
+    const caller = new AbortController();
+    caller.abort(new Error("already"));
+    const deadline = startDeadline(caller.signal, 10_000);
+    expect(deadline.signal.reason).toBe(caller.signal.reason);
+    deadline.clear();
   });
 });
 
