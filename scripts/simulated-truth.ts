@@ -8,7 +8,7 @@
  *   node scripts/simulated-truth.ts surveys/example-study.yaml --by party+region --model simulated:polarized
  */
 import { parseArgs } from "node:util";
-import { stringify } from "csv-stringify/sync";
+import { csvText } from "../src/util/csv-text.ts";
 import { loadStudy } from "../src/config/load.ts";
 import { expectedTaskMeans } from "../src/simulation/truth.ts";
 
@@ -32,4 +32,4 @@ for (const model of models) {
     }
   }
 }
-process.stdout.write(stringify(rows, { header: true, columns: ["model", "wave", "item", "option", "group", "n", "population", "silicon", "gap"] }));
+process.stdout.write(csvText(["model", "wave", "item", "option", "group", "n", "population", "silicon", "gap"], rows));

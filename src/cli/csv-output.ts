@@ -1,5 +1,5 @@
 /** CSV text for output tables: a header and rows, numbers printed without float noise. */
-import { stringify } from "csv-stringify/sync";
+import { csvText } from "../util/csv-text.ts";
 
 /** Up to 12 significant digits (drops 0.30000000000000004 noise), "" for NaN. */
 export function csvNumber(value: number): string {
@@ -17,5 +17,5 @@ export function toCsv<T extends object>(columns: readonly (keyof T & string)[], 
       return value === undefined || value === null ? "" : String(value);
     }),
   );
-  return stringify([[...columns], ...records]);
+  return csvText(columns, records);
 }

@@ -5,7 +5,7 @@
  * at full precision (the shortest text that reads back to the same double);
  * an absent or non-finite value is an empty cell.
  */
-import { stringify } from "csv-stringify/sync";
+import { csvText } from "../util/csv-text.ts";
 import { TASK_COLUMNS, type TaskRow } from "../config/tasks.ts";
 
 export function formatTasksCsv(rows: readonly TaskRow[]): string {
@@ -26,7 +26,7 @@ export function formatTasksCsv(rows: readonly TaskRow[]): string {
     ...TASK_COLUMNS.map((column) => formatCell(row[column])),
     ...extras.map((name) => row.extra[name] ?? ""),
   ]);
-  return stringify([header, ...records]);
+  return csvText(header, records);
 }
 
 function formatCell(value: string | number | undefined): string {

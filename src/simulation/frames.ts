@@ -6,7 +6,7 @@
  * item) and load with loadFrame like any other.
  */
 import { join } from "node:path";
-import { stringify } from "csv-stringify/sync";
+import { csvText } from "../util/csv-text.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { SurveyItem } from "../config/schema.ts";
 import { answerColumn } from "../config/frame.ts";
@@ -126,7 +126,7 @@ function profileOf(person: SampledPerson): Record<string, Cell> {
 export function tableToCsv(table: DataTable): string {
   const rows: Cell[][] = [];
   for (let r = 0; r < table.numRows; r++) rows.push(table.columnNames.map((name) => table.columns[name]![r] ?? null));
-  return stringify(rows, { header: true, columns: table.columnNames, cast: { boolean: (v) => String(v) } });
+  return csvText(table.columnNames, rows);
 }
 
 /** A table as a Parquet file: numeric columns DOUBLE, others STRING, nulls kept. */

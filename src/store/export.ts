@@ -10,9 +10,9 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "csv-stringify/sync";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { OutputSet } from "../util/atomic-write.ts";
+import { csvText } from "../util/csv-text.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { cellId, type AnswerRow } from "./answers.ts";
 import type { Store } from "./store.ts";
@@ -155,7 +155,7 @@ export function toCsv(columns: ResponseColumns): string {
   for (let i = 0; i < columns.study.length; i++) {
     rows.push(RESPONSE_COLUMNS.map((name) => columns[name][i] ?? null));
   }
-  return stringify(rows, { header: true, columns: [...RESPONSE_COLUMNS] });
+  return csvText(RESPONSE_COLUMNS, rows);
 }
 
 export function toParquet(columns: ResponseColumns): ArrayBuffer {

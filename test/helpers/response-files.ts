@@ -1,5 +1,5 @@
 /** A study's respondents and synthetic answers written as the files `silicon estimate --real --synthetic` reads. */
-import { stringify } from "csv-stringify/sync";
+import { csvText } from "../../src/util/csv-text.ts";
 import type { LoadedStudy } from "../../src/config/load.ts";
 import type { SyntheticAnswers } from "../../src/estimands/answers.ts";
 
@@ -22,11 +22,11 @@ export function realFileOf(study: LoadedStudy, idColumn = "id"): string {
       ]);
     }
   });
-  return stringify(rows, { header: true, columns: ["wave", idColumn, "weight", "party", "region", ...derivedNames, ...study.survey.items.map((i) => i.id)] });
+  return csvText(["wave", idColumn, "weight", "party", "region", ...derivedNames, ...study.survey.items.map((i) => i.id)], rows);
 }
 
 export function syntheticFileOf(answers: SyntheticAnswers): string {
   const rows = answers.id.map((id, e) => [answers.wave![e]!, id, answers.item[e]!, Number.isNaN(answers.value[e]!) ? null : answers.value[e]!, answers.model![e]!, answers.generation![e]!]);
-  return stringify(rows, { header: true, columns: ["wave", "id", "item", "value", "model", "generation"] });
+  return csvText(["wave", "id", "item", "value", "model", "generation"], rows);
 }
 
