@@ -38,7 +38,7 @@ import { answerRow, type CellOutcome } from "./answer-rows.ts";
 import type { CompletedLookup } from "./completed-lookup.ts";
 import type { Reservation } from "./cost.ts";
 import type { Ask, AskResult, BatchOutcome, EngineOptions, EngineTotals, Finalize, RunControl, WaitingCall } from "./engine-types.ts";
-import { askKey, callStart, planCall, type PlannedCall } from "./request.ts";
+import { askKey, cachedRequest, callStart, planCall, type PlannedCall } from "./request.ts";
 import { onFailure } from "./retry.ts";
 import type { Route } from "./router.ts";
 import type { Tally } from "./tally.ts";
@@ -97,7 +97,7 @@ export class CallLife {
    */
   async ask(ask: Ask, finalize: Finalize): Promise<AskResult> {
     const key = askKey(ask);
-    const stored = this.completed.find(key);
+    const stored = this.completed.find(cachedRequest(ask, key));
     if (stored !== undefined) return this.reuse(stored, finalize);
     let waiting = this.options.waiting?.get(key);
     if (waiting !== undefined && this.options.batcher === undefined) {

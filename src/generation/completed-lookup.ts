@@ -5,7 +5,7 @@
  * known in advance (a re-ask, a later turn of a conversation) is looked up
  * on its own.
  */
-import type { StoredCall } from "../store/calls.ts";
+import type { CachedRequest, StoredCall } from "../store/calls.ts";
 import type { Store } from "../store/store.ts";
 
 export class CompletedLookup {
@@ -17,16 +17,16 @@ export class CompletedLookup {
     this.store = store;
   }
 
-  /** Looks up `keys` in one query (per thousand keys). */
-  prefetch(keys: string[]): void {
-    const found = this.store.findCompletedMany(keys);
-    for (const key of keys) this.ahead.set(key, found.get(key));
+  /** Looks up `requests` in one query (per thousand requests). */
+  prefetch(requests: CachedRequest[]): void {
+    const found = this.store.findCompletedMany(requests);
+    for (const { key } of requests) this.ahead.set(key, found.get(key));
   }
 
-  find(key: string): StoredCall | undefined {
-    if (!this.ahead.has(key)) return this.store.findCompleted(key);
-    const stored = this.ahead.get(key);
-    this.ahead.delete(key);
+  find(request: CachedRequest): StoredCall | undefined {
+    if (!this.ahead.has(request.key)) return this.store.findCompleted(request);
+    const stored = this.ahead.get(request.key);
+    this.ahead.delete(request.key);
     return stored;
   }
 }

@@ -9,7 +9,7 @@ import { openStoreReadOnly } from "../store/store.ts";
 import { estimateInputTokens, TYPICAL_ANSWER_TOKENS, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import { planJobs, type Job, type Plan, type PreparedPrompts, type PromptUnit } from "./plan.ts";
 import type { PromptMode } from "./prompt.ts";
-import { unitRequestKey } from "./request.ts";
+import { unitCachedRequest, unitRequestKey } from "./request.ts";
 import type { StudyLike } from "./types.ts";
 
 export interface ModelEstimate {
@@ -72,7 +72,8 @@ export function dryRun(
     );
     const asksByJob = plan.jobs.map(firstAsks);
     // Stored responses of every known first request, in one query per thousand keys.
-    const completed = new Set(store?.findCompletedMany(asksByJob.flat().flatMap((ask) => (ask.key === undefined ? [] : [ask.key]))).keys() ?? []);
+    const requests = plan.jobs.flatMap((job, j) => asksByJob[j]!.flatMap((ask) => (ask.key === undefined ? [] : [unitCachedRequest(ask.unit, job.model, ask.key)])));
+    const completed = new Set(store?.findCompletedMany(requests).keys() ?? []);
     for (const [j, job] of plan.jobs.entries()) {
       const estimate = estimates.get(job.model)!;
       const factor = batch ? estimate.price.batch_factor : 1;

@@ -13,7 +13,7 @@
  */
 import type { ChatMessage, CompletionChoice } from "../providers/types.ts";
 import type { AnswerRow } from "../store/answers.ts";
-import type { ParsedChoice } from "../store/calls.ts";
+import type { CachedRequest, ParsedChoice } from "../store/calls.ts";
 import { crashPoint } from "../util/crash-points.ts";
 import { followUp, invalidAfter, readChoice, toParsed } from "./answer-rows.ts";
 import { CallLife } from "./call.ts";
@@ -21,7 +21,7 @@ import { CompletedLookup } from "./completed-lookup.ts";
 import type { Ask, EngineOptions, EngineTotals, RunControl, StopReason } from "./engine-types.ts";
 import type { ConversationJob, ItemJob, Job } from "./plan.ts";
 import { reaskMessage } from "./prompt.ts";
-import { unitRequestKey } from "./request.ts";
+import { unitCachedRequest, unitRequestKey } from "./request.ts";
 import { Tally } from "./tally.ts";
 
 export type { Ask, BatchOutcome, BatchSender, EngineOptions, EngineTotals, StopReason, WaitingCall } from "./engine-types.ts";
@@ -95,8 +95,12 @@ export class Engine implements RunControl {
   /** The next jobs' first requests, looked up in the store in one query; their keys kept for their asks. */
   private lookAhead(next: Job[]): void {
     this.firstKeys.clear();
-    for (const job of next) this.firstKeys.set(job, firstRequestKey(job));
-    this.completed.prefetch([...this.firstKeys.values()]);
+    const requests = next.map((job) => {
+      const first = firstRequest(job);
+      this.firstKeys.set(job, first.key);
+      return first;
+    });
+    this.completed.prefetch(requests);
   }
 
   /** The key of a job's first request if it was looked up ahead (computed once). */
@@ -260,8 +264,9 @@ export class Engine implements RunControl {
   }
 }
 
-/** The key of a job's first request, known before anything is sent (what is asked later depends on answers). */
-function firstRequestKey(job: Job): string {
-  if (job.kind === "item") return unitRequestKey(job, job.model, job.firstGeneration, job.n);
-  return unitRequestKey(job.turns[0]!, job.model, job.generation, 1);
+/** A job's first request, known before anything is sent (what is asked later depends on answers). */
+function firstRequest(job: Job): CachedRequest {
+  if (job.kind === "item") return unitCachedRequest(job, job.model, unitRequestKey(job, job.model, job.firstGeneration, job.n));
+  const unit = job.turns[0]!;
+  return unitCachedRequest(unit, job.model, unitRequestKey(unit, job.model, job.generation, 1));
 }

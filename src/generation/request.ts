@@ -5,7 +5,7 @@
  */
 import type { ResolvedPrice } from "../providers/prices.ts";
 import type { CompletionRequest } from "../providers/types.ts";
-import type { CallStart } from "../store/calls.ts";
+import type { CachedRequest, CallStart } from "../store/calls.ts";
 import type { StoreTime } from "../store/encoding.ts";
 import { estimateInputTokens, worstCaseCost, worstCaseInputTokens } from "./cost.ts";
 import type { Ask } from "./engine-types.ts";
@@ -27,6 +27,16 @@ export interface PlannedCall {
   rateTokens: number;
   /** The most it can cost: what the budget reserves before it is sent. */
   worstCostUsd: number;
+}
+
+/** An ask as the cache looks it up: its key, and the cell it asks. */
+export function cachedRequest(ask: Ask, key: string): CachedRequest {
+  return unitCachedRequest(ask.unit, ask.model, key);
+}
+
+/** The request with key `key` that asks `unit` of `model`, as the cache looks it up. */
+export function unitCachedRequest(unit: PromptUnit, model: string, key: string): CachedRequest {
+  return { key, model, wave: unit.wave.id, respondent: unit.respondentId, item: unit.item.id };
 }
 
 /** The request key of an ask: the cache's key (keys.ts). */

@@ -72,6 +72,18 @@ export interface BatchedCall {
   reservedUsd: number;
 }
 
+/**
+ * A request as the cache looks it up: its key and the cell it asks (the key
+ * is a digest of the cell among the rest; the index is by cell).
+ */
+export interface CachedRequest {
+  key: string;
+  model: string;
+  wave: string;
+  respondent: string;
+  item: string;
+}
+
 /** A completed call found by its request key: what the cache returns. */
 export interface StoredCall {
   id: number;
@@ -98,17 +110,23 @@ export function prepareCalls(db: DatabaseSync, names: NameStatements = prepareNa
   const fail = db.prepare(`UPDATE call_records SET status = ${CALL_STATUS.failed}, error_class = ?, error_message = ?, http_status = ?,
       latency_ms = ?, finished_at = ?, cost_usd = ?, input_tokens = ?, output_tokens = ?, cached_input_tokens = ?,
       cache_write_tokens = ? WHERE id = ?`);
-  // The cache's index holds the keys' first 8 bytes (store schema 4): the queries name that expression to use it.
-  const byKey = db.prepare(`SELECT c.id, r.choices FROM call_records c JOIN responses r ON r.id = c.response_id
-    WHERE substr(c.request_key, 1, 8) = substr(?1, 1, 8) AND c.request_key = ?1 AND c.status = ${CALL_STATUS.completed} ORDER BY c.id LIMIT 1`);
-  // Keys as JSON text: those stored as bytes (see keyToStore) unhexed by SQLite, the others compared as they are.
-  const byKeys = (stored: string) =>
-    db.prepare(`SELECT j.value AS key, c.id, r.choices FROM json_each(?) j
-      JOIN call_records c ON substr(c.request_key, 1, 8) = substr(${stored}, 1, 8) AND c.request_key = ${stored}
-      JOIN responses r ON r.id = c.response_id
-      WHERE c.status = ${CALL_STATUS.completed}`);
-  const byHexKeys = byKeys("unhex(j.value)");
-  const byTextKeys = byKeys("j.value");
+  // The cache's index is by cell (store schema 5): the queries name the cell's ids and the status, then compare the key.
+  const byRequest = db.prepare(`SELECT c.id, r.choices FROM call_records c JOIN responses r ON r.id = c.response_id
+    WHERE c.respondent_id = ? AND c.item_id = ? AND c.wave_id = ? AND c.model_id = ? AND c.status = ${CALL_STATUS.completed} AND c.request_key = ?
+    ORDER BY c.id LIMIT 1`);
+  // Requests as JSON [key, respondent id, item id, wave id, model id]: keys stored as bytes (see keyToStore) unhexed by SQLite, the others compared as they are.
+  const byRequests = (stored: string) =>
+    db.prepare(`SELECT j.value ->> 0 AS key, c.id, r.choices FROM json_each(?) j
+      JOIN call_records c ON c.respondent_id = j.value ->> 1 AND c.item_id = j.value ->> 2 AND c.wave_id = j.value ->> 3
+        AND c.model_id = j.value ->> 4 AND c.status = ${CALL_STATUS.completed} AND c.request_key = ${stored}
+      JOIN responses r ON r.id = c.response_id`);
+  const byHexRequests = byRequests("unhex(j.value ->> 0)");
+  const byTextRequests = byRequests("j.value ->> 0");
+  /** The request's cell as stored ids; undefined when a name was never stored (then nothing was asked of it). */
+  const cellIds = (request: CachedRequest): [number, number, number, number] | undefined => {
+    const ids = [names.find(request.respondent), names.find(request.item), names.find(request.wave), names.find(request.model)];
+    return ids.every((id) => id !== undefined) ? (ids as [number, number, number, number]) : undefined;
+  };
   const waiting = `SELECT c.id, c.request_key, c.batch_id, m.name AS model, c.n, c.attempt, c.try, c.reserved_usd
     FROM call_records c JOIN names m ON m.id = c.model_id`;
   const inBatches = db.prepare(`${waiting} JOIN batches b ON b.id = c.batch_id
@@ -181,20 +199,27 @@ export function prepareCalls(db: DatabaseSync, names: NameStatements = prepareNa
       return (ofBatch.all(batchId) as Record<string, unknown>[]).map(toBatchedCall);
     },
 
-    findCompleted(requestKey: string): StoredCall | undefined {
-      const row = byKey.get(keyToStore(requestKey)) as { id: number; choices: string } | undefined;
+    /** The first completed call of `request` (its key, in its cell). */
+    findCompleted(request: CachedRequest): StoredCall | undefined {
+      const ids = cellIds(request);
+      if (ids === undefined) return undefined;
+      const row = byRequest.get(...ids, keyToStore(request.key)) as { id: number; choices: string } | undefined;
       if (row === undefined) return undefined;
       return { id: row.id, choices: (JSON.parse(row.choices) as StoredChoice[]).map(fromStoredChoice) };
     },
 
-    /** The completed calls of many keys (each the first completed call of its key, as findCompleted): one query per KEYS_PER_QUERY keys. */
-    findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall> {
+    /** The completed calls of many requests, by key (each the first completed call of its key, as findCompleted): one query per KEYS_PER_QUERY requests. */
+    findCompletedMany(requests: readonly CachedRequest[]): Map<string, StoredCall> {
       const found = new Map<string, { id: number; choices: string }>();
-      const hex = requestKeys.filter(isStoredAsBytes);
-      const text = hex.length === requestKeys.length ? [] : requestKeys.filter((key) => !isStoredAsBytes(key));
-      for (const [statement, keys] of [[byHexKeys, hex], [byTextKeys, text]] as const) {
-        for (let from = 0; from < keys.length; from += KEYS_PER_QUERY) {
-          for (const row of statement.all(JSON.stringify(keys.slice(from, from + KEYS_PER_QUERY))) as { key: string; id: number; choices: string }[]) {
+      const hex: unknown[][] = [];
+      const text: unknown[][] = [];
+      for (const request of requests) {
+        const ids = cellIds(request);
+        if (ids !== undefined) (isStoredAsBytes(request.key) ? hex : text).push([request.key, ...ids]);
+      }
+      for (const [statement, rows] of [[byHexRequests, hex], [byTextRequests, text]] as const) {
+        for (let from = 0; from < rows.length; from += KEYS_PER_QUERY) {
+          for (const row of statement.all(JSON.stringify(rows.slice(from, from + KEYS_PER_QUERY))) as { key: string; id: number; choices: string }[]) {
             const first = found.get(row.key);
             if (first === undefined || row.id < first.id) found.set(row.key, row);
           }

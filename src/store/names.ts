@@ -25,6 +25,15 @@ export function prepareNames(db: DatabaseSync) {
       return id;
     },
 
+    /** The id of `name` if it is stored (a read: nothing is added). */
+    find(name: string): number | undefined {
+      const remembered = known.get(name);
+      if (remembered !== undefined) return remembered;
+      const row = find.get(name) as { id: number } | undefined;
+      if (row !== undefined) known.set(name, row.id);
+      return row?.id;
+    },
+
     /** Every name by id, as of now (for decoding rows read in bulk). */
     byId(): string[] {
       const names: string[] = [];

@@ -18,6 +18,7 @@ import {
   type CallCompletion,
   type CallFailure,
   type CallStart,
+  type CachedRequest,
   type CallStatements,
   type StoredCall,
 } from "./calls.ts";
@@ -255,13 +256,14 @@ export class Store {
     transaction(this.db, () => this.upsertAnswers(answers));
   }
 
-  findCompleted(requestKey: string): StoredCall | undefined {
-    return reading(this.db, () => this.calls.findCompleted(requestKey));
+  /** The stored response of `request`, if one was completed. */
+  findCompleted(request: CachedRequest): StoredCall | undefined {
+    return reading(this.db, () => this.calls.findCompleted(request));
   }
 
-  /** The completed calls of many request keys, in one query per few hundred keys. */
-  findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall> {
-    return reading(this.db, () => this.calls.findCompletedMany(requestKeys));
+  /** The completed calls of many requests, by key, in one query per thousand requests. */
+  findCompletedMany(requests: readonly CachedRequest[]): Map<string, StoredCall> {
+    return reading(this.db, () => this.calls.findCompletedMany(requests));
   }
 
   cellStates(): Map<string, StoredCellState> {
@@ -321,8 +323,8 @@ export interface ReadOnlyStore {
   answersVersion(): number;
   /** The distinct models with a stored answer, sorted. */
   models(): string[];
-  findCompleted(requestKey: string): StoredCall | undefined;
-  findCompletedMany(requestKeys: readonly string[]): Map<string, StoredCall>;
+  findCompleted(request: CachedRequest): StoredCall | undefined;
+  findCompletedMany(requests: readonly CachedRequest[]): Map<string, StoredCall>;
   waitingInBatches(): BatchedCall[];
   spentUsd(): number;
   close(): void;
@@ -360,8 +362,8 @@ export function openStoreReadOnly(studyDir: string): ReadOnlyStore | undefined {
     answersVersion: () => answersVersion(db),
     models: () =>
       reading(db, () => (db.prepare(MODELS_ANSWERED).all() as { model: string }[]).map((r) => r.model)),
-    findCompleted: (key) => reading(db, () => calls.findCompleted(key)),
-    findCompletedMany: (keys) => reading(db, () => calls.findCompletedMany(keys)),
+    findCompleted: (request) => reading(db, () => calls.findCompleted(request)),
+    findCompletedMany: (requests) => reading(db, () => calls.findCompletedMany(requests)),
     waitingInBatches: () => reading(db, () => calls.waitingInBatches()),
     spentUsd: () => reading(db, () => runs.spentUsd()),
     close: () => db.close(),

@@ -1,5 +1,5 @@
 /** A call as the store records it before sending, for store tests: one respondent's one item. */
-import type { CallStart } from "../../src/store/calls.ts";
+import type { CachedRequest, CallStart } from "../../src/store/calls.ts";
 
 export function callStart(runId: number, key: string, overrides: Partial<CallStart> = {}): CallStart {
   return {
@@ -21,4 +21,9 @@ export function callStart(runId: number, key: string, overrides: Partial<CallSta
     startedAt: "2025-01-01T00:00:01.000Z",
     ...overrides,
   };
+}
+
+/** The cache's look-up of the request `key` in the cell callStart records by default (or the one given). */
+export function cachedRequest(key: string, cell: Partial<Omit<CachedRequest, "key">> = {}): CachedRequest {
+  return { key, model: "openai:m", wave: "w1", respondent: "r1", item: "q", ...cell };
 }

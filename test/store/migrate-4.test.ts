@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { AnswerRow } from "../../src/store/answers.ts";
 import { migrate, migrations, schemaVersion } from "../../src/store/db.ts";
 import { openStoreReadOnly, Store, storePath } from "../../src/store/store.ts";
-import { callStart } from "../helpers/call-start.ts";
+import { cachedRequest, callStart } from "../helpers/call-start.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir();
@@ -65,8 +65,8 @@ function asAnswerRow(row: Row): AnswerRow {
   };
 }
 
-describe("store schema 4", () => {
-  it("upgrades a schema-3 store in place: every call and answer reads the same through the views", () => {
+describe("store schema 4 (and 5)", () => {
+  it("upgrades a schema-3 store in place to the latest: every call and answer reads the same through the views", () => {
     const { path } = schema3Store();
     const db = new DatabaseSync(path);
     db.exec("PRAGMA foreign_keys = ON");
@@ -74,7 +74,7 @@ describe("store schema 4", () => {
     expect(before.calls).toHaveLength(9);
     expect(before.answers).toHaveLength(8);
     migrate(db, path);
-    expect(schemaVersion(db)).toBe(4);
+    expect(schemaVersion(db)).toBe(5);
     expect(snapshot(db)).toEqual(before);
     expect(db.prepare("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     expect(db.prepare("PRAGMA foreign_key_check").all()).toEqual([]);
@@ -94,14 +94,18 @@ describe("store schema 4", () => {
     const store = await Store.open(dir, { study: "fixture" });
     expect(schemaVersion(store.db)).toBe(migrations().at(-1)!.version);
     expect([...store.allAnswers()]).toEqual(before.answers.map(asAnswerRow));
-    expect(store.findCompleted(key("a"))).toEqual({
+    // The fixture's cells of calls a, b and d.
+    const a = cachedRequest(key("a"), { model: "openai:gpt-4o-mini", respondent: "r1", item: "approve" });
+    const b = cachedRequest(key("b"), { model: "simulated:biased", wave: "w2", respondent: "r2", item: "therm" });
+    const d = cachedRequest(key("d"), { model: "openai:gpt-4o-mini", wave: "w2", respondent: "r3", item: "approve" });
+    expect(store.findCompleted(a)).toEqual({
       id: 1,
       choices: [
         { text: '{"answer":1}', finishReason: "stop" },
         { text: '{"answer":0}', finishReason: "stop" },
       ],
     });
-    const refused = store.findCompletedMany([key("b"), key("nothing"), key("d")]);
+    const refused = store.findCompletedMany([b, cachedRequest(key("nothing"), { model: "simulated:biased" }), d]);
     expect([...refused.keys()]).toEqual(expect.arrayContaining([key("b"), key("d")]));
     expect(refused.get(key("b"))!.choices).toEqual([{ text: "", refusal: "I can't share political views.", finishReason: "stop" }]);
     expect(refused.get(key("d"))!.choices[0]!.topLogprobs).toEqual([
@@ -137,7 +141,7 @@ describe("store schema 4", () => {
     const reader = openStoreReadOnly(dir)!;
     expect(reader.models()).toEqual(["openai:gpt-4o-mini", "simulated:biased"]);
     expect(reader.cellStates().get("simulated:biased\u0000w1\u0000r1\u0000approve\u00001")!.transient).toBe(false);
-    expect(reader.findCompleted(key("g"))!.id).toBe(id);
+    expect(reader.findCompleted(cachedRequest(key("g"), { model: "simulated:biased", respondent: "r1", item: "approve" }))!.id).toBe(id);
     reader.close();
   });
 
@@ -259,12 +263,14 @@ describe("store schema 4", () => {
     const text = store.recordSent(callStart(runId, "not-hex"));
     store.recordCompleted(text, done("text"), []);
     store.recordSent(callStart(runId, key("sent only")));
-    const found = store.findCompletedMany([key("a"), "not-hex", key("sent only"), key("never")]);
+    const found = store.findCompletedMany([key("a"), "not-hex", key("sent only"), key("never")].map((k) => cachedRequest(k)));
     expect(Object.fromEntries([...found].map(([k, call]) => [k, [call.id, call.choices[0]!.text]]))).toEqual({
       [key("a")]: [first, "first"],
       "not-hex": [text, "text"],
     });
-    expect(store.findCompleted(key("a"))!.id).toBe(first);
+    expect(store.findCompleted(cachedRequest(key("a")))!.id).toBe(first);
+    // The same key in another cell is another request (a key is a digest of its cell): not found there.
+    expect(store.findCompleted(cachedRequest(key("a"), { item: "other" }))).toBeUndefined();
     store.close();
   });
 });

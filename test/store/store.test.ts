@@ -7,7 +7,7 @@ import { StoreError } from "../../src/errors.ts";
 import type { AnswerRow } from "../../src/store/answers.ts";
 import { migrate, migrations, schemaVersion } from "../../src/store/db.ts";
 import { openStoreReadOnly, Store, storePath } from "../../src/store/store.ts";
-import { callStart as call } from "../helpers/call-start.ts";
+import { cachedRequest, callStart as call } from "../helpers/call-start.ts";
 import { useTempDir } from "../helpers/tmp.ts";
 
 const tempDir = useTempDir();
@@ -96,11 +96,22 @@ describe("Store", () => {
     expect(() => openStoreReadOnly(dir)).toThrow(StoreError);
   });
 
+  it("looks the cache up through its index by cell (schema 5), one request or a thousand", async () => {
+    const store = await Store.open(tempDir(), { study: "s" });
+    const plans = [
+      `SELECT c.id FROM call_records c WHERE c.respondent_id = 1 AND c.item_id = 2 AND c.wave_id = 3 AND c.model_id = 4 AND c.status = 1 AND c.request_key = x'00'`,
+      `SELECT c.id FROM json_each('[]') j JOIN call_records c ON c.respondent_id = j.value ->> 1 AND c.item_id = j.value ->> 2
+        AND c.wave_id = j.value ->> 3 AND c.model_id = j.value ->> 4 AND c.status = 1 AND c.request_key = unhex(j.value ->> 0)`,
+    ].map((query) => (store.db.prepare(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((row) => row.detail).join("; "));
+    for (const plan of plans) expect(plan).toContain("USING INDEX call_records_completed_by_cell");
+    store.close();
+  });
+
   it("stores a response with its answers and finds it by request key", async () => {
     const store = await Store.open(tempDir(), { study: "s" });
     const runId = store.startRun(run);
     const id = store.recordSent(call(runId, "key-1"));
-    expect(store.findCompleted("key-1")).toBeUndefined(); // sent is not completed
+    expect(store.findCompleted(cachedRequest("key-1"))).toBeUndefined(); // sent is not completed
     store.recordCompleted(
       id,
       {
@@ -114,7 +125,7 @@ describe("Store", () => {
       },
       [answer(runId, id)],
     );
-    expect(store.findCompleted("key-1")).toEqual({ id, choices: [{ text: '{"answer":3}', finishReason: "stop" }] });
+    expect(store.findCompleted(cachedRequest("key-1"))).toEqual({ id, choices: [{ text: '{"answer":3}', finishReason: "stop" }] });
     expect([...store.allAnswers()]).toEqual([{ ...answer(runId, id), nonOptionMass: null }]);
     const row = store.db.prepare("SELECT status, raw_text, vendor_request_id, cost_usd FROM calls WHERE id = ?").get(id);
     expect(row).toEqual({ status: "completed", raw_text: '{"answer":3}', vendor_request_id: "req_1", cost_usd: 0.00012 });
