@@ -8,12 +8,13 @@
  * reserved: a concurrency slot, the rate limit's turn and its worst case on
  * the budget. Its intent, the call as on the wire, is committed to the store
  * before the request leaves; its outcome, the response with the answers it
- * decides (or the failure), is committed before its slot is given back. So a
- * killed run leaves an exact account of what may have been billed, and at
+ * decides (or the failure), is queued for the store before its slot is handed
+ * on, and committed before the next request on that slot can leave (handOn).
+ * So a killed run leaves an account of what may have been billed, and at
  * most `concurrency` requests are ever billed but not stored
  * (docs/guarantees.md). The store commits writes queued in the same moment
- * together (src/store/group-commit.ts): the same guarantees, one transaction
- * per wave of calls.
+ * together, in order (src/store/group-commit.ts): the same guarantees, one
+ * transaction per wave of outcomes and the intents that follow them.
  *
  * In a batch run the batcher (batch.ts) records and sends the request in a
  * vendor batch instead; the outcome is recorded here all the same.
@@ -44,7 +45,7 @@ import type { Route } from "./router.ts";
 import type { Tally } from "./tally.ts";
 import { UnknownBilling, type SentRequest } from "./unknown-billing.ts";
 
-/** A concurrency slot and a route, held from before the intent until the outcome is stored. */
+/** A concurrency slot and a route, held from before the intent until the outcome is queued for the store. */
 interface Slot {
   ticket: number;
   route: Route;
