@@ -14,25 +14,25 @@ export function prepareNames(db: DatabaseSync) {
   let known = new Map<string, number>();
   // A rolled-back insert's id is handed out again: what was remembered may be wrong.
   onRollback(db, () => (known = new Map()));
+  const findId = (name: string): number | undefined => {
+    const remembered = known.get(name);
+    if (remembered !== undefined) return remembered;
+    const row = find.get(name) as { id: number } | undefined;
+    if (row !== undefined) known.set(name, row.id);
+    return row?.id;
+  };
   return {
     /** The id of `name`, added to the table if new (inside the caller's write transaction). */
     idOf(name: string): number {
-      const remembered = known.get(name);
-      if (remembered !== undefined) return remembered;
-      const row = find.get(name) as { id: number } | undefined;
-      const id = row?.id ?? Number(add.run(name).lastInsertRowid);
+      const stored = findId(name);
+      if (stored !== undefined) return stored;
+      const id = Number(add.run(name).lastInsertRowid);
       known.set(name, id);
       return id;
     },
 
     /** The id of `name` if it is stored (a read: nothing is added). */
-    find(name: string): number | undefined {
-      const remembered = known.get(name);
-      if (remembered !== undefined) return remembered;
-      const row = find.get(name) as { id: number } | undefined;
-      if (row !== undefined) known.set(name, row.id);
-      return row?.id;
-    },
+    find: findId,
 
     /** Every name by id, as of now (for decoding rows read in bulk). */
     byId(): string[] {
